@@ -1,0 +1,64 @@
+# tachyon-infra: one entry point for people and CI.
+#   make demo      the main job on the embedded sandbox (App Platform emulator)
+#   make test      everything: unit, emulator conformance, integration, molecule --all
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .collections/ansible_collections/tachyon/infra
+SANDBOX_PORT ?= 8480
+SANDBOX_STATE ?= .sandbox
+MOLECULE_ARGS ?= --all
+PYTEST_ARGS ?=
+
+.PHONY: help setup test unit molecule validate lint demo sandbox bench build local clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn ../../.. $(COLLECTION_LINK)
+
+setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the collection (idempotent)
+	@echo "setup: ok ($$($(BIN)/ansible --version | head -1))"
+
+unit: setup ## pytest: modules, module_utils, emulator conformance, integration
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+molecule: setup ## molecule test over every scenario in extensions/molecule
+	$(BIN)/molecule test $(MOLECULE_ARGS)
+
+test: unit molecule ## everything (what CI runs)
+
+validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
+	$(BIN)/ansible-playbook playbooks/validate.yml
+
+lint: setup ## yamllint, ansible-lint (production profile), actionlint
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+	bash scripts/actionlint.sh
+
+demo: setup ## the main job on the sandbox: release, deploy staging, approve, deploy production
+	bash scripts/demo.sh
+
+sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)
+	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed inventories/sandbox/emulator-seed.yml
+
+bench: setup ## benchmarks; writes bench/RESULTS.md
+	$(BIN)/python -m bench
+
+build: setup ## build the collection artifact
+	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+clean: ## remove the venv, caches and build output
+	rm -rf $(VENV) .collections build .pytest_cache .sandbox tests/output bench/out

@@ -15,7 +15,7 @@ SANDBOX_STATE ?= .sandbox
 MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
 
-.PHONY: help setup test unit molecule validate lint demo sandbox bench build local clean
+.PHONY: help setup docker test unit molecule validate lint demo sandbox bench build local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,13 +32,18 @@ $(COLLECTION_LINK):
 setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the collection (idempotent)
 	@echo "setup: ok ($$($(BIN)/ansible --version | head -1))"
 
+docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
+	bash scripts/provision-docker.sh
+
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule test $(MOLECULE_ARGS)
 
-test: unit molecule ## everything (what CI runs)
+test: setup docker ## everything (what CI runs): pytest, then molecule test --all
+	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/molecule test $(MOLECULE_ARGS)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
 	$(BIN)/ansible-playbook playbooks/validate.yml

@@ -1,0 +1,399 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see galaxy.yml)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: release_manifest
+short_description: Create, read, record and promote the Tachyon release manifest
+version_added: 0.1.0
+description:
+  - Manages C(releases/manifest.json), the record of which image SHAs form a release, what
+    is deployed in each environment, and an append-only history of every deploy attempt.
+    The format is documented in C(releases/README.md) and C(releases/manifest.schema.json).
+  - Every read and every write is validated against the manifest JSON Schema.
+  - Writes are atomic (temporary file in the same directory, fsync, rename, fsync of the
+    directory) and done under an exclusive lock (C(.manifest.json.lock) next to the file), so
+    a killed run leaves the previous file intact and concurrent runs never interleave.
+  - Legacy manifests (the bash-era format without C(schema_version)) are read and upgraded in
+    memory; O(state=upgraded) rewrites one in the current format.
+author:
+  - Tachyon platform team
+options:
+  path:
+    description: Path of the manifest file.
+    type: path
+    default: releases/manifest.json
+  state:
+    description:
+      - C(created) pins a new release (O(version), O(services)). Creating the same version
+        with the same SHAs again changes nothing. Environments and history are kept.
+      - C(read) returns the manifest normalized to the current format and whether the file
+        is legacy. Never changes anything.
+      - C(recorded) records a deploy attempt. Every attempt appends to C(history); only
+        O(outcome=succeeded) also updates C(environments.<environment>).
+      - C(promotable) checks that O(version) may be deployed to production and returns the
+        services to deploy; fails naming every gap. Never changes anything.
+      - C(upgraded) rewrites a legacy manifest in the current format, keeping a backup.
+    type: str
+    choices: [created, read, recorded, promotable, upgraded]
+    default: read
+  version:
+    description:
+      - Semantic version (MAJOR.MINOR.PATCH[-pre][+build]).
+      - Required for O(state=created) and O(state=promotable). For O(state=recorded) the
+        version deployed (default the manifest's).
+    type: str
+  services:
+    description:
+      - For O(state=created), a dict of service name to git SHA (7-40 hex characters;
+        upper case is lowered). Every service in O(known_services) is required unless
+        O(partial=true).
+      - For O(state=recorded), a dict of service name to C({sha, tag, digest, image}) as
+        actually deployed (C(sha) required; a plain SHA string is accepted too).
+    type: dict
+  known_services:
+    description:
+      - The service names of the catalog (playbooks pass C(tachyon_services | map(attribute='name'))).
+        Unknown names in O(services) fail.
+    type: list
+    elements: str
+    default: [tachyon-api, tachyon-workers, tachyon-db-migrate]
+  images:
+    description: Image repository per service for O(state=created). Default the one already
+      in the manifest, else C(ghcr.io/tachyonapp/<name>).
+    type: dict
+  description:
+    description: Free-text description of the release (O(state=created)).
+    type: str
+  created_by:
+    description: Who created the release (O(state=created)).
+    type: str
+  partial:
+    description: With O(state=created), services missing from O(services) keep the SHA of
+      the current release instead of failing.
+    type: bool
+    default: false
+  force:
+    description: With O(state=created), allow re-pinning an existing version to other SHAs
+      (normally refused, because a version must not change meaning).
+    type: bool
+    default: false
+  environment:
+    description: Target environment for O(state=recorded) and O(state=promotable)
+      (promotion is defined for C(production) only).
+    type: str
+    choices: [staging, production]
+  outcome:
+    description: Result of the attempt (O(state=recorded)).
+    type: str
+    choices: [succeeded, failed, rolled_back]
+  deployment_id:
+    description:
+      - App Platform deployment id of the attempt (O(state=recorded)); required for
+        C(succeeded). Identifies the attempt, with O(environment) and O(outcome), so recording
+        it again changes nothing. Without it the attempt is identified by O(at).
+    type: str
+  deployed_by:
+    description: Who ran the deployment (O(state=recorded)); required for C(succeeded).
+    type: str
+  approved_by:
+    description:
+      - O(state=recorded) who approved it (required for a successful production deployment).
+      - O(state=promotable) the approver; required, non-empty.
+    type: str
+  health_verified_at:
+    description: UTC timestamp (C(YYYY-MM-DDTHH:MM:SSZ)) when the health check passed
+      (O(state=recorded)). Promotion requires staging's to be set.
+    type: str
+  rolled_back_to:
+    description: Deployment id the app was rolled back to; required for O(outcome=rolled_back).
+    type: str
+  message:
+    description: What happened, in a sentence (O(state=recorded)); e.g. the failing step.
+    type: str
+  at:
+    description: UTC timestamp of the attempt (O(state=recorded)); default now.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for another run holding the manifest lock.
+    type: float
+    default: 30
+notes:
+  - Secrets never belong in the manifest; it only holds SHAs, tags, digests, image names,
+    people, timestamps and deployment ids.
+  - A lock file C(.<name>.lock) is created beside the manifest.
+seealso:
+  - module: tachyon.infra.health_check
+  - module: tachyon.infra.manifest_publish
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change (with O(state=created), O(state=recorded),
+      O(state=upgraded)) and writes nothing.
+  diff_mode:
+    support: full
+    description: Before and after JSON text of the manifest.
+  platform:
+    platforms: posix
+requirements:
+  - jsonschema
+"""
+
+EXAMPLES = r"""
+- name: Pin release 0.2.0
+  tachyon.infra.release_manifest:
+    state: created
+    version: 0.2.0
+    services:
+      tachyon-api: 9f8e7d6
+      tachyon-workers: 1a2b3c4
+      tachyon-db-migrate: 5d6e7f8
+    known_services: "{{ tachyon_services | map(attribute='name') | list }}"
+    created_by: "{{ lookup('ansible.builtin.env', 'USER') }}"
+
+- name: Read the manifest
+  tachyon.infra.release_manifest:
+    state: read
+  register: release
+
+- name: Check that 0.2.0 may go to production
+  tachyon.infra.release_manifest:
+    state: promotable
+    environment: production
+    version: 0.2.0
+    approved_by: alice
+  register: promotion
+
+- name: Record a successful staging deployment
+  tachyon.infra.release_manifest:
+    state: recorded
+    environment: staging
+    outcome: succeeded
+    version: 0.2.0
+    deployment_id: 3aa4d20e-8a87-4a8e-a3a1-7c0ed4e3b9f1
+    services:
+      tachyon-api: {sha: 9f8e7d6, tag: 9f8e7d6, image: ghcr.io/tachyonapp/tachyon-api}
+      tachyon-workers: {sha: 1a2b3c4, tag: 1a2b3c4, image: ghcr.io/tachyonapp/tachyon-workers}
+      tachyon-db-migrate: {sha: 5d6e7f8, tag: 5d6e7f8, image: ghcr.io/tachyonapp/tachyon-db-migrate}
+    deployed_by: ci
+    health_verified_at: "2026-05-01T12:00:00Z"
+
+- name: Record a rollback
+  tachyon.infra.release_manifest:
+    state: recorded
+    environment: production
+    outcome: rolled_back
+    deployment_id: 8c1f0d4e-5b1c-4f4e-9d43-2f0a8e5b7c11
+    rolled_back_to: 3aa4d20e-8a87-4a8e-a3a1-7c0ed4e3b9f1
+    deployed_by: ci
+    message: health never reported version 9f8e7d6 within 300s
+
+- name: Rewrite a legacy manifest in the current format
+  tachyon.infra.release_manifest:
+    state: upgraded
+"""
+
+RETURN = r"""
+manifest:
+  description: The manifest in the current format (after the change; for C(read) and
+    C(promotable) as on disk, legacy upgraded in memory).
+  returned: always
+  type: dict
+legacy:
+  description: Whether the file on disk is in the legacy format (before any upgrade).
+  returned: always
+  type: bool
+version:
+  description: The release version of the manifest.
+  returned: always
+  type: str
+  sample: 0.2.0
+services:
+  description:
+    - C(promotable) the services production must deploy, name to C({sha, tag, image, digest})
+      (digest as staging deployed it, else null).
+    - Other states, the release's pins, name to C({sha, image, tag}).
+  returned: always
+  type: dict
+  sample: {"tachyon-api": {"sha": "9f8e7d6", "tag": "9f8e7d6", "image": "ghcr.io/tachyonapp/tachyon-api"}}
+environments:
+  description: C(environments) of the manifest (what runs where).
+  returned: always
+  type: dict
+history_entry:
+  description: The history entry appended (or already present) for C(recorded).
+  returned: when state=recorded
+  type: dict
+backup_file:
+  description: Backup of the legacy file written by C(upgraded).
+  returned: when state=upgraded and changed
+  type: str
+  sample: releases/manifest.json.legacy-20260501T120000Z.bak
+manifest_path:
+  description: Absolute path of the manifest.
+  returned: always
+  type: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
+    FileLock, LockTimeout, atomic_write)
+
+
+def _result(manifest, legacy, path, **extra):
+    result = {
+        "manifest": manifest,
+        "legacy": legacy,
+        "version": manifest["version"],
+        "services": manifest["services"],
+        "environments": manifest["environments"],
+        "manifest_path": path,
+    }
+    result.update(extra)
+    return result
+
+
+def _diff(path, before_text, after_text):
+    return {"before": before_text, "after": after_text,
+            "before_header": path, "after_header": path}
+
+
+def _apply(module, path, before_text, after, **extra):
+    """Write ``after`` (unless unchanged or check mode) and exit."""
+    after_text = mf.to_json_text(after)
+    changed = after_text != before_text
+    result = dict(extra)
+    result["changed"] = changed
+    if changed and module._diff:
+        result["diff"] = _diff(path, before_text or "", after_text)
+    if changed and not module.check_mode:
+        atomic_write(path, after_text)
+    return result
+
+
+def run(module):
+    p = module.params
+    path = os.path.abspath(p["path"])
+    state = p["state"]
+
+    if state in ("read", "promotable"):
+        manifest, legacy, _text = mf.load(path)
+        if state == "read":
+            return dict(changed=False, **_result(manifest, legacy, path))
+        services = mf.check_promotion(manifest, p["version"], p["approved_by"], p["environment"])
+        result = _result(manifest, legacy, path)
+        result.update(changed=False, services=services)
+        return result
+
+    if not os.path.isdir(os.path.dirname(path)):
+        raise mf.ManifestError("the directory of %s does not exist; create it or fix path" % path)
+    with FileLock(path, timeout=p["lock_timeout"], purpose="release_manifest state=%s" % state):
+        if state == "created":
+            if os.path.exists(path):
+                current, legacy, before_text = mf.load(path)
+            else:
+                current, legacy, before_text = None, False, None
+            after = mf.create_release(
+                current, p["version"], p["services"] or {}, known_services=p["known_services"],
+                images=p["images"], description=p["description"], created_by=p["created_by"],
+                partial=p["partial"], force=p["force"])
+            if after is current and legacy:
+                # same release, but the file is legacy: writing would silently upgrade it
+                return dict(changed=False, **_result(current, legacy, path))
+            result = _apply(module, path, before_text, after)
+            result.update(_result(after, legacy and not result["changed"], path))
+            return result
+
+        current, legacy, before_text = mf.load(path)
+        if state == "recorded":
+            if legacy:
+                raise mf.ManifestError("%s is a legacy manifest; upgrade it first (state: upgraded) "
+                                       "so the recorded history is kept in the current format" % path)
+            after = mf.record_deployment(
+                current, p["environment"], p["outcome"], version=p["version"],
+                deployment_id=p["deployment_id"], services=p["services"],
+                deployed_by=p["deployed_by"], approved_by=p["approved_by"],
+                health_verified_at=p["health_verified_at"], rolled_back_to=p["rolled_back_to"],
+                message=p["message"], at=p["at"])
+            entry = after["history"][-1] if after is not current else _find_entry(current, p)
+            result = _apply(module, path, before_text, after)
+            result.update(_result(after, False, path, history_entry=entry))
+            return result
+
+        # upgraded
+        if not legacy:
+            return dict(changed=False, **_result(current, False, path))
+        backup = "%s.legacy-%s.bak" % (path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        if not module.check_mode:
+            # backup first: a run killed between the two writes leaves the original intact
+            atomic_write(backup, before_text)
+        result = _apply(module, path, before_text, current)
+        result.update(_result(current, True, path, backup_file=backup))
+        return result
+
+
+def _find_entry(manifest, p):
+    for entry in manifest["history"]:
+        if entry["environment"] == p["environment"] and entry["outcome"] == p["outcome"] and (
+                entry["deployment_id"] == p["deployment_id"] if p["deployment_id"]
+                else entry["at"] == p["at"]):
+            return entry
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="releases/manifest.json"),
+            state=dict(type="str", default="read",
+                       choices=["created", "read", "recorded", "promotable", "upgraded"]),
+            version=dict(type="str"),
+            services=dict(type="dict"),
+            known_services=dict(type="list", elements="str", default=list(mf.DEFAULT_SERVICES)),
+            images=dict(type="dict"),
+            description=dict(type="str"),
+            created_by=dict(type="str"),
+            partial=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
+            environment=dict(type="str", choices=list(mf.ENVIRONMENTS)),
+            outcome=dict(type="str", choices=list(mf.OUTCOMES)),
+            deployment_id=dict(type="str"),
+            deployed_by=dict(type="str"),
+            approved_by=dict(type="str"),
+            health_verified_at=dict(type="str"),
+            rolled_back_to=dict(type="str"),
+            message=dict(type="str"),
+            at=dict(type="str"),
+            lock_timeout=dict(type="float", default=30.0),
+        ),
+        required_if=[
+            ("state", "created", ("version", "services")),
+            ("state", "recorded", ("environment", "outcome")),
+            ("state", "promotable", ("version", "environment")),
+        ],
+        supports_check_mode=True,
+    )
+    if not mf.HAS_JSONSCHEMA:
+        module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(mf.JSONSCHEMA_IMPORT_ERROR))
+    try:
+        result = run(module)
+    except mf.ManifestError as exc:
+        module.fail_json(msg=str(exc), manifest_path=os.path.abspath(module.params["path"]))
+    except LockTimeout as exc:
+        module.fail_json(msg="the manifest is locked: %s" % exc, holder=exc.holder)
+    except OSError as exc:
+        module.fail_json(msg="writing %s failed: %s; the previous file is intact"
+                         % (os.path.abspath(module.params["path"]), exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see galaxy.yml)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: manifest_publish
+short_description: Commit the release manifest and push it to the hub's git remote
+version_added: 0.1.0
+description:
+  - Where a run's checkout is ephemeral (CI, AWX), the manifest a deploy recorded must not be
+    lost. This module commits O(path) in O(repo_dir) when it changed and pushes the branch.
+  - Only O(path) is committed (C(git commit --only)); other changes in the checkout are left
+    alone.
+  - When the push is rejected because someone pushed meanwhile, it runs
+    C(git pull --rebase) and pushes again, up to O(retries) times. A rebase conflict (the other
+    push changed the manifest too) is aborted, so the checkout is never left mid-rebase, and
+    the module fails saying so; the local commit is kept.
+  - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
+    message and output.
+author:
+  - Tachyon platform team
+options:
+  repo_dir:
+    description: The hub checkout (a git work tree).
+    type: path
+    required: true
+  path:
+    description: The manifest path, relative to O(repo_dir).
+    type: str
+    default: releases/manifest.json
+  message:
+    description: Commit message.
+    type: str
+    default: "release: update releases/manifest.json"
+  remote:
+    description: Remote to push to.
+    type: str
+    default: origin
+  branch:
+    description: Branch to push; default the current branch (fails on a detached HEAD).
+    type: str
+  author_name:
+    description: Commit author and committer name; default git's configuration.
+    type: str
+  author_email:
+    description: Commit author and committer e-mail; default git's configuration.
+    type: str
+  retries:
+    description: How many times to rebase and push again after a rejected push.
+    type: int
+    default: 3
+  push:
+    description: Push after committing. C(false) only commits.
+    type: bool
+    default: true
+notes:
+  - Runs C(git) with C(GIT_TERMINAL_PROMPT=0); authentication must come from the remote URL,
+    a credential helper or SSH agent.
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether it would commit and push; commits and pushes nothing
+      (it may query the remote with C(git ls-remote)).
+  diff_mode:
+    support: partial
+    description: The uncommitted change of O(path) (C(git diff)) as C(prepared).
+  platform:
+    platforms: posix
+requirements:
+  - git
+"""
+
+EXAMPLES = r"""
+- name: Publish the recorded deployment
+  tachyon.infra.manifest_publish:
+    repo_dir: "{{ playbook_dir }}/.."
+    path: releases/manifest.json
+    message: "deploy: staging {{ release.version }} ({{ deployment_id }})"
+    author_name: tachyon-infra CI
+    author_email: ci@tachyonapp.dev
+"""
+
+RETURN = r"""
+committed:
+  description: Whether a commit was made.
+  returned: always
+  type: bool
+pushed:
+  description: Whether the branch was pushed.
+  returned: always
+  type: bool
+commit:
+  description: HEAD after the run.
+  returned: always
+  type: str
+rebased:
+  description: Whether a concurrent push had to be rebased onto.
+  returned: always
+  type: bool
+push_attempts:
+  description: Number of push attempts.
+  returned: always
+  type: int
+branch:
+  description: The branch pushed.
+  returned: always
+  type: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
+                         r"failed to push some refs|cannot lock ref|stale info", re.I)
+
+
+def mask(text):
+    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""
+    return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
+
+
+class GitError(Exception):
+    pass
+
+
+class Git(object):
+    def __init__(self, module, repo_dir, env):
+        self.module = module
+        self.repo_dir = repo_dir
+        self.env = env
+        self.git = module.get_bin_path("git", required=True)
+
+    def run(self, *args, check=True):
+        rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
+                                               environ_update=self.env)
+        if check and rc != 0:
+            raise GitError("`git %s` failed (rc=%d): %s" % (mask(" ".join(args)), rc,
+                                                             mask((err or out).strip())))
+        return rc, mask(out), mask(err)
+
+    def out(self, *args):
+        return self.run(*args)[1].strip()
+
+
+def publish(module, git, p):
+    path = p["path"]
+    toplevel = git.out("rev-parse", "--show-toplevel")
+    if os.path.realpath(toplevel) != os.path.realpath(p["repo_dir"]):
+        raise GitError("%s is not the top of a git work tree (that is %s); set repo_dir to it"
+                       % (p["repo_dir"], toplevel))
+    if git.run("rev-parse", "-q", "--verify", "REBASE_HEAD", check=False)[0] == 0 or \
+            os.path.isdir(os.path.join(toplevel, ".git", "rebase-merge")) or \
+            os.path.isdir(os.path.join(toplevel, ".git", "rebase-apply")):
+        raise GitError("%s is in the middle of a rebase; finish or abort it (`git rebase --abort`) "
+                       "first" % toplevel)
+    branch = p["branch"]
+    if not branch:
+        rc, out, _err = git.run("symbolic-ref", "--short", "-q", "HEAD", check=False)
+        if rc != 0 or not out.strip():
+            raise GitError("HEAD is detached in %s; set branch to the branch to push" % toplevel)
+        branch = out.strip()
+    if not os.path.exists(os.path.join(toplevel, path)):
+        raise GitError("%s does not exist in %s" % (path, toplevel))
+
+    result = dict(changed=False, committed=False, pushed=False, rebased=False,
+                  push_attempts=0, branch=branch)
+    status = git.out("status", "--porcelain", "--", path)
+    if status:
+        if module._diff:
+            result["diff"] = {"prepared": git.out("diff", "HEAD", "--", path) or status}
+        result["changed"] = True
+        result["committed"] = True
+        if not module.check_mode:
+            git.run("add", "--", path)
+            rc, out, err = git.run("commit", "-q", "-m", p["message"], "--only", "--", path,
+                                   check=False)
+            if rc != 0:
+                raise GitError("`git commit` of %s failed: %s%s" % (
+                    path, (err or out).strip(),
+                    "; set author_name and author_email" if "identity" in (err + out) else ""))
+    if not p["push"]:
+        result["commit"] = git.out("rev-parse", "HEAD")
+        return result
+
+    head = git.out("rev-parse", "HEAD")
+    remote_line = git.out("ls-remote", p["remote"], "refs/heads/%s" % branch)
+    remote_sha = remote_line.split()[0] if remote_line else None
+    if remote_sha == head and not result["committed"]:
+        result["commit"] = head
+        return result
+    if remote_sha and not result["committed"]:
+        # anything of ours the remote lacks? (fetch when we do not know its commit yet)
+        if git.run("cat-file", "-e", remote_sha + "^{commit}", check=False)[0] != 0:
+            if module.check_mode:
+                result.update(changed=True, pushed=True, commit=head)
+                return result
+            git.run("fetch", "-q", p["remote"], branch)
+        ahead = int(git.out("rev-list", "--count", "%s..HEAD" % remote_sha))
+        if ahead == 0:
+            result["commit"] = head
+            return result
+    result.update(changed=True, pushed=True)
+    if module.check_mode:
+        result["commit"] = head
+        return result
+
+    for attempt in range(p["retries"] + 1):
+        result["push_attempts"] = attempt + 1
+        rc, out, err = git.run("push", "--porcelain", p["remote"], "HEAD:refs/heads/%s" % branch,
+                               check=False)
+        if rc == 0:
+            result["commit"] = git.out("rev-parse", "HEAD")
+            return result
+        if not REJECTED_RE.search(out + err):
+            raise GitError("`git push %s HEAD:%s` failed: %s" % (p["remote"], branch,
+                                                                (err or out).strip()))
+        if attempt == p["retries"]:
+            break
+        rc, out, err = git.run("pull", "--rebase", "-q", p["remote"], branch, check=False)
+        if rc != 0:
+            git.run("rebase", "--abort", check=False)
+            raise GitError(
+                "a concurrent push to %s/%s conflicts with our change of %s, so the rebase was "
+                "aborted (the checkout is back on our commit %s, nothing was pushed). Merge the two "
+                "manifests by hand: `git pull --rebase %s %s`, resolve %s (keep both history "
+                "entries), `git rebase --continue`, `git push`. git said: %s"
+                % (p["remote"], branch, path, git.out("rev-parse", "--short", "HEAD"), p["remote"],
+                   branch, path, (err or out).strip()))
+        result["rebased"] = True
+    raise GitError("push to %s/%s still rejected after %d attempts (others keep pushing); run "
+                   "again" % (p["remote"], branch, result["push_attempts"]))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            repo_dir=dict(type="path", required=True),
+            path=dict(type="str", default="releases/manifest.json"),
+            message=dict(type="str", default="release: update releases/manifest.json"),
+            remote=dict(type="str", default="origin"),
+            branch=dict(type="str"),
+            author_name=dict(type="str"),
+            author_email=dict(type="str"),
+            retries=dict(type="int", default=3),
+            push=dict(type="bool", default=True),
+        ),
+        required_together=[("author_name", "author_email")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if os.path.isabs(p["path"]) or ".." in p["path"].split("/"):
+        module.fail_json(msg="path %r must be relative to repo_dir and inside it" % p["path"])
+    if p["retries"] < 0:
+        module.fail_json(msg="retries must be 0 or more (got %d)" % p["retries"])
+    if not os.path.isdir(p["repo_dir"]):
+        module.fail_json(msg="repo_dir %s is not a directory" % p["repo_dir"])
+    env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    if p["author_name"]:
+        env.update(GIT_AUTHOR_NAME=p["author_name"], GIT_AUTHOR_EMAIL=p["author_email"],
+                   GIT_COMMITTER_NAME=p["author_name"], GIT_COMMITTER_EMAIL=p["author_email"])
+    git = Git(module, p["repo_dir"], env)
+    try:
+        result = publish(module, git, p)
+    except GitError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

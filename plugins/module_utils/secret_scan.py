@@ -1,0 +1,239 @@
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see LICENSE)
+"""Secret scan of a source tree: detect-secrets' default plugins plus our detectors.
+
+What a pull-request gate must see is what would be committed: the git-tracked files
+plus untracked files that are not ignored (``git ls-files --cached --others
+--exclude-standard``). Outside a git work tree every file under the root is scanned.
+Virtualenvs, collection links and build output are always skipped.
+
+Findings are ``{"file", "line", "type"}``: the secret text is never returned. A
+detect-secrets baseline file (``detect-secrets scan > .secrets.baseline``) allowlists
+known findings by file and hashed secret, so moving a line does not re-open it; a line
+can also carry detect-secrets' inline ``pragma: allowlist secret`` comment.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import math
+import multiprocessing
+import os
+import re
+import subprocess
+
+from ansible_collections.tachyon.infra.plugins.module_utils.secret_detectors import DETECTORS
+
+# Directories never scanned, wherever they are in the tree (relative path prefixes or
+# any path component).
+DEFAULT_EXCLUDES = (".git", ".venv", "venv", ".collections", ".cache", ".ansible",
+                    ".pytest_cache", "__pycache__", "node_modules", "build", ".tox",
+                    ".sandbox", "tests/output", "bench/out")
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# detect-secrets' own default entropy limits (HighEntropyString plugins).
+BASE64_LIMIT = 4.5
+HEX_LIMIT = 3.0
+HEX_CHARS = set("0123456789abcdefABCDEF")
+
+
+def _excluded(rel, excludes):
+    parts = rel.replace(os.sep, "/").split("/")
+    for pattern in excludes:
+        pattern = pattern.strip("/")
+        if "/" in pattern:
+            if rel == pattern or rel.startswith(pattern + "/"):
+                return True
+        elif pattern in parts:
+            return True
+    return False
+
+
+def _git_files(root):
+    """Tracked + untracked non-ignored files, or None when root is not a git work tree."""
+    try:
+        top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    if top.returncode != 0 or os.path.realpath(top.stdout.strip()) != os.path.realpath(root):
+        return None
+    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                          "--exclude-standard"], capture_output=True, check=True)
+    return sorted({p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+def _walk_files(root, excludes):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+        dirnames[:] = sorted(d for d in dirnames
+                             if not _excluded((rel_dir + "/" + d).lstrip("/"), excludes))
+        found.extend((rel_dir + "/" + f).lstrip("/") for f in filenames)
+    return sorted(found)
+
+
+def list_files(root, excludes=DEFAULT_EXCLUDES):
+    """Relative paths of the files a scan of ``root`` covers (regular, text-sized files)."""
+    files = _git_files(root)
+    if files is None:
+        files = _walk_files(root, excludes)
+    keep = []
+    for rel in files:
+        if _excluded(rel, excludes):
+            continue
+        path = os.path.join(root, rel)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue  # deleted but still tracked, sockets, symlinks (scanned at their target)
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            continue
+        keep.append(rel)
+    return keep
+
+
+def load_baseline(path):
+    """Allowlist from a detect-secrets baseline: a set of (file, hashed_secret)."""
+    if not path or not os.path.exists(path):
+        return set()
+    with open(path) as handle:
+        try:
+            data = json.load(handle)
+        except ValueError as exc:
+            raise ValueError("%s is not a detect-secrets baseline (invalid JSON: %s)" % (path, exc))
+    allowed = set()
+    for filename, entries in (data.get("results") or {}).items():
+        for entry in entries:
+            allowed.add((filename.replace(os.sep, "/"), entry.get("hashed_secret")))
+    return allowed
+
+
+def _register_detectors():
+    """Make our detectors known to detect-secrets, return every plugin class name.
+
+    detect-secrets only loads custom plugins from a file on disk (``file://`` paths in its
+    settings); Ansible runs modules from a zip archive, so the classes are added to
+    detect-secrets' plugin registry directly instead.
+    """
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    mapping = get_mapping_from_secret_type_to_class()
+    for cls in DETECTORS:
+        mapping.setdefault(cls.secret_type, cls)
+    return sorted(cls.__name__ for cls in mapping.values())
+
+
+def _is_binary(path):
+    with open(path, "rb") as handle:
+        return b"\0" in handle.read(8192)
+
+
+# Lines where a hex string is an identifier, not a credential: git commit SHAs and
+# image digests in manifests and specs ("sha": "...", tag: <sha>, sha256:<digest>).
+_ID_LINE = re.compile(r"""^\s*"?(sha|tag|commit|commit_sha|revision|digest|[a-z_]*_sha)"?\s*[:=]\s*"""
+                      r"""["']?(sha256:)?[0-9a-f]{7,64}["']?,?\s*$""", re.IGNORECASE)
+
+
+_NOT_SECRETS = {"true", "false", "yes", "no", "null", "none", "~"}
+
+
+def _scan_chunk(args):
+    root, files, allowed = args
+    from detect_secrets.core import scan as ds_scan
+    from detect_secrets.settings import transient_settings
+
+    findings, scanned = [], 0
+    with transient_settings({"plugins_used": [{"name": n} for n in _register_detectors()]}):
+        for rel in files:
+            path = os.path.join(root, rel)
+            if _is_binary(path):
+                continue
+            scanned += 1
+            lines = None
+            for secret in ds_scan.scan_file(path):
+                if (rel, secret.secret_hash) in allowed:
+                    continue
+                if secret.type == "Secret Keyword" and \
+                        str(secret.secret_value).strip("'\"").lower() in _NOT_SECRETS:
+                    continue  # `secret: true` in a schema or form is a flag, not a secret
+                if secret.type == "Hex High Entropy String":
+                    if lines is None:
+                        with open(path, errors="replace") as handle:
+                            lines = handle.read().splitlines()
+                    if 0 < secret.line_number <= len(lines) and _ID_LINE.match(lines[secret.line_number - 1]):
+                        continue
+                findings.append({"file": rel, "line": secret.line_number, "type": secret.type})
+    return findings, scanned
+
+
+def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=None):
+    """Scan ``files`` (relative to ``root``; default: list_files(root)).
+
+    Returns ``(findings, scanned)``: findings sorted by file and line, each
+    ``{"file", "line", "type"}``; ``scanned`` is the number of files scanned. Large
+    trees are scanned in parallel (detect-secrets costs a few ms per kB).
+    """
+    root = os.path.abspath(root)
+    files = list_files(root, excludes) if files is None else list(files)
+    allowed = load_baseline(baseline)
+    processes = processes or min(os.cpu_count() or 1, 4)
+    if processes > 1 and len(files) > 20:
+        chunks = [(root, files[i::processes], allowed) for i in range(processes)]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            results = pool.map(_scan_chunk, chunks)
+    else:
+        results = [_scan_chunk((root, files, allowed))]
+    findings, seen, scanned = [], set(), 0
+    for chunk_findings, chunk_scanned in results:
+        scanned += chunk_scanned
+        for finding in chunk_findings:
+            key = (finding["file"], finding["line"], finding["type"])
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    findings.sort(key=lambda f: (f["file"], f["line"], f["type"]))
+    return findings, scanned
+
+
+def shannon_entropy(value):
+    if not value:
+        return 0.0
+    counts = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum(c / len(value) * math.log(c / len(value), 2) for c in counts.values())
+
+
+def looks_like_secret(value):
+    """Name of the credential kind ``value`` looks like, or None.
+
+    A known token format (detect-secrets' plugins and ours, the line scanned as
+    ``value`` alone) or a random-looking string by detect-secrets' own entropy limits
+    (hex >= 3.0 bits/char, other >= 4.5, at least 16 characters).
+    """
+    from detect_secrets.settings import get_settings, transient_settings
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    value = value.strip()
+    if not value:
+        return None
+    names = _register_detectors()
+    with transient_settings({"plugins_used": [{"name": n} for n in names]}):
+        from detect_secrets.settings import get_plugins
+        for plugin in get_plugins():
+            if isinstance(plugin, (HighEntropyStringsPlugin, KeywordDetector)):
+                continue  # keyword needs context; entropy is judged below without quotes
+            if any(True for _ in plugin.analyze_string(value)):
+                return plugin.secret_type
+    get_settings()
+    if len(value) >= 16:
+        limit = HEX_LIMIT if set(value) <= HEX_CHARS else BASE64_LIMIT
+        if shannon_entropy(value) >= limit:
+            return "High Entropy String"
+    return None
+
+
+def format_findings(findings):
+    """One report line per finding: ``file:line: type`` (no secret text)."""
+    return ["%s:%s: %s (remove it, rotate it if it was real, or allowlist it in the baseline)"
+            % (f["file"], f["line"], f["type"]) for f in findings]

@@ -57,7 +57,7 @@ demo: setup ## the main job on the sandbox: release, deploy staging, approve, de
 	bash scripts/demo.sh
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)
-	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed inventories/sandbox/emulator-seed.yml
+	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed emulator/sandbox-seed.yml
 
 bench: setup ## benchmarks; writes bench/RESULTS.md
 	$(BIN)/python -m bench

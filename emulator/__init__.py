@@ -4,7 +4,7 @@ An HTTP server that speaks the subset of the App Platform API the project uses, 
 DigitalOcean's paths, bodies, status codes and error body ``{id, message, request_id}``,
 validated against the vendored OpenAPI description (``../shared/vendor/digitalocean-openapi``).
 
-* ``python -m emulator serve --port 8480 --state-dir .sandbox --seed inventories/sandbox/emulator-seed.yml``
+* ``python -m emulator serve --port 8480 --state-dir .sandbox --seed emulator/sandbox-seed.yml``
   runs it (``make sandbox``); see ``emulator/__main__.py`` for every option.
 * ``emulator.testing.running_emulator()`` starts one for a pytest test (in a thread or a
   subprocess) and gives the URL, tokens, app ids and fault controls.

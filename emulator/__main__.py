@@ -1,7 +1,7 @@
 """Command line: ``python -m emulator serve [options]`` (``make sandbox`` runs it).
 
     python -m emulator serve --port 8480 --state-dir .sandbox \\
-        --seed inventories/sandbox/emulator-seed.yml [--phase-seconds 0.2 | BUILDING=2,DEPLOYING=1]
+        --seed emulator/sandbox-seed.yml [--phase-seconds 0.2 | BUILDING=2,DEPLOYING=1]
         [--faults faults.yml] [--burst-limit 250] [--health-component api]
         [--ready-file PATH] [--reset] [--host 127.0.0.1] [--verbose]
 

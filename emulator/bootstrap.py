@@ -1,6 +1,6 @@
 """Build a ready-to-serve emulator from a seed file and options (CLI and tests share it).
 
-Seed file (YAML; ``inventories/sandbox/emulator-seed.yml`` is the sandbox's)::
+Seed file (YAML; ``emulator/sandbox-seed.yml`` is the sandbox's)::
 
     settings:                      # all optional; command-line options win
       phase_seconds: 1.0           # or {BUILDING: 2, DEPLOYING: 1}

@@ -54,7 +54,7 @@ import urllib.request
 
 from emulator import ROOT, ensure_import_path
 
-SANDBOX_SEED = os.path.join(ROOT, "inventories", "sandbox", "emulator-seed.yml")
+SANDBOX_SEED = os.path.join(ROOT, "emulator", "sandbox-seed.yml")
 
 
 def pydo_client(endpoint, token, **kwargs):

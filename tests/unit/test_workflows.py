@@ -1,0 +1,271 @@
+"""The GitHub workflows: the deploy workflows call the deploy playbook with the right
+inventory (production behind the approval gate, after the promotion check, with the
+approver), secrets reach steps only as environment variables and are never written to a
+file or echoed, untrusted inputs never get pasted into a script, actions are pinned, and
+actionlint (scripts/actionlint.sh) is clean."""
+import os
+import re
+import shlex
+import subprocess
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
+NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml")
+SEED_SECRETS = {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "DIGITALOCEAN_PROD_ACCESS_TOKEN",
+                "DO_PROD_APP_ID"}
+# Actions that may take a secret as an input (they handle it as a secret themselves).
+SECRET_INPUT_ACTIONS = {"docker/login-action"}
+
+
+def load(name):
+    with open(os.path.join(WORKFLOWS, name), encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    # PyYAML (YAML 1.1) reads the key `on` as True.
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def steps(workflow):
+    for job_id, job in workflow["jobs"].items():
+        for index, step in enumerate(job.get("steps") or []):
+            yield job_id, index, step
+
+
+def commands(script):
+    """Shell commands of a run script as argv lists (line continuations joined)."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    for line in joined.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            yield shlex.split(line, comments=True)
+        except ValueError:
+            continue
+
+
+def playbook_calls(workflow, job_id=None):
+    """(job_id, argv, step) for every ansible-playbook invocation."""
+    for jid, _, step in steps(workflow):
+        if job_id and jid != job_id or "run" not in step:
+            continue
+        for argv in commands(step["run"]):
+            if argv and os.path.basename(argv[0]) == "ansible-playbook":
+                yield jid, argv, step
+
+
+def option(argv, *flags):
+    values = []
+    for i, token in enumerate(argv):
+        if token in flags and i + 1 < len(argv):
+            values.append(argv[i + 1])
+    return values
+
+
+def secret_findings(workflow):
+    """Every way a workflow could leak a secret into a script, a file or the log."""
+    findings = []
+    secret_envs = set()
+    for job_id, job in workflow["jobs"].items():
+        for key, value in (job.get("env") or {}).items():
+            if "secrets." in str(value) or "github.token" in str(value):
+                secret_envs.add(key)
+    for job_id, index, step in steps(workflow):
+        where = "%s step %d (%s)" % (job_id, index, step.get("name") or step.get("uses"))
+        step_secret_envs = set(secret_envs)
+        for key, value in (step.get("env") or {}).items():
+            if "secrets." in str(value) or "github.token" in str(value):
+                step_secret_envs.add(key)
+        run = step.get("run", "")
+        if "secrets." in run or "github.token" in run:
+            findings.append("%s: a secret is interpolated into the run script" % where)
+        for line in run.splitlines():
+            for name in step_secret_envs:
+                if not re.search(r"\$\{?%s\b" % re.escape(name), line):
+                    continue
+                if re.search(r"(^|[^0-9&])>{1,2}|\btee\b|GITHUB_ENV|GITHUB_OUTPUT|GITHUB_STEP_SUMMARY",
+                             line):
+                    findings.append("%s: secret env %s is written to a file" % (where, name))
+                if re.search(r"\b(echo|printf|cat)\b", line):
+                    findings.append("%s: secret env %s is printed" % (where, name))
+        uses = step.get("uses", "")
+        for key, value in (step.get("with") or {}).items():
+            if "secrets." in str(value) and uses.split("@")[0] not in SECRET_INPUT_ACTIONS:
+                findings.append("%s: secret passed as input %r to %s" % (where, key, uses))
+    return findings
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def workflow(request):
+    return request.param, load(request.param)
+
+
+def test_all_five_workflows_exist():
+    assert sorted(n for n in os.listdir(WORKFLOWS) if n.endswith(".yml")) == sorted(NAMES)
+
+
+def test_reusable_workflows_are_workflow_call():
+    for name in ("test.yml", "build-push.yml"):
+        assert "workflow_call" in load(name)["on"], name
+
+
+def test_build_push_has_a_size_threshold_input_and_trivy():
+    workflow = load("build-push.yml")
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert inputs["max-size-mb"]["type"] == "number"
+    uses = [step.get("uses", "") for _, _, step in steps(workflow)]
+    assert any(u.startswith("aquasecurity/trivy-action@") for u in uses)
+    runs = "\n".join(step.get("run", "") for _, _, step in steps(workflow))
+    assert "Dockerfile.node" in str(workflow) and "MAX_MB" in runs
+    assert "docker push \"$REPO:$SHA\"" in runs and "docker push \"$REPO:latest\"" in runs
+
+
+def test_test_workflow_has_lint_test_lockfile_and_secret_scan():
+    workflow = load("test.yml")
+    text = yaml.safe_dump(workflow)
+    for needle in ("npm ci", "package-lock.json", "trufflesecurity/trufflehog@", "TEST_SCRIPT",
+                   "LINT_SCRIPT"):
+        assert needle in text, needle
+
+
+def test_validate_runs_setup_the_validate_playbook_and_molecule_on_push_and_pr():
+    workflow = load("validate.yml")
+    assert {"push", "pull_request"} <= set(workflow["on"])
+    runs = [step.get("run", "") for _, _, step in steps(workflow)]
+    assert "make setup" in runs
+    assert any("playbooks/validate.yml" in r for r in runs)
+    assert "make molecule" in runs
+
+
+def test_deploy_staging_calls_the_deploy_playbook_on_the_staging_inventory():
+    workflow = load("deploy-staging.yml")
+    assert "workflow_dispatch" in workflow["on"]
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert {"api_sha", "workers_sha", "db_sha"} <= set(inputs)
+    assert not any(inputs[k].get("required") for k in ("api_sha", "workers_sha", "db_sha"))
+    calls = list(playbook_calls(workflow))
+    assert len(calls) == 1
+    _, argv, step = calls[0]
+    assert "playbooks/deploy.yml" in argv
+    assert option(argv, "-i", "--inventory") == ["inventories/staging"]
+    assert {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID"} <= set(step["env"])
+    assert "secrets.DIGITALOCEAN_ACCESS_TOKEN" in step["env"]["DIGITALOCEAN_ACCESS_TOKEN"]
+    # the SHAs reach the playbook as extra vars, and the manifest is committed back
+    assert all(v in step["run"] for v in ("$API_SHA", "$WORKERS_SHA", "$DB_SHA"))
+    assert "tachyon_publish_manifest: true" in step["run"]
+    assert option(argv, "-e", "--extra-vars")
+
+
+def test_deploy_prod_validates_before_the_approval_gate_and_passes_the_approver():
+    workflow = load("deploy-prod.yml")
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    jobs = workflow["jobs"]
+    gated = [jid for jid, job in jobs.items()
+             if (job.get("environment") or {}) in ("production", {"name": "production"})
+             or (isinstance(job.get("environment"), dict)
+                 and job["environment"].get("name") == "production")]
+    assert gated == ["deploy"], "only the deploy job waits for the production reviewers"
+    assert "validate" in (jobs["deploy"].get("needs") or [])
+    assert "environment" not in jobs["validate"], "the promotion check runs before approval"
+    # the promotion check runs the playbook without any DigitalOcean secret
+    validate_calls = list(playbook_calls(workflow, "validate"))
+    assert validate_calls and all("secrets." not in str(step.get("env")) for _, _, step in validate_calls)
+    deploy_calls = list(playbook_calls(workflow, "deploy"))
+    assert len(deploy_calls) == 1
+    _, argv, step = deploy_calls[0]
+    assert "playbooks/deploy.yml" in argv
+    assert option(argv, "-i", "--inventory") == ["inventories/production"]
+    assert "tachyon_approved_by: $approved_by" in step["run"]
+    assert "steps.approval.outputs.approver" in step["env"]["APPROVED_BY"]
+    assert "secrets.DIGITALOCEAN_PROD_ACCESS_TOKEN" in step["env"]["DIGITALOCEAN_ACCESS_TOKEN"]
+    assert "secrets.DO_PROD_APP_ID" in step["env"]["DO_APP_ID"]
+    assert "tachyon_publish_manifest: true" in step["run"]
+
+
+def test_deploy_workflows_serialize_per_environment():
+    for name, group in (("deploy-staging.yml", "deploy-staging"),
+                        ("deploy-prod.yml", "deploy-production")):
+        concurrency = load(name)["concurrency"]
+        assert concurrency == {"group": group, "cancel-in-progress": False}, name
+
+
+def test_seed_secrets_are_all_used_through_env():
+    text = "".join(open(os.path.join(WORKFLOWS, n), encoding="utf-8").read()
+                   for n in ("deploy-staging.yml", "deploy-prod.yml"))
+    for secret in SEED_SECRETS:
+        assert "secrets.%s }}" % secret in text, secret
+
+
+def test_no_workflow_writes_or_prints_a_secret(workflow):
+    name, data = workflow
+    assert secret_findings(data) == [], name
+
+
+def test_no_expression_is_pasted_into_a_run_script(workflow):
+    """Script injection: inputs and event data go through env:, never `${{ }}` in run."""
+    name, data = workflow
+    for job_id, index, step in steps(data):
+        assert "${{" not in step.get("run", ""), "%s: %s step %d" % (name, job_id, index)
+
+
+def test_actions_are_pinned_to_a_version(workflow):
+    name, data = workflow
+    for _, _, step in steps(data):
+        uses = step.get("uses")
+        if not uses or uses.startswith("./"):
+            continue
+        ref = uses.rsplit("@", 1)[1]
+        assert re.fullmatch(r"v?\d+(\.\d+){0,2}|[0-9a-f]{40}", ref), "%s: %s" % (name, uses)
+
+
+def test_every_workflow_declares_least_privilege_permissions(workflow):
+    name, data = workflow
+    assert "permissions" in data, name
+    assert data["permissions"] != "write-all", name
+
+
+def test_the_secret_checks_catch_leaks():
+    """The checker itself: a workflow that leaks in each known way is flagged each time."""
+    bad = yaml.safe_load("""
+jobs:
+  leak:
+    env: {TOKEN: "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}"}
+    steps:
+      - run: echo "${{ secrets.DO_APP_ID }}"
+      - run: printf '%s' "$TOKEN" > token.txt
+      - run: echo "T=$TOKEN" >> "$GITHUB_ENV"
+      - env: {APP: "${{ secrets.DO_APP_ID }}"}
+        run: echo "$APP"
+      - uses: some/action@v1
+        with: {token: "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}"}
+""")
+    findings = secret_findings(bad)
+    flagged = {int(re.search(r"step (\d+)", f).group(1)) for f in findings}
+    assert flagged == {0, 1, 2, 3, 4}, findings
+    assert any("written to a file" in f for f in findings if "step 1" in f)
+    assert any("written to a file" in f for f in findings if "step 2" in f)
+    good = yaml.safe_load("""
+jobs:
+  ok:
+    steps:
+      - env: {TOKEN: "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}"}
+        run: ansible-playbook playbooks/deploy.yml -i inventories/staging > "$RUNNER_TEMP/log"
+""")
+    assert secret_findings(good) == []
+
+
+def test_actionlint_is_clean():
+    """actionlint + shellcheck via scripts/actionlint.sh (the same as `make lint`). It
+    installs its pinned tool on first use; the test is skipped only when that install is
+    impossible (no package registry), and says so."""
+    result = subprocess.run(["bash", os.path.join(ROOT, "scripts", "actionlint.sh")],
+                            capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
+    output = result.stdout + result.stderr
+    if result.returncode != 0 and "installing actionlint" in output and "ERROR" in output \
+            and "could not parse" not in output:
+        pytest.skip("actionlint could not be installed from PyPI here: " + output[-300:])
+    assert result.returncode == 0, output
+    assert "5 workflow file(s) clean" in output

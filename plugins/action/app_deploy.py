@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller-side wrapper for app_deploy and app_rollback: prints progress lines live.
+
+The module appends secret-free progress lines to a file the action plugin names; a thread
+tails that file and prints each line with Display while the module runs. This only works when
+the module runs on the controller (connection local, which is how these modules are used: they
+talk to an HTTP API). On any other connection the module runs unchanged and its lines are
+printed when it returns.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+import threading
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+
+
+class _Tail(threading.Thread):
+    def __init__(self, path, prefix):
+        super(_Tail, self).__init__(daemon=True)
+        self.path = path
+        self.prefix = prefix
+        self.stop = threading.Event()
+        self.printed = 0
+
+    def _drain(self, handle):
+        for line in handle.readlines():
+            display.display("%s%s" % (self.prefix, line.rstrip("\n")))
+            self.printed += 1
+
+    def run(self):
+        with open(self.path) as handle:
+            while not self.stop.wait(0.2):
+                self._drain(handle)
+            self._drain(handle)
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        local = self._play_context.connection in ("local", "ansible.builtin.local")
+        tail = None
+        path = None
+        if local and not self._task.check_mode:
+            handle, path = tempfile.mkstemp(prefix="tachyon-progress-", suffix=".log")
+            os.close(handle)
+            args["progress_file"] = path
+            tail = _Tail(path, "  [%s] " % self._task.action.split(".")[-1])
+            tail.start()
+        try:
+            result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
+        finally:
+            if tail:
+                tail.stop.set()
+                tail.join(timeout=5)
+            if path:
+                os.unlink(path)
+        if not tail:
+            for line in result.get("progress_lines") or []:
+                display.display("  %s" % line)
+        return result

@@ -1,0 +1,420 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: app_deploy
+short_description: Deploy a rendered App Spec to a DigitalOcean App Platform app and wait for it
+version_added: "0.1.0"
+description:
+  - Reads the live app, compares its spec with the rendered one (SECRET values compared
+    redacted) and, when they differ, updates the app with C(PUT /v2/apps/{id}) and
+    C(update_all_source_versions=true), then follows C(pending_deployment.id) until the
+    deployment is C(ACTIVE).
+  - A deployment that ends C(ERROR), C(CANCELED) or C(SUPERSEDED), or reports error steps,
+    fails the task naming the failing step and component and printing the tail of its
+    build or deploy log.
+  - Reads are retried by pydo on 429 (honouring C(retry-after)), 5xx and dropped connections
+    with bounded exponential backoff. The update itself is never blindly retried; when its
+    outcome is unknown the module looks for a deployment carrying our spec before trying
+    again, so one run never creates two deployments.
+  - Secret values are injected into the spec in memory only; they never appear in the diff,
+    the result or on disk. A keyed fingerprint of the secret values (env
+    C(TACHYON_SECRETS_FINGERPRINT)) lets a rotated secret count as a change without reading
+    the live ciphertext.
+  - When the rendered spec equals the live one (and no deployment of it is running), nothing is
+    deployed and the task reports C(changed=false).
+author:
+  - tachyon-infra contributors
+requirements:
+  - pydo
+options:
+  app_id:
+    description: The App Platform app id.
+    type: str
+    required: true
+  token:
+    description:
+      - DigitalOcean API token with C(app:read) and C(app:update) on the app.
+      - Defaults to the C(DIGITALOCEAN_ACCESS_TOKEN) environment variable.
+    type: str
+  api_endpoint:
+    description: API base URL. Point it at the App Platform emulator for the sandbox and tests.
+    type: str
+    default: https://api.digitalocean.com
+  spec:
+    description:
+      - The rendered App Spec (as returned by M(tachyon.infra.app_spec) with C(state=rendered)),
+        SECRET values blank.
+    type: dict
+    required: true
+  secrets:
+    description:
+      - SECRET env values by key, injected in memory into every SECRET env of that key.
+      - Every SECRET env without a value in O(spec) must get one here; the task fails naming
+        the missing keys (never a value). Keys no SECRET env uses are ignored with a warning.
+    type: dict
+    default: {}
+  secrets_fingerprint:
+    description:
+      - Add the app-level env C(TACHYON_SECRETS_FINGERPRINT), an HMAC-SHA256 of the secret
+        values keyed with the token, so that a changed secret value is detected as a change.
+      - With V(false), secrets only count as changed when an env appears, disappears or changes
+        type.
+    type: bool
+    default: true
+  wait:
+    description: Wait for the deployment to become ACTIVE. With V(false), return once it started.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the deployment. At the deadline the deployment is canceled (see
+        O(cancel_on_timeout)) and the task fails.
+    type: int
+    default: 900
+  poll_interval:
+    description: Longest pause between polls; the first polls come after 0.25 s and double up to this.
+    type: float
+    default: 5
+  cancel_on_timeout:
+    description: Cancel our deployment when O(timeout) expires, so the app stays on its last good deployment.
+    type: bool
+    default: true
+  progress_file:
+    description:
+      - Internal. Path the module appends progress lines to; set by the action plugin, which
+        prints them while the module runs. Lines never contain secret values.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    details: Reads the live app and reports the diff; deploys nothing.
+  diff_mode:
+    support: full
+    details: Before/after App Spec as YAML, SECRET values shown as C(REDACTED).
+  platform:
+    platforms: posix
+notes:
+  - Compare is against the spec of the ACTIVE deployment (falling back to the app's spec), so a
+    spec whose deployment failed is deployed again on the next run.
+  - An action plugin of the same name prints progress lines on the controller while waiting.
+seealso:
+  - module: tachyon.infra.app_rollback
+  - module: tachyon.infra.app_spec
+"""
+
+EXAMPLES = r"""
+- name: Deploy the rendered staging spec
+  tachyon.infra.app_deploy:
+    app_id: "{{ tachyon_do_app_id }}"
+    token: "{{ tachyon_do_token }}"
+    api_endpoint: "{{ tachyon_do_api_endpoint }}"
+    spec: "{{ rendered.spec }}"
+    secrets: "{{ tachyon_secrets }}"
+    timeout: 900
+  no_log: false   # secrets are no_log options; the result carries none
+  register: deploy
+
+- name: Show what would change (check mode)
+  tachyon.infra.app_deploy:
+    app_id: "{{ tachyon_do_app_id }}"
+    spec: "{{ rendered.spec }}"
+    secrets: "{{ tachyon_secrets }}"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+deployment_id:
+  description: Our deployment (or, unchanged, the active one).
+  returned: success
+  type: str
+phase:
+  description: Last phase seen (ACTIVE on success).
+  returned: always
+  type: str
+previous_deployment_id:
+  description: The deployment that was ACTIVE before ours, the rollback target.
+  returned: always
+  type: str
+live_url:
+  description: The app's live URL.
+  returned: success
+  type: str
+elapsed:
+  description: Seconds from the update request to the deployment seen ACTIVE.
+  returned: success
+  type: float
+notice_latency:
+  description: Seconds between the API's phase change to ACTIVE and this module noticing it.
+  returned: when a deployment was awaited and the API reports the phase time
+  type: float
+progress:
+  description: Step summary (names, components, statuses, durations); no values.
+  returned: when a deployment ran
+  type: dict
+changed_paths:
+  description: Paths of the spec that differ from the live app.
+  returned: always
+  type: list
+  elements: str
+failure:
+  description: On failure, the failing steps and the log tail.
+  returned: failure
+  type: dict
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
+    DeploymentFailed,
+    failure_report,
+    parse_time,
+    progress_summary,
+    wait_for_deployment,
+)
+from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+    HAS_PYDO,
+    NO_RETRY,
+    PYDO_IMPORT_ERROR,
+    Backoff,
+    DOApiError,
+    call,
+    client_argument_spec,
+    make_client,
+    sleep_until,
+)
+
+MAX_UPDATE_ATTEMPTS = 5
+
+
+class Deployer:
+    def __init__(self, module, client=None, clock=time.monotonic, sleep=time.sleep):
+        self.module = module
+        self.p = module.params
+        self.client = client
+        self.clock = clock
+        self.sleep = sleep
+        self.lines = []
+
+    # ---- helpers -------------------------------------------------------------------------
+    def progress(self, line):
+        self.lines.append(line)
+        path = self.p.get("progress_file")
+        if path:
+            with open(path, "a") as handle:
+                handle.write(line + "\n")
+
+    def fetch_url(self, url):
+        return open_url(url, timeout=15).read().decode("utf-8", "replace")
+
+    def get_app(self):
+        return call("get app", self.client.apps.get, self.p["app_id"], _app_id=self.p["app_id"]).get("app") or {}
+
+    def known_deployment_ids(self):
+        resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
+        return {d.get("id") for d in (resp or {}).get("deployments") or []}
+
+    def find_ours(self, desired, known):
+        """A deployment not seen before our update whose spec is ours (the update took effect)."""
+        app = self.get_app()
+        candidates = [app.get("pending_deployment"), app.get("in_progress_deployment")]
+        resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
+        candidates.extend((resp or {}).get("deployments") or [])
+        for dep in candidates:
+            if dep and dep.get("id") and dep["id"] not in known and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
+                return dep
+        return None
+
+    # ---- steps ---------------------------------------------------------------------------
+    def update(self, desired_with_secrets, desired, known, deadline):
+        """PUT the spec once; on an ambiguous failure find our deployment before retrying."""
+        body = {"spec": desired_with_secrets, "update_all_source_versions": True}
+        backoff = Backoff(first=0.5, cap=8.0)
+        for attempt in range(1, MAX_UPDATE_ATTEMPTS + 1):
+            try:
+                resp = call("update app", self.client.apps.update, self.p["app_id"], body, _app_id=self.p["app_id"], **NO_RETRY)
+                dep = ((resp or {}).get("app") or {}).get("pending_deployment") or {}
+                if dep.get("id"):
+                    return dep["id"], attempt
+                dep = self.find_ours(desired, known)
+                if dep:
+                    return dep["id"], attempt
+                raise DOApiError("update app: the API accepted the spec but reported no pending deployment", retryable=False)
+            except DOApiError as exc:
+                if not exc.retryable or attempt == MAX_UPDATE_ATTEMPTS:
+                    raise
+                if exc.status == 429:
+                    wait = exc.retry_after if exc.retry_after is not None else backoff.next()
+                    self.progress("update app: rate limited (429), retrying in %.1fs" % wait)
+                else:
+                    wait = backoff.next()
+                    self.progress("update app: %s; checking whether it took effect" % exc)
+                    if exc.ambiguous or exc.status is None:
+                        dep = self.find_ours(desired, known)
+                        if dep:
+                            self.progress("update app: found our deployment %s, following it" % dep["id"])
+                            return dep["id"], attempt
+                if not sleep_until(deadline, wait, self.clock, self.sleep):
+                    raise
+        raise DOApiError("update app: no attempt succeeded")  # pragma: no cover - loop raises
+
+    def run(self):
+        p = self.p
+        start = self.clock()
+        deadline = start + p["timeout"]
+        secrets = {k: "" if v is None else str(v) for k, v in (p["secrets"] or {}).items()}
+        spec = p["spec"]
+        missing = spec_diff.missing_secrets(spec, secrets)
+        if missing:
+            self.module.fail_json(
+                msg="missing secret value(s) for SECRET env(s) %s; provide them in tachyon_secrets "
+                "(vault or an environment lookup in the inventory). Nothing was deployed."
+                % ", ".join("%s (%s)" % (k, ", ".join(v)) for k, v in sorted(missing.items())),
+                missing_secrets=sorted(missing),
+                changed=False,
+            )
+        unused = spec_diff.unused_secrets(spec, secrets)
+        if unused:
+            self.module.warn("secrets not used by any SECRET env of the spec (ignored): %s" % ", ".join(unused))
+
+        with_secrets = spec_diff.inject_secrets(spec, secrets)
+        if p["secrets_fingerprint"]:
+            spec_diff.set_fingerprint(with_secrets, spec_diff.fingerprint(with_secrets, p["token"]))
+        desired = spec_diff.redact(with_secrets)
+
+        try:
+            app = self.get_app()
+        except DOApiError as exc:
+            self.module.fail_json(msg=str(exc), changed=False)
+        active = app.get("active_deployment") or {}
+        previous_id = active.get("id")
+        live_spec = active.get("spec") or app.get("spec") or {}
+        changed, before, after = spec_diff.compare(desired, live_spec)
+        paths = spec_diff.changed_paths(before, after)
+        result = dict(
+            changed=changed,
+            previous_deployment_id=previous_id,
+            deployment_id=previous_id,
+            phase=active.get("phase"),
+            live_url=app.get("live_url"),
+            changed_paths=paths,
+        )
+        if self.module._diff:
+            result["diff"] = dict(
+                before=spec_diff.to_text(before),
+                after=spec_diff.to_text(after),
+                before_header="live app %s (deployment %s)" % (p["app_id"], previous_id),
+                after_header="rendered spec",
+            )
+        # a deployment of our spec already running (e.g. a rerun after an interrupted run)?
+        running = None
+        for dep in (app.get("pending_deployment"), app.get("in_progress_deployment")):
+            if dep and dep.get("id") and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
+                running = dep
+        if not changed or self.module.check_mode:
+            if self.module.check_mode and changed:
+                result["msg"] = "would deploy: %s" % ", ".join(paths[:10])
+            self.module.exit_json(**result)
+
+        try:
+            if running:
+                dep_id = running["id"]
+                self.progress("following deployment %s already running with this spec" % dep_id)
+                attempts = 0
+            else:
+                known = self.known_deployment_ids()
+                dep_id, attempts = self.update(with_secrets, desired, known, deadline)
+                self.progress("update accepted: deployment %s" % dep_id)
+        except DOApiError as exc:
+            result.update(changed=False, deployment_id=None, phase=None)
+            self.module.fail_json(msg="%s Nothing was deployed; the app stays on %s." % (exc, previous_id), **result)
+        result.update(deployment_id=dep_id, phase="PENDING_BUILD", update_attempts=attempts)
+        if not p["wait"]:
+            result["progress_lines"] = self.lines
+            self.module.exit_json(**result)
+        try:
+            deployment = wait_for_deployment(
+                self.client, p["app_id"], dep_id, deadline, p["poll_interval"], self.progress, self.clock, self.sleep
+            )
+        except DeploymentFailed as exc:
+            msg, details = failure_report(self.client, p["app_id"], exc.details, self.fetch_url, secrets.values())
+            result.update(phase=exc.details.get("phase"), progress=progress_summary(exc.details), failure=details,
+                          progress_lines=self.lines)
+            self.module.fail_json(msg="%s\nThe app's last good deployment is %s." % (msg, previous_id), **result)
+        except TimeoutError as exc:
+            deployment = exc.args[0] if exc.args else {}
+            phase = (deployment or {}).get("phase")
+            note = ""
+            if p["cancel_on_timeout"]:
+                try:
+                    call("cancel deployment", self.client.apps.cancel_deployment, p["app_id"], dep_id)
+                    note = " It was canceled; the app stays on %s." % previous_id
+                    phase = "CANCELED"
+                except DOApiError as cexc:
+                    note = " Canceling it failed too (%s): cancel it by hand." % cexc
+            result.update(phase=phase, progress=progress_summary(deployment or {}), progress_lines=self.lines)
+            self.module.fail_json(
+                msg="deployment %s did not become ACTIVE within %ss (last phase %s).%s Raise timeout if builds "
+                "are slow." % (dep_id, p["timeout"], phase, note),
+                **result
+            )
+        except DOApiError as exc:
+            result.update(progress_lines=self.lines)
+            self.module.fail_json(msg="lost track of deployment %s: %s" % (dep_id, exc), **result)
+
+        noticed = time.time()
+        active_at = parse_time(deployment.get("phase_last_updated_at"))
+        try:
+            app = self.get_app()
+        except DOApiError:
+            pass
+        result.update(
+            phase=deployment.get("phase"),
+            live_url=app.get("live_url"),
+            elapsed=round(self.clock() - start, 2),
+            progress=progress_summary(deployment),
+            progress_lines=self.lines,
+        )
+        if active_at:
+            result["notice_latency"] = round(max(0.0, noticed - active_at), 3)
+        self.module.exit_json(**result)
+
+
+def main():
+    argument_spec = client_argument_spec()
+    argument_spec.update(
+        spec=dict(type="dict", required=True),
+        secrets=dict(type="dict", default={}, no_log=True),
+        secrets_fingerprint=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=900),
+        poll_interval=dict(type="float", default=5.0),
+        cancel_on_timeout=dict(type="bool", default=True),
+        progress_file=dict(type="path"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_PYDO:
+        module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
+    if module.params["timeout"] <= 0 or module.params["poll_interval"] <= 0:
+        module.fail_json(msg="timeout and poll_interval must be positive numbers")
+    try:
+        client = make_client(module.params["token"], module.params["api_endpoint"])
+    except DOApiError as exc:
+        module.fail_json(msg=str(exc))
+    Deployer(module, client).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -90,6 +90,12 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     # ----------------------------------------------------------------- plumbing
+    def setup(self):
+        super().setup()
+        # headers and body go out in separate writes: without TCP_NODELAY every response
+        # waits ~40 ms for the client's delayed ACK (Nagle)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, fmt, *args):  # noqa: A003 - BaseHTTPRequestHandler API
         if not self.server.quiet:
             super().log_message(fmt, *args)

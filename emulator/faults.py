@@ -6,7 +6,9 @@ Faults are kept apart from the DigitalOcean paths: they are set from the seed fi
 ``DELETE /_emulator/faults`` and listed (with their hit counts) by ``GET /_emulator/state``.
 
 Every fault is a dict with a ``kind`` and optional ``count`` (how many times it fires;
-absent or null = unlimited) and ``app_id`` (only that app; deployment and health kinds):
+absent or null = unlimited) and ``app_id`` (only that app; deployment and health kinds).
+The state lists each fault with ``id``, ``hits`` and ``remaining`` (a used-up fault stays
+listed until the faults are cleared):
 
 =================  ==========================================================================
 kind               fields
@@ -84,6 +86,7 @@ def normalize_fault(raw):
         if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
             raise FaultError("fault health: seconds must be a number >= 0 or null (forever)")
     fault.setdefault("count", None)
+    fault["remaining"] = fault["count"]
     fault["hits"] = 0
     return fault
 
@@ -117,18 +120,22 @@ class Faults:
         with self._lock:
             return [dict(f) for f in self._faults]
 
-    def _consume(self, fault):
+    @staticmethod
+    def _live(fault):
+        return fault["remaining"] is None or fault["remaining"] > 0
+
+    @staticmethod
+    def _consume(fault):
+        """Count a firing; a fault whose count is used up stays listed (with its hits)."""
         fault["hits"] += 1
-        if fault["count"] is not None:
-            fault["count"] -= 1
-            if fault["count"] <= 0:
-                self._faults.remove(fault)
+        if fault["remaining"] is not None:
+            fault["remaining"] -= 1
 
     def take_request_fault(self, method, path):
         """The first request fault matching method and path, consumed; or None."""
         with self._lock:
             for fault in self._faults:
-                if fault["kind"] not in REQUEST_KINDS:
+                if fault["kind"] not in REQUEST_KINDS or not self._live(fault):
                     continue
                 if fault["method"] not in ("*", method.upper()):
                     continue
@@ -143,8 +150,8 @@ class Faults:
         """deploy_fail / slow_phase faults that apply to a new deployment of app_id (consumed)."""
         taken = []
         with self._lock:
-            for fault in list(self._faults):
-                if fault["kind"] not in ("deploy_fail", "slow_phase"):
+            for fault in self._faults:
+                if fault["kind"] not in ("deploy_fail", "slow_phase") or not self._live(fault):
                     continue
                 if fault.get("app_id") not in (None, app_id):
                     continue

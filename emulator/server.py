@@ -141,9 +141,17 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _read_body(self):
+        """Read the request body first, whatever the answer: an unread body would be taken
+        for the next request on a kept-alive connection."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        self._raw_body = self.rfile.read(length) if length > 0 else b""
+
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._raw_body
         if not raw:
             return {}
         try:
@@ -156,6 +164,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method):
         self.request_id = str(uuid.uuid4())
+        self._read_body()
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         try:
@@ -426,9 +435,8 @@ class Handler(BaseHTTPRequestHandler):
         raise not_found()
 
     def _admin_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
         try:
-            return json.loads(self.rfile.read(length) or b"null")
+            return json.loads(self._raw_body or b"null")
         except ValueError:
             raise FaultError("request body is not valid JSON")
 

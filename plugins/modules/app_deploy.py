@@ -61,6 +61,13 @@ options:
         the missing keys (never a value). Keys no SECRET env uses are ignored with a warning.
     type: dict
     default: {}
+  secrets_env_prefix:
+    description:
+      - When set, a SECRET key missing from O(secrets) is read from the environment variable
+        C(<prefix><KEY>) of the process running the module (the controller, for these
+        API modules), e.g. C(TACHYON_SECRET_DATABASE_URL). The values never pass through
+        Ansible variables.
+    type: str
   secrets_fingerprint:
     description:
       - Add the app-level env C(TACHYON_SECRETS_FINGERPRINT), an HMAC-SHA256 of the secret
@@ -171,6 +178,7 @@ failure:
   type: dict
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -276,6 +284,14 @@ class Deployer:
         deadline = start + p["timeout"]
         secrets = {k: "" if v is None else str(v) for k, v in (p["secrets"] or {}).items()}
         spec = p["spec"]
+        if p["secrets_env_prefix"]:
+            for _comp, key, _has in spec_diff.secret_envs(spec):
+                value = os.environ.get(p["secrets_env_prefix"] + str(key))
+                if value and not secrets.get(key):
+                    secrets[key] = value
+        if secrets:
+            # values read here were not module options: make Ansible mask them in any output too
+            self.module.no_log_values.update(v for v in secrets.values() if v)
         missing = spec_diff.missing_secrets(spec, secrets)
         if missing:
             self.module.fail_json(
@@ -397,6 +413,7 @@ def main():
     argument_spec.update(
         spec=dict(type="dict", required=True),
         secrets=dict(type="dict", default={}, no_log=True),
+        secrets_env_prefix=dict(type="str"),
         secrets_fingerprint=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),

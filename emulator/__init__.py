@@ -10,7 +10,7 @@ validated against the vendored OpenAPI description (``../shared/vendor/digitaloc
   subprocess) and gives the URL, tokens, app ids and fault controls.
 
 Modules: ``store`` (accounts, apps, deployments, phases, rollback, secrets, logs, health),
-``faults`` (fault injection and rate limiting), ``server`` (HTTP routing), ``seed``
+``faults`` (fault injection and rate limiting), ``server`` (HTTP routing), ``bootstrap``
 (seed file loading), ``testing`` (test helper).
 """
 import os

@@ -278,12 +278,6 @@ class Store:
             app["last_active_at"] = end
         self.save()
 
-    def advance_all(self, now=None):
-        now = time.time() if now is None else now
-        with self.lock:
-            for app in self.apps.values():
-                self._advance(app, now)
-
     # ----------------------------------------------------------------- deployments
     def _new_deployment(self, app, spec, cause, now, cloned_from=None, update_sources=False,
                         use_faults=True):
@@ -328,7 +322,8 @@ class Store:
     def _refuse_spec(findings):
         parts = []
         for finding in findings:
-            text = "error validating app spec field %s: %s" % (finding["path"].lstrip("$."), finding["message"])
+            field = finding["path"][2:] if finding["path"].startswith("$.") else "(the spec itself)"
+            text = "error validating app spec field %s: %s" % (field, finding["message"])
             if finding.get("hint"):
                 text += " (%s)" % finding["hint"]
             parts.append(text)
@@ -514,7 +509,6 @@ class Store:
 
     def _steps(self, dep, now):
         """Progress steps: 'build' and 'deploy', each with one child step per component."""
-        phase, since = self.phase_of(dep, now)
         schedule = {p: (s, e) for p, s, e in self._schedule(dep)}
         fail = dep.get("fail") or {}
         final = dep.get("final") or {}
@@ -650,7 +644,6 @@ class Store:
         """The log lines of one component ('_all' for every component) at time ``now``."""
         now = time.time() if now is None else now
         schedule = {p: (s, e) for p, s, e in self._schedule(dep)}
-        phase, _ = self.phase_of(dep, now)
         fail = dep.get("fail") or {}
         final = dep.get("final") or {}
         cut = final.get("at") if final.get("phase") in ("CANCELED", "SUPERSEDED") else None

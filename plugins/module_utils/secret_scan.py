@@ -127,10 +127,15 @@ def _is_binary(path):
         return b"\0" in handle.read(8192)
 
 
-# Lines where a hex string is an identifier, not a credential: git commit SHAs and
-# image digests in manifests and specs ("sha": "...", tag: <sha>, sha256:<digest>).
-_ID_LINE = re.compile(r"""^\s*"?(sha|tag|commit|commit_sha|revision|digest|[a-z_]*_sha)"?\s*[:=]\s*"""
-                      r"""["']?(sha256:)?[0-9a-f]{7,64}["']?,?\s*$""", re.IGNORECASE)
+# A hex string on a line that talks about commits or images is an identifier (git SHA,
+# image digest), not a credential: this project pins releases by SHA everywhere.
+_ID_WORDS = re.compile(r"sha|commit|revision|digest|\btag", re.IGNORECASE)
+_ID_HEX = re.compile(r"^([0-9a-f]{7,40}|[0-9a-f]{64})$")
+
+
+def _is_identifier(secret, line):
+    return secret.type == "Hex High Entropy String" and \
+        bool(_ID_HEX.match(str(secret.secret_value or ""))) and bool(_ID_WORDS.search(line))
 
 
 _NOT_SECRETS = {"true", "false", "yes", "no", "null", "none", "~"}
@@ -159,7 +164,8 @@ def _scan_chunk(args):
                     if lines is None:
                         with open(path, errors="replace") as handle:
                             lines = handle.read().splitlines()
-                    if 0 < secret.line_number <= len(lines) and _ID_LINE.match(lines[secret.line_number - 1]):
+                    line = lines[secret.line_number - 1] if 0 < secret.line_number <= len(lines) else ""
+                    if _is_identifier(secret, line):
                         continue
                 findings.append({"file": rel, "line": secret.line_number, "type": secret.type})
     return findings, scanned
@@ -233,7 +239,11 @@ def looks_like_secret(value):
     return None
 
 
+HINT = ("remove the secret and rotate it if it was real; for a false positive add the inline "
+        "comment 'pragma: allowlist secret' or record it in the detect-secrets baseline")
+
+
 def format_findings(findings):
-    """One report line per finding: ``file:line: type`` (no secret text)."""
-    return ["%s:%s: %s (remove it, rotate it if it was real, or allowlist it in the baseline)"
-            % (f["file"], f["line"], f["type"]) for f in findings]
+    """One report line per finding (``file:line: type``, never the secret), then the hint."""
+    lines = ["%s:%s: %s" % (f["file"], f["line"], f["type"]) for f in findings]
+    return lines + ["hint: " + HINT] if lines else []

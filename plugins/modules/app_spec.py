@@ -1,0 +1,197 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see LICENSE)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: app_spec
+short_description: Validate a DigitalOcean App Spec, or render its image tags
+version_added: 0.1.0
+description:
+  - O(state=validated) validates an App Spec file against DigitalOcean's vendored AppSpec
+    schema plus a small local overlay (app-level C(envs), C(alerts), C(features); database
+    C(size), C(num_nodes)). Objects are closed, so a misspelt key is a finding.
+  - "With O(env_schema), also checks every env key of every component and of the app is
+    declared in the env schema, that variables the schema marks C(@secret) are
+    C(type: SECRET), and that SECRET envs hold no literal value."
+  - Each finding gives the JSON path (C($.services[0].image.registry_type)), what is wrong
+    and a hint how to fix it. Secret values are never echoed.
+  - O(state=rendered) sets C(image.tag) or C(image.digest) of the listed components (the
+    other one is removed) and returns the rendered spec with every SECRET env value
+    blanked. It does not write any file.
+  - Never changes anything on disk or remotely (C(changed) is always V(false)).
+author:
+  - Tachyon platform team
+options:
+  src:
+    description: Path of the App Spec YAML file.
+    type: path
+    required: true
+    aliases: [path]
+  state:
+    description:
+      - V(validated) checks the spec and fails on findings (see O(fail_on_findings)).
+      - V(rendered) returns the spec with the image references of O(images) applied.
+    type: str
+    choices: [validated, rendered]
+    default: validated
+  env_schema:
+    description:
+      - Path of the master env schema (C(env/.env.example)). When given, env keys must be
+        declared there. Only with O(state=validated).
+    type: path
+  images:
+    description:
+      - "For O(state=rendered), component name to C({tag: <tag>}) or C({digest: sha256:<hex>})."
+      - A component that is unknown, has no image source, or is left with neither a tag nor
+        a digest is an error naming it.
+    type: dict
+  display_path:
+    description: How findings name the file (default O(src) as given).
+    type: str
+  fail_on_findings:
+    description:
+      - Fail when validation finds anything. Set to V(false) to collect findings (the
+        validate role does, to report every check at once).
+    type: bool
+    default: true
+requirements:
+  - jsonschema
+  - PyYAML
+  - python-dotenv (with O(env_schema))
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - module: tachyon.infra.env_schema
+  - name: App Spec reference
+    description: DigitalOcean's App Spec documentation.
+    link: https://docs.digitalocean.com/products/app-platform/reference/app-spec/
+"""
+
+EXAMPLES = r"""
+- name: Validate the staging spec and its env keys
+  tachyon.infra.app_spec:
+    src: .do/app.staging.yml
+    env_schema: env/.env.example
+
+- name: Render image tags for a deploy (nothing is written)
+  tachyon.infra.app_spec:
+    src: .do/app.staging.yml
+    state: rendered
+    images:
+      api: {tag: 3f2c1ab}
+      workers: {tag: 9e8d7c6}
+      db-migrate: {digest: "sha256:{{ '0' * 64 }}"}
+  register: rendered
+"""
+
+RETURN = r"""
+findings:
+  description: Validation findings (O(state=validated)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path: {description: JSON path of the offending node., type: str, sample: "$.region"}
+    message: {description: What is wrong (never a secret value)., type: str}
+    hint: {description: How to fix it., type: str}
+    check:
+      description: C(schema), C(env-declared), C(env-secret-type) or C(env-secret-value).
+      type: str
+report:
+  description: "One readable line per finding: C(file: path: message (hint: ...))."
+  returned: always
+  type: list
+  elements: str
+spec:
+  description: The rendered spec, every SECRET env value replaced by an empty string.
+  returned: when O(state=rendered)
+  type: dict
+components:
+  description: Names of the spec's components (services, workers, jobs, ...).
+  returned: always
+  type: list
+  elements: str
+  sample: [api, workers, db-migrate]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import jsonschema  # noqa: F401  pylint: disable=unused-import
+    import yaml  # noqa: F401  pylint: disable=unused-import
+    HAS_LIBS = True
+except ImportError:
+    HAS_LIBS = False
+
+from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+
+
+def run(params):
+    """The module's logic: (result dict, failure message or None)."""
+    src = params["src"]
+    display = params.get("display_path") or src
+    try:
+        spec = aps.load_spec(src)
+    except (OSError, ValueError) as exc:
+        return None, "cannot load App Spec: %s" % exc
+    result = {"changed": False, "findings": [], "report": [],
+              "components": aps.component_names(spec)}
+    if params.get("state", "validated") == "rendered":
+        try:
+            rendered = aps.render_images(spec, params.get("images") or {})
+        except ValueError as exc:
+            return None, "cannot render %s: %s" % (display, exc)
+        result["spec"] = aps.redact_secrets(rendered)
+        return result, None
+    schema = None
+    if params.get("env_schema"):
+        from ansible_collections.tachyon.infra.plugins.module_utils.env_schema import Schema
+        try:
+            schema = Schema(params["env_schema"])
+        except OSError as exc:
+            return None, "cannot read env schema: %s" % exc
+    result["findings"] = aps.validate(spec, schema)
+    result["report"] = [aps.format_finding(display, f) for f in result["findings"]]
+    msg = None
+    if result["findings"] and params.get("fail_on_findings", True):
+        msg = "%s: %d App Spec finding(s):\n%s" % (display, len(result["findings"]),
+                                                   "\n".join(result["report"]))
+    return result, msg
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True, aliases=["path"]),
+            state=dict(type="str", default="validated", choices=["validated", "rendered"]),
+            env_schema=dict(type="path"),
+            images=dict(type="dict"),
+            display_path=dict(type="str"),
+            fail_on_findings=dict(type="bool", default=True),
+        ),
+        required_if=[("state", "rendered", ["images"])],
+        mutually_exclusive=[("env_schema", "images")],
+        supports_check_mode=True,
+    )
+    if not HAS_LIBS:
+        module.fail_json(msg=missing_required_lib("jsonschema and PyYAML"))
+    result, msg = run(module.params)
+    if result is None:
+        module.fail_json(msg=msg)
+    if msg:
+        module.fail_json(msg=msg, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

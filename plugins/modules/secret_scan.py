@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see LICENSE)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: secret_scan
+short_description: Scan a source tree for committed secrets (detect-secrets)
+version_added: 0.1.0
+description:
+  - Scans the files a pull request would commit with detect-secrets' default plugins plus
+    the collection's own detectors for DigitalOcean tokens (C(dop_v1_), C(doo_v1_),
+    C(dor_v1_) + 64 hex) and GitHub fine-grained tokens (C(github_pat_) + 82 word
+    characters).
+  - In a git work tree the files are the tracked ones plus untracked files that are not
+    ignored (C(git ls-files --cached --others --exclude-standard)); elsewhere every file
+    under O(path). Virtualenvs, C(.collections), build output and O(exclude) are skipped.
+  - A detect-secrets baseline (O(baseline)) allowlists known findings by file and hashed
+    secret; a line may also carry the inline comment C(pragma allowlist secret) (with a colon after C(pragma)).
+  - Findings name the file, the line and the kind of secret. The secret text is never
+    returned or printed.
+  - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
+author:
+  - Tachyon platform team
+options:
+  path:
+    description: Root of the tree to scan.
+    type: path
+    default: .
+  baseline:
+    description:
+      - detect-secrets baseline file (C(detect-secrets scan > .secrets.baseline)). Relative
+        paths are taken from O(path). A missing file allowlists nothing.
+    type: path
+    default: .secrets.baseline
+  exclude:
+    description:
+      - Extra paths (relative to O(path), a directory excludes everything below it) or
+        directory names to skip, on top of the defaults.
+    type: list
+    elements: str
+    default: []
+  fail_on_findings:
+    description: Fail when there is any finding. V(false) collects findings only.
+    type: bool
+    default: true
+requirements:
+  - detect-secrets
+  - git (to list the files of a work tree; without it every file is scanned)
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - module: tachyon.infra.env_schema
+  - name: detect-secrets
+    description: The scanner and its baseline format.
+    link: https://github.com/Yelp/detect-secrets
+"""
+
+EXAMPLES = r"""
+- name: Fail the pull request on any committed secret
+  tachyon.infra.secret_scan:
+    path: "{{ playbook_dir }}/.."
+
+- name: Collect findings of another checkout without failing
+  tachyon.infra.secret_scan:
+    path: /srv/checkout
+    exclude: [fixtures/generated]
+    fail_on_findings: false
+  register: scan
+"""
+
+RETURN = r"""
+findings:
+  description: Every finding, sorted by file and line. Never contains the secret.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    file: {description: File relative to O(path)., type: str, sample: config/app.yml}
+    line: {description: Line number., type: int, sample: 12}
+    type: {description: detect-secrets secret type., type: str, sample: DigitalOcean Token}
+report:
+  description: One readable line per finding.
+  returned: always
+  type: list
+  elements: str
+scanned:
+  description: Number of files scanned.
+  returned: always
+  type: int
+  sample: 120
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import detect_secrets  # noqa: F401  pylint: disable=unused-import
+    HAS_DETECT_SECRETS = True
+except ImportError:
+    HAS_DETECT_SECRETS = False
+
+from ansible_collections.tachyon.infra.plugins.module_utils import secret_scan as ss
+
+
+def run(params):
+    """The module's logic: (result dict, failure message or None)."""
+    root = os.path.abspath(params.get("path") or ".")
+    if not os.path.isdir(root):
+        return None, "%s is not a directory: pass path: (the root of the tree to scan)" % root
+    baseline = params.get("baseline") or ""
+    if baseline and not os.path.isabs(baseline):
+        baseline = os.path.join(root, baseline)
+    excludes = tuple(ss.DEFAULT_EXCLUDES) + tuple(params.get("exclude") or ())
+    try:
+        findings, scanned = ss.scan(root, baseline=baseline, excludes=excludes)
+    except ValueError as exc:
+        return None, "bad baseline: %s (regenerate it with `detect-secrets scan`)" % exc
+    report = ss.format_findings(findings)
+    result = {"changed": False, "findings": findings, "report": report, "scanned": scanned}
+    msg = None
+    if findings and params.get("fail_on_findings", True):
+        msg = "%d possible secret(s) in %s:\n%s" % (len(findings), root, "\n".join(report))
+    return result, msg
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="."),
+            baseline=dict(type="path", default=".secrets.baseline"),
+            exclude=dict(type="list", elements="str", default=[]),
+            fail_on_findings=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_DETECT_SECRETS:
+        module.fail_json(msg=missing_required_lib("detect-secrets"))
+    result, msg = run(module.params)
+    if result is None:
+        module.fail_json(msg=msg)
+    if msg:
+        module.fail_json(msg=msg, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

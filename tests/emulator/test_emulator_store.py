@@ -37,11 +37,11 @@ def test_phases_follow_the_clock(world):
                 (2003.0, "PENDING_DEPLOY"), (2004.0, "DEPLOYING"), (2006.99, "DEPLOYING"), (2007.0, "ACTIVE")]
     for now, phase in expected:
         assert store.phase_of(dep, now)[0] == phase, now
+    assert store.health("app-1", now=2006.0)[1]["version"] == "t0"  # before ACTIVE: still the old one
     body = store.render_app(app, now=2007.5)
     assert body["active_deployment"]["id"] == dep["id"]
     assert body["last_deployment_active_at"] == "1970-01-01T00:33:27.000Z"  # epoch 2007
     assert store.health("app-1", now=2007.5)[1]["version"] == "t1"
-    assert store.health("app-1", now=2006.0)[1]["version"] == "t0"  # before ACTIVE: still the old one
 
 
 def test_newer_deployment_supersedes_running_and_active(world):

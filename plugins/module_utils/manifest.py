@@ -9,8 +9,7 @@ Every function here is pure (dict in, dict out) except ``load``/``save`` which d
 Errors are ``ManifestError`` whose message says what is wrong and how to fix it.
 The JSON Schema lives here (modules run without the repo's releases/ directory);
 ``releases/manifest.schema.json`` is generated from ``MANIFEST_SCHEMA`` and a unit test keeps
-the two identical (regenerate with ``python -m ansible_collections.tachyon.infra.plugins.
-module_utils.manifest schema > releases/manifest.schema.json``).
+the two identical (regenerate: see releases/README.md, or run this file with ``schema``).
 """
 from __future__ import annotations
 

@@ -243,3 +243,27 @@ def test_killed_module_run_leaves_a_valid_manifest(tmp_path, manifest_path):
     proc.wait()
     assert manifest_path.read_text() == before
     assert mf.load(str(manifest_path))[0]["version"] == "0.1.0"
+
+
+def test_concurrent_recorders_lose_no_history_entry(tmp_path, manifest_path):
+    """Several module processes record at once: the lock serializes the read-modify-write."""
+    prelude = "import sys; sys.path[:0] = %r\n" % [os.path.join(ROOT, ".collections"), ROOT]
+    code = textwrap.dedent("""
+        from ansible_collections.tachyon.infra.plugins.modules import release_manifest
+        sys.argv = ["release_manifest", sys.argv[1]]
+        release_manifest.main()
+    """)
+    procs = []
+    for index in range(6):
+        args_file = tmp_path / ("args%d.json" % index)
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+            "path": str(manifest_path), "state": "recorded", "environment": "staging",
+            "outcome": "failed", "deployment_id": "dep-%d" % index, "message": "run %d" % index}}))
+        procs.append(subprocess.Popen([sys.executable, "-c", prelude + code, str(args_file)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out + err
+        assert json.loads(out)["changed"] is True
+    history = mf.load(str(manifest_path))[0]["history"]
+    assert sorted(h["deployment_id"] for h in history) == ["dep-%d" % i for i in range(6)]

@@ -219,6 +219,8 @@ def _secret_value(entry, path, literal_ok):
     if not rest or PLACEHOLDER_RE.match(rest):
         return []
     kind = looks_like_secret(rest)
+    if not kind and BINDING_RE.search(value):
+        return []  # a URL assembled from bindings: redis://:${redis.PASSWORD}@${redis.HOSTNAME}
     if kind:
         message = "secret %s holds a value that looks like a real credential (%s)" % (entry.key, kind)
     elif literal_ok:
@@ -233,7 +235,9 @@ def _secret_value(entry, path, literal_ok):
 def environment_of(path):
     """'.env.staging.example' -> 'staging'; None when the name does not say."""
     match = ENV_FILE_RE.match(os.path.basename(path))
-    return match.group(1) if match else None
+    if not match or (match.group(1) == "example" and not match.group(2)):
+        return None  # .env.example is the schema itself
+    return match.group(1)
 
 
 def check_file(schema, path, environment, display=None, example=True, dev_environments=("local",),

@@ -181,6 +181,9 @@ def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=N
     root = os.path.abspath(root)
     files = list_files(root, excludes) if files is None else list(files)
     allowed = load_baseline(baseline)
+    if baseline:
+        # the baseline holds hashes of secrets, which look like secrets themselves
+        files = [f for f in files if os.path.abspath(os.path.join(root, f)) != os.path.abspath(baseline)]
     processes = processes or min(os.cpu_count() or 1, 4)
     if processes > 1 and len(files) > 20:
         chunks = [(root, files[i::processes], allowed) for i in range(processes)]

@@ -115,8 +115,9 @@ attempts:
   returned: always
   type: int
 elapsed:
-  description: Seconds from the first poll until the last of the O(consecutive) healthy polls.
-  returned: success
+  description: Seconds from the first poll until the last of the O(consecutive) healthy polls
+    (on failure, until giving up).
+  returned: always
   type: float
 first_healthy_after:
   description: Seconds from the first poll until the first healthy poll.

@@ -309,7 +309,7 @@ def run(module):
                 # same release, but the file is legacy: writing would silently upgrade it
                 return dict(changed=False, **_result(current, legacy, path))
             result = _apply(module, path, before_text, after)
-            result.update(_result(after, legacy and not result["changed"], path))
+            result.update(_result(after, legacy, path))
             return result
 
         current, legacy, before_text = mf.load(path)

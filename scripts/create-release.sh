@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Pin a release in releases/manifest.json (the bash-era scripts/create-release.sh, now
+# playbooks/release.yml).
+#
+#   ./scripts/create-release.sh <version> <api-sha> <workers-sha> <db-sha> [ansible-playbook options]
+#   ./scripts/create-release.sh 0.2.0 abc1234 def5678 0a1b2c3
+#   ./scripts/create-release.sh 0.2.0 abc1234 def5678 0a1b2c3 -e manifest_path=/tmp/m.json
+#
+# Checked before anything is written: <version> is semver (MAJOR.MINOR.PATCH), each SHA is 7
+# to 40 hex characters. Unlike the old script it keeps the environments and the history (what
+# runs where), writes atomically under a lock, and refuses to re-pin an existing version to
+# other SHAs (-e release_force=true to do it anyway). Same version and SHAs again: no change.
+# Exit 0 on success, 1 on a usage error or a refused release (the file is then unchanged).
+set -euo pipefail
+# shellcheck source=scripts/lib/playbook-wrapper.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
+
+USAGE="create-release.sh <version> <api-sha> <workers-sha> <db-sha>"
+case "${1:-}" in
+  -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+[[ $# -ge 4 ]] || tachyon_usage "$USAGE  (got $# argument(s))"
+for arg in "${@:1:4}"; do [[ -n "$arg" ]] || tachyon_usage "$USAGE  (an argument is empty)"; done
+
+VERSION=$1 API_SHA=$2 WORKERS_SHA=$3 DB_SHA=$4
+shift 4
+# JSON extra vars: each value reaches the module as one string, whatever it contains.
+tachyon_venv
+VARS=$(python -c 'import json, sys
+print(json.dumps(dict(zip(["release_version", "api_sha", "workers_sha", "db_sha"], sys.argv[1:]))))' \
+  "$VERSION" "$API_SHA" "$WORKERS_SHA" "$DB_SHA")
+tachyon_playbook "create-release" release.yml -e "$VARS" "$@"
+echo "Commit and push the manifest before triggering a deployment."

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Upgrade a legacy releases/manifest.json (written by the bash-era create-release.sh and
+# deploy workflows) to the current format, in place, atomically, keeping a backup
+# (<manifest>.legacy-<UTC timestamp>.bak). A current manifest is left alone.
+#
+#   ./scripts/upgrade-manifest.sh                     releases/manifest.json of this checkout
+#   ./scripts/upgrade-manifest.sh path/to/manifest.json [ansible-playbook options]
+#   ./scripts/upgrade-manifest.sh --check --diff      show the upgrade, write nothing
+#
+# Exit 0 when upgraded or already current, 1 on failure (unreadable or invalid file; it is
+# then unchanged).
+set -euo pipefail
+# shellcheck source=scripts/lib/playbook-wrapper.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
+
+case "${1:-}" in
+  -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+ARGS=()
+if [[ $# -gt 0 && "$1" != -* ]]; then
+  [[ -f "$1" ]] || tachyon_usage "upgrade-manifest.sh [manifest.json] [ansible-playbook options]  ($1: no such file)"
+  # absolute, so a path relative to the caller's directory keeps its meaning
+  ARGS=(-e "{\"manifest_path\": \"$(cd "$(dirname "$1")" && pwd)/$(basename "$1")\"}")
+  shift
+fi
+tachyon_playbook "upgrade-manifest" upgrade_manifest.yml "${ARGS[@]}" "$@"

@@ -16,9 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
 USAGE="create-release.sh <version> <api-sha> <workers-sha> <db-sha>"
-case "${1:-}" in
-  -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+tachyon_help "$@"
 [[ $# -ge 4 ]] || tachyon_usage "$USAGE  (got $# argument(s))"
 for arg in "${@:1:4}"; do [[ -n "$arg" ]] || tachyon_usage "$USAGE  (an argument is empty)"; done
 

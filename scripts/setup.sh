@@ -12,9 +12,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/playbook-wrapper.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
-case "${1:-}" in
-  -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+tachyon_help "$@"
 
 tachyon_playbook "setup" setup.yml -i "$TACHYON_ROOT/inventories/local" "$@"
 cat <<'MSG'

@@ -13,9 +13,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/playbook-wrapper.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
-case "${1:-}" in
-  -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+tachyon_help "$@"
 ARGS=()
 if [[ $# -gt 0 && "$1" != -* ]]; then
   [[ -f "$1" ]] || tachyon_usage "upgrade-manifest.sh [manifest.json] [ansible-playbook options]  ($1: no such file)"

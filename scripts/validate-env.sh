@@ -13,9 +13,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/playbook-wrapper.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
-case "${1:-}" in
-  -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+tachyon_help "$@"
 
 tachyon_playbook "validate-env" validate.yml -e '{"validate_checks": ["env_schema"]}' "$@"
 echo

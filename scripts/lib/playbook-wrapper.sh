@@ -48,3 +48,10 @@ tachyon_playbook() {
     exit 1
   fi
 }
+
+# tachyon_help "$@": on -h/--help print the calling script's header comment and exit 0.
+tachyon_help() {
+  case "${1:-}" in
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
+  esac
+}

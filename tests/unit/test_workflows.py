@@ -3,9 +3,11 @@ inventory (production behind the approval gate, after the promotion check, with 
 approver), secrets reach steps only as environment variables and are never written to a
 file or echoed, untrusted inputs never get pasted into a script, actions are pinned, and
 actionlint (scripts/actionlint.sh) is clean."""
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 
 import pytest
@@ -180,9 +182,80 @@ def test_deploy_prod_validates_before_the_approval_gate_and_passes_the_approver(
     assert option(argv, "-i", "--inventory") == ["inventories/production"]
     assert "tachyon_approved_by: $approved_by" in step["run"]
     assert "steps.approval.outputs.approver" in step["env"]["APPROVED_BY"]
-    assert "secrets.DIGITALOCEAN_PROD_ACCESS_TOKEN" in step["env"]["DIGITALOCEAN_ACCESS_TOKEN"]
-    assert "secrets.DO_PROD_APP_ID" in step["env"]["DO_APP_ID"]
+    assert "secrets.DIGITALOCEAN_PROD_ACCESS_TOKEN" in step["env"]["DIGITALOCEAN_PROD_ACCESS_TOKEN"]
+    assert "secrets.DO_PROD_APP_ID" in step["env"]["DO_PROD_APP_ID"]
     assert "tachyon_publish_manifest: true" in step["run"]
+
+
+def _secret_keys(spec_file):
+    with open(os.path.join(ROOT, ".do", spec_file), encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    lists = [spec.get("envs") or []]
+    for kind in ("services", "workers", "jobs"):
+        lists += [c.get("envs") or [] for c in spec.get(kind) or []]
+    return {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
+
+
+@pytest.mark.parametrize("name,inventory,spec_file", [
+    ("deploy-staging.yml", "staging", "app.staging.yml"),
+    ("deploy-prod.yml", "production", "app.prod.yml")])
+def test_deploy_step_gets_what_the_inventory_and_app_spec_need(name, inventory, spec_file):
+    """The token and app id under the names inventories/<env> reads, and every SECRET env of
+    the App Spec as TACHYON_SECRET_<KEY> (app_deploy reads them from the environment)."""
+    workflow = load(name)
+    (_, _, step), = [c for c in playbook_calls(workflow) if "-i" in c[1] and
+                     option(c[1], "-i") == ["inventories/" + inventory] and c[0] == "deploy"]
+    with open(os.path.join(ROOT, "inventories", inventory, "group_vars", "all", "main.yml"),
+              encoding="utf-8") as handle:
+        wanted = set(re.findall(r"lookup\('ansible.builtin.env', '([A-Z_]+)'\)", handle.read()))
+    assert wanted and wanted <= set(step["env"]), wanted - set(step["env"])
+    for variable in wanted:
+        assert step["env"][variable] == "${{ secrets.%s }}" % variable
+    secrets = {k[len("TACHYON_SECRET_"):]: v for k, v in step["env"].items()
+               if k.startswith("TACHYON_SECRET_")}
+    assert set(secrets) == _secret_keys(spec_file)
+    for key, value in secrets.items():
+        assert value == "${{ secrets.%s }}" % key
+
+
+def _promotion_check(tmp_path, manifest):
+    """Run deploy-prod.yml's validate step script as written (bash, jq, ansible-playbook)
+    in a project tree whose releases/manifest.json is a scratch copy."""
+    project = tmp_path / "project"
+    project.mkdir(parents=True)
+    for entry in os.listdir(ROOT):
+        if entry not in ("releases", ".git"):
+            os.symlink(os.path.join(ROOT, entry), project / entry)
+    (project / "releases").mkdir()
+    (project / "releases" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (step,) = [s for _, _, s in steps(load("deploy-prod.yml"))
+               if "promotion_check" in s.get("run", "")]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DIGITALOCEAN", "DO_", "TACHYON_SECRET_"))}
+    env.update(VERSION="0.1.0", RUNNER_TEMP=str(tmp_path), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CONFIG=str(project / "ansible.cfg"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env,
+                            capture_output=True, text=True, check=False, timeout=300)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
+def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path):
+    from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+    with open(os.path.join(ROOT, "releases", "manifest.json"), encoding="utf-8") as handle:
+        base, _ = mf.parse(handle.read())
+    rc, output = _promotion_check(tmp_path / "refused", base)
+    assert rc != 0
+    assert "staging has no successful deployment" in output
+    services = {name: svc["sha"] for name, svc in base["services"].items()}
+    staged = mf.record_deployment(base, "staging", "succeeded", deployment_id="dep-1",
+                                  services=services, deployed_by="ci",
+                                  health_verified_at="2026-05-02T00:00:00Z")
+    rc, output = _promotion_check(tmp_path / "promotable", staged)
+    assert rc == 0, output
+    assert "Production release, staging proof and approver" in output
+    assert "Deploy to App Platform" not in output, "the check must deploy nothing"
 
 
 def test_deploy_workflows_serialize_per_environment():

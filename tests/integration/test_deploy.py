@@ -1,0 +1,382 @@
+"""playbooks/deploy.yml and rollback.yml against the App Platform emulator: the happy path four
+ways and the fault matrix. Each test runs ansible-playbook as a subprocess against its own
+emulator (fast phases) and a scratch copy of the manifest.
+
+Every failure case checks the same three things: a clear error, the live app on its last good
+deployment, and the manifest valid with one more history entry and nothing else changed.
+"""
+import copy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from emulator.testing import running_emulator
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
+           "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
+           "tachyon-db-migrate": "9252ea24498a84c0fdcdc75be8ea8182caebb176"}
+OTHER = {"tachyon-api": "aaaaaaa", "tachyon-workers": "bbbbbbb", "tachyon-db-migrate": "ccccccc"}
+CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isinstance(v, str) else v)
+            for k, v in s.items()}
+           for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]
+FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
+        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
+
+
+def secret_keys():
+    keys = set()
+    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
+        spec = yaml.safe_load(open(os.path.join(ROOT, path)))
+        lists = [spec.get("envs") or []]
+        for kind in ("services", "workers", "jobs"):
+            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
+        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
+    return sorted(keys)
+
+
+SECRETS = {key: "s3cr3t-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in secret_keys()}
+
+
+class Run:
+    def __init__(self, emu, tmp_path):
+        self.emu = emu
+        self.tmp = tmp_path
+        self.manifest = tmp_path / "releases" / "manifest.json"
+        self.manifest.parent.mkdir()
+        shutil.copy(os.path.join(ROOT, "releases", "manifest.json"), self.manifest)
+        self.env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"],
+                        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
+                        ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote"),
+                        TACHYON_SANDBOX_ENDPOINT=emu.url)
+        self.env.update({"TACHYON_SECRET_" + k: v for k, v in SECRETS.items()})
+
+    def playbook(self, env="staging", extra=None, check=False, playbook="deploy.yml", args=(), background=False):
+        variables = dict(FAST, manifest_path=str(self.manifest))
+        variables.update(extra or {})
+        cmd = ["ansible-playbook", os.path.join("playbooks", playbook), "-i", "inventories/sandbox", "-l", env,
+               "-e", json.dumps(variables)] + (["--check", "--diff"] if check else []) + list(args)
+        if background:
+            return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def staging(self, shas=RELEASE, **kw):
+        extra = dict(kw.pop("extra", {}), tachyon_shas=shas)
+        return self.playbook("staging", extra=extra, **kw)
+
+    def production(self, version="0.1.0", approver="alice", **kw):
+        extra = dict(kw.pop("extra", {}))
+        if version is not None:
+            extra["tachyon_version"] = version
+        if approver is not None:
+            extra["tachyon_approved_by"] = approver
+        return self.playbook("production", extra=extra, **kw)
+
+    def app(self, env="staging"):
+        return self.emu.client(env).apps.get(self.emu.app_ids[env])["app"]
+
+    def deployments(self, env="staging"):
+        return self.emu.client(env).apps.list_deployments(self.emu.app_ids[env])["deployments"]
+
+
+def manifest_json(run):
+    data = json.loads(run.manifest.read_text())
+    mf.validate(data, "test")  # raises if the manifest is not valid
+    return data
+
+
+@pytest.fixture()
+def run(tmp_path):
+    with running_emulator(phase_seconds=0.05) as emu:
+        yield Run(emu, tmp_path)
+
+
+def recap(out):
+    line = [l for l in out.splitlines() if l.startswith("tachyon-")][-1]
+    return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+
+
+def assert_failed_cleanly(run, rc, out, before, expect, env="staging", outcome="failed", active=None):
+    """Clear error, app on its last good deployment, manifest: one history entry more, rest same."""
+    assert rc != 0, out
+    for text in expect:
+        assert text in out, "%r not in output:\n%s" % (text, out[-3000:])
+    app = run.app(env)
+    good = active or before["active"]
+    assert app["active_deployment"]["id"] == good or app["active_deployment"].get("cloned_from") == good
+    after = manifest_json(run)
+    assert len(after["history"]) == len(before["manifest"]["history"]) + 1
+    entry = after["history"][-1]
+    assert entry["environment"] == env and entry["outcome"] == outcome
+    assert {k: v for k, v in after.items() if k != "history"} == \
+        {k: v for k, v in before["manifest"].items() if k != "history"}
+    for value in SECRETS.values():
+        assert value not in out
+    return entry
+
+
+def snapshot(run, env="staging"):
+    return {"active": run.app(env)["active_deployment"]["id"], "manifest": manifest_json(run),
+            "deployments": len(run.deployments(env))}
+
+
+# --------------------------------------------------------------------------- happy path
+def test_staging_four_ways_then_production(run):
+    before = snapshot(run)
+    rc, out = run.staging(check=True)
+    assert rc == 0, out
+    assert recap(out)["changed"] == 1
+    assert "tag: 4a091424887308027935eb247097d4ffd77c8f99" in out and "REDACTED" in out
+    assert manifest_json(run) == before["manifest"] and len(run.deployments()) == before["deployments"]
+
+    rc, out = run.staging()
+    assert rc == 0, out
+    assert recap(out)["changed"] == 2  # deploy + record
+    assert "[app_deploy] deployment" in out and ": ACTIVE" in out
+    data = manifest_json(run)
+    staging = data["environments"]["staging"]
+    assert staging["deployment_id"] == run.app()["active_deployment"]["id"]
+    assert staging["services"]["tachyon-api"]["sha"] == RELEASE["tachyon-api"] and staging["health_verified_at"]
+    assert len(run.deployments()) == before["deployments"] + 1
+    status, payload = run.emu.health(run.emu.app_ids["staging"])
+    assert status == 200 and payload["version"] == RELEASE["tachyon-api"]
+    assert run.emu.secret_matches(run.emu.app_ids["staging"], "STRIPE_SECRET_KEY", SECRETS["STRIPE_SECRET_KEY"], component="api")
+
+    rc, out = run.staging(check=True)
+    assert rc == 0 and recap(out)["changed"] == 0, out
+    rc, out = run.staging()
+    assert rc == 0 and recap(out)["changed"] == 0, out
+    assert manifest_json(run) == data and len(run.deployments()) == before["deployments"] + 1
+
+    rc, out = run.production()
+    assert rc == 0, out
+    prod = manifest_json(run)["environments"]["production"]
+    assert prod["approved_by"] == "alice" and prod["deployed_by"] == "tester"
+    assert prod["services"]["tachyon-api"]["sha"] == RELEASE["tachyon-api"]
+
+
+def test_staging_resolves_main_with_git_ls_remote(run, tmp_path):
+    work = tmp_path / "work"
+    shas = {}
+    for repo in ("tachyon-api", "tachyon-workers", "tachyon-db"):
+        src = work / repo
+        src.mkdir(parents=True)
+        (src / "README").write_text(repo)
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(src)]
+        subprocess.run(git[:5] + ["init", "-q", "-b", "main", str(src)], check=True)
+        subprocess.run(git + ["add", "."], check=True)
+        subprocess.run(git + ["commit", "-qm", "init"], check=True)
+        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(["git", "clone", "-q", "--bare", str(src), str(tmp_path / "remotes" / (repo + ".git"))], check=True)
+    rc, out = run.playbook("staging", extra={"tachyon_shas": {"tachyon-workers": OTHER["tachyon-workers"]},
+                                             "tachyon_repo_base_url": "file://%s" % (tmp_path / "remotes")})
+    assert rc == 0, out
+    services = manifest_json(run)["environments"]["staging"]["services"]
+    assert services["tachyon-api"]["sha"] == shas["tachyon-api"]
+    assert services["tachyon-db-migrate"]["sha"] == shas["tachyon-db"]
+    assert services["tachyon-workers"]["sha"] == OTHER["tachyon-workers"]
+
+
+# --------------------------------------------------------------------------- transient faults: retried, one deployment
+@pytest.mark.parametrize("faults", [
+    [{"kind": "http_error", "method": "PUT", "path": "/v2/apps/*", "status": 503, "count": 2}],
+    [{"kind": "rate_limit", "method": "PUT", "path": "/v2/apps/*", "retry_after": 1, "count": 2}],
+    [{"kind": "drop_connection", "method": "PUT", "path": "/v2/apps/*", "count": 1}],
+    [{"kind": "http_error", "method": "GET", "path": "/v2/apps/*/deployments/*", "status": 500, "count": 3},
+     {"kind": "rate_limit", "method": "GET", "path": "/v2/apps/*/deployments/*", "retry_after": 1, "count": 2}],
+    [{"kind": "drop_connection", "method": "GET", "path": "/v2/apps/*/deployments/*", "count": 3}],
+], ids=["5xx-update", "429-update", "drop-update", "5xx-429-wait", "drop-wait"])
+def test_transient_api_faults_are_retried_without_a_second_deployment(run, faults):
+    before = snapshot(run)
+    run.emu.set_faults(faults)
+    rc, out = run.staging()
+    assert rc == 0, out
+    assert len(run.deployments()) == before["deployments"] + 1
+    assert manifest_json(run)["environments"]["staging"]["deployment_id"] == run.app()["active_deployment"]["id"]
+    assert all(f["hits"] >= 1 for f in run.emu.state()["faults"])
+
+
+@pytest.mark.parametrize("fault,expect", [
+    ({"kind": "http_error", "method": "PUT", "path": "/v2/apps/*", "status": 503}, "503"),
+    ({"kind": "rate_limit", "method": "PUT", "path": "/v2/apps/*", "retry_after": 0}, "429"),
+], ids=["5xx-update", "429-update"])
+def test_persistent_api_faults_fail_clearly_and_deploy_nothing(run, fault, expect):
+    before = snapshot(run)
+    run.emu.set_faults([fault])
+    rc, out = run.staging()
+    assert_failed_cleanly(run, rc, out, before, [expect, "update app", "Nothing was deployed"])
+    assert len(run.deployments()) == before["deployments"]
+
+
+# --------------------------------------------------------------------------- deployment failures
+@pytest.mark.parametrize("stage", ["build", "deploy"])
+def test_failed_deployment_names_step_and_prints_log_tail(run, stage):
+    before = snapshot(run)
+    run.emu.set_faults([{"kind": "deploy_fail", "stage": stage, "component": "workers", "count": 1}])
+    rc, out = run.staging()
+    entry = assert_failed_cleanly(run, rc, out, before, ["failing step", "workers", "log (last", "FAILED",
+                                                         "stays on its last good deployment"])
+    assert entry["deployment_id"] and entry["deployment_id"] != before["active"]
+
+
+@pytest.mark.parametrize("mode,expect", [("unhealthy", "HTTP 503"), ("stale_version", "sandbox-initial")])
+def test_health_failure_rolls_back_to_last_good(run, mode, expect):
+    before = snapshot(run)
+    run.emu.set_faults([{"kind": "health", "mode": mode}])
+    rc, out = run.staging()
+    entry = assert_failed_cleanly(run, rc, out, before, ["Wait until the live app is healthy", expect,
+                                                         "Rolled back to the last good deployment"],
+                                  outcome="rolled_back")
+    assert entry["rolled_back_to"] == before["active"]
+    app = run.app()
+    assert app["active_deployment"]["cloned_from"] == before["active"] and not app.get("pinned_deployment")
+
+
+def test_superseded_deployment_fails_without_rolling_back_the_other(run):
+    before = snapshot(run)
+    run.emu.set_faults([{"kind": "slow_phase", "phase": "BUILDING", "seconds": 3, "count": 1}])
+    proc = run.staging(background=True)
+    client = run.emu.client("staging")
+    app_id = run.emu.app_ids["staging"]
+    deadline = time.monotonic() + 60
+    while not client.apps.get(app_id)["app"].get("in_progress_deployment") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    spec = copy.deepcopy(client.apps.get(app_id)["app"]["spec"])
+    spec["envs"].append({"key": "SOMEONE_ELSE", "value": "1"})
+    other = client.apps.update(app_id, {"spec": spec})["app"]["pending_deployment"]["id"]
+    out, _ = proc.communicate(timeout=120)
+    while client.apps.get(app_id)["app"]["active_deployment"]["id"] != other and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert_failed_cleanly(run, proc.returncode, out, before, ["SUPERSEDED"], active=other)
+
+
+def test_timeout_cancels_our_deployment(run):
+    before = snapshot(run)
+    run.emu.set_faults([{"kind": "slow_phase", "phase": "BUILDING", "seconds": 30, "count": 1}])
+    rc, out = run.staging(extra={"tachyon_deploy_timeout": 2})
+    entry = assert_failed_cleanly(run, rc, out, before, ["did not become ACTIVE within 2s", "canceled"])
+    phases = {d["id"]: d["phase"] for d in run.deployments()}
+    assert phases[entry["deployment_id"]] == "CANCELED"
+
+
+# --------------------------------------------------------------------------- lock
+def test_concurrent_deploy_is_refused_naming_the_holder(run):
+    before = snapshot(run)
+    lock = run.manifest.parent / ".deploy-staging.lock"
+    lock.write_text(json.dumps({"lock_id": "x", "owner": "bob", "pid": os.getpid(), "host": socket.gethostname(),
+                                "purpose": "deploy of staging", "since": "2026-01-01T00:00:00Z",
+                                "since_epoch": time.time()}))
+    rc, out = run.staging()
+    assert_failed_cleanly(run, rc, out, before, ["another deploy of staging", "bob", "pid %d" % os.getpid()])
+    assert len(run.deployments()) == before["deployments"] and lock.exists()
+    # the holder is gone: its lock is stale, taken over with a warning, and released at the end
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock.write_text(json.dumps(dict(json.loads(lock.read_text()), pid=dead.pid)))
+    rc, out = run.staging()
+    assert rc == 0 and "took over a stale lock of bob" in out, out
+    assert not lock.exists()
+
+
+# --------------------------------------------------------------------------- promotion rules
+def _manifest_with_staging(run, shas):
+    data = manifest_json(run)
+    services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name} for name, sha in shas.items()}
+    data = mf.record_deployment(data, "staging", "succeeded", deployment_id="dep-staging", services=services,
+                                deployed_by="tester", health_verified_at="2026-01-01T00:00:00Z")
+    run.manifest.write_text(json.dumps(data, indent=2))
+
+
+@pytest.mark.parametrize("case,kwargs,expect", [
+    ("no-staging", {}, "staging"),
+    ("other-shas", {"staging": OTHER}, "but the release pins"),
+    ("version-mismatch", {"staging": RELEASE, "version": "9.9.9"}, "9.9.9"),
+    ("missing-approver", {"staging": RELEASE, "approver": None}, "approved_by"),
+])
+def test_production_promotion_rules(run, case, kwargs, expect):
+    if "staging" in kwargs:
+        _manifest_with_staging(run, kwargs["staging"])
+    before = snapshot(run, "production")
+    rc, out = run.production(version=kwargs.get("version", "0.1.0"), approver=kwargs.get("approver", "alice"))
+    assert_failed_cleanly(run, rc, out, before, [expect, "Nothing was deployed"], env="production")
+    assert len(run.deployments("production")) == before["deployments"]
+
+
+# --------------------------------------------------------------------------- bad input
+def test_missing_secret_names_the_key_and_deploys_nothing(run):
+    before = snapshot(run)
+    del run.env["TACHYON_SECRET_STRIPE_SECRET_KEY"]
+    rc, out = run.staging()
+    assert_failed_cleanly(run, rc, out, before, ["missing secret value(s)", "STRIPE_SECRET_KEY"])
+    assert len(run.deployments()) == before["deployments"]
+
+
+@pytest.mark.parametrize("extra,expect", [
+    ({"tachyon_shas": dict(RELEASE, **{"tachyon-api": "xyz-not-a-sha"})}, "malformed SHA for tachyon-api"),
+    ({"tachyon_shas": dict(RELEASE, **{"tachyon-nope": "abcdef1"})}, "unknown service(s) tachyon-nope"),
+    ({"tachyon_services": [dict(s, component="nope") if s["name"] == "tachyon-api" else s for s in CATALOG]},
+     "nope"),
+], ids=["malformed-sha", "unknown-service", "unknown-component"])
+def test_bad_input_fails_before_deploying(run, extra, expect):
+    before = snapshot(run)
+    rc, out = run.playbook("staging", extra=dict({"tachyon_shas": RELEASE}, **extra))
+    assert_failed_cleanly(run, rc, out, before, [expect, "Nothing was deployed"])
+    assert len(run.deployments()) == before["deployments"]
+
+
+def test_malformed_manifest_is_refused_and_left_alone(run):
+    before_active = run.app()["active_deployment"]["id"]
+    run.manifest.write_text('{"version": "0.1.0", "services": ')
+    rc, out = run.staging()
+    assert rc != 0 and "manifest" in out.lower(), out
+    assert run.manifest.read_text() == '{"version": "0.1.0", "services": '
+    assert run.app()["active_deployment"]["id"] == before_active
+
+
+# --------------------------------------------------------------------------- secrets never leak
+def test_no_secret_in_vvv_output_or_any_written_file(run):
+    rc, out = run.staging(args=["-vvv"], extra={})
+    assert rc == 0, out
+    run.env["ANSIBLE_KEEP_REMOTE_FILES"] = "1"
+    rc2, out2 = run.staging(args=["-vvv"], extra={"tachyon_shas": OTHER})
+    assert rc2 == 0, out2
+    for value in SECRETS.values():
+        assert value not in out and value not in out2
+    written = [os.path.join(d, f) for d, _s, files in os.walk(run.tmp) for f in files]
+    home_tmp = os.path.expanduser("~/.ansible/tmp")
+    written += [os.path.join(d, f) for d, _s, files in os.walk(home_tmp) for f in files] if os.path.isdir(home_tmp) else []
+    assert any(p.endswith("manifest.json") for p in written)
+    for path in written:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        for value in SECRETS.values():
+            assert value.encode() not in data, path
+    # and the emulator did receive them (the test would prove nothing otherwise)
+    assert run.emu.secret_matches(run.emu.app_ids["staging"], "STRIPE_SECRET_KEY", SECRETS["STRIPE_SECRET_KEY"], component="api")
+
+
+# --------------------------------------------------------------------------- manual rollback
+def test_manual_rollback_playbook(run):
+    first = run.app()["active_deployment"]["id"]
+    rc, out = run.staging()
+    assert rc == 0, out
+    rc, out = run.playbook("staging", playbook="rollback.yml", extra={"tachyon_rollback_to": first}, check=True)
+    assert rc == 0 and recap(out)["changed"] == 1, out
+    rc, out = run.playbook("staging", playbook="rollback.yml", extra={"tachyon_rollback_to": first})
+    assert rc == 0, out
+    assert run.app()["active_deployment"]["cloned_from"] == first
+    entry = manifest_json(run)["history"][-1]
+    assert entry["outcome"] == "rolled_back" and entry["rolled_back_to"] == first
+    rc, out = run.playbook("staging", playbook="rollback.yml", extra={"tachyon_rollback_to": first})
+    assert rc == 0 and recap(out)["changed"] == 0, out

@@ -158,7 +158,7 @@ def _scan_chunk(args):
                 if (rel, secret.secret_hash) in allowed:
                     continue
                 if secret.type == "Secret Keyword" and \
-                        str(secret.secret_value).strip("'\"").lower() in _NOT_SECRETS:
+                        str(secret.secret_value).strip("'\"{}[], ").lower() in _NOT_SECRETS:
                     continue  # `secret: true` in a schema or form is a flag, not a secret
                 if secret.type == "Hex High Entropy String":
                     if lines is None:

@@ -68,7 +68,8 @@ def test_near_misses_are_not_do_tokens(tmp_path):
 
 
 def test_default_plugins_run_too(tmp_path):
-    (tmp_path / "k.pem").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n")
+    marker = "RSA PRIVATE" + " KEY-----"  # assembled so this file holds no key header
+    (tmp_path / "k.pem").write_text("-----BEGIN %s\nMIIB\n-----END %s\n" % (marker, marker))
     findings, _ = ss.scan(str(tmp_path))
     assert {"file": "k.pem", "line": 1, "type": "Private Key"} in findings
 
@@ -116,7 +117,8 @@ def test_baseline_and_pragma_allowlist(capsys, tmp_path):
 def test_identifiers_and_flags_are_not_secrets(tmp_path):
     sha = secrets.token_hex(20)
     (tmp_path / "manifest.json").write_text('{\n  "sha": "%s",\n  "tag": "%s"\n}\n' % (sha, sha))
-    (tmp_path / "form.yml").write_text("fields:\n  - id: token\n    secret: true\n")
+    (tmp_path / "form.yml").write_text("fields:\n  - id: token\n    secret: true\n"
+                                       "  - {id: key, label: KEY, secret: true}\n")
     (tmp_path / "key.py").write_text('KEY = "%s"\n' % secrets.token_hex(20))
     findings, scanned = ss.scan(str(tmp_path))
     assert scanned == 3

@@ -86,8 +86,7 @@ start_dockerd() {
     mkdir -p "$(dirname "$DOCKERD_LOG")"
     setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   fi
-  local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     docker info >/dev/null 2>&1 && { log "dockerd: up"; return; }
     sleep 0.5
   done

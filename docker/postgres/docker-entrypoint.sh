@@ -38,6 +38,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
       *.sh) echo "$0: running $f"
+            # shellcheck disable=SC1090  # init scripts are the user's
             if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
       *.sql) echo "$0: running $f"; "${psql[@]}" -f "$f" ;;
       *.sql.gz) echo "$0: running $f"; gunzip -c "$f" | "${psql[@]}" ;;

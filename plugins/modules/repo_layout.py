@@ -85,19 +85,47 @@ repos:
   type: list
   elements: dict
   contains:
-    name: {description: The repository name., type: str}
-    path: {description: The checkout's directory., type: str}
-    present: {description: The directory exists., type: bool}
-    git: {description: The directory is a git work tree., type: bool}
-    remote_url: {description: The C(origin) URL, or null., type: str}
-    remote_matches: {description: C(origin) is the expected URL (true when no URL was given)., type: bool}
-    branch: {description: The checked-out branch (null when detached)., type: str}
-    on_branch: {description: The checked-out branch is O(repos[].branch) (true when none was given)., type: bool}
-    commit: {description: The checked-out commit SHA., type: str}
-    dirty: {description: The work tree has uncommitted changes., type: bool}
-    missing_files: {description: Required files that do not exist., type: list, elements: str}
-    problems: {description: What is wrong (empty when the layout is right)., type: list, elements: str}
-    summary: {description: One line for the report., type: str}
+    name:
+      description: 'The repository name.'
+      type: str
+    path:
+      description: 'The checkout''s directory.'
+      type: str
+    present:
+      description: 'The directory exists.'
+      type: bool
+    git:
+      description: 'The directory is a git work tree.'
+      type: bool
+    remote_url:
+      description: 'The C(origin) URL, or null.'
+      type: str
+    remote_matches:
+      description: 'C(origin) is the expected URL (true when no URL was given).'
+      type: bool
+    branch:
+      description: 'The checked-out branch (null when detached).'
+      type: str
+    on_branch:
+      description: 'The checked-out branch is O(repos[].branch) (true when none was given).'
+      type: bool
+    commit:
+      description: 'The checked-out commit SHA.'
+      type: str
+    dirty:
+      description: 'The work tree has uncommitted changes.'
+      type: bool
+    missing_files:
+      description: 'Required files that do not exist.'
+      type: list
+      elements: str
+    problems:
+      description: 'What is wrong (empty when the layout is right).'
+      type: list
+      elements: str
+    summary:
+      description: 'One line for the report.'
+      type: str
 ok:
   description: Every repository is laid out as expected.
   returned: always

@@ -133,6 +133,7 @@ try:
 except ImportError:
     HAS_LIBS = False
 
+from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
 from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
 
 
@@ -186,11 +187,7 @@ def main():
     if not HAS_LIBS:
         module.fail_json(msg=missing_required_lib("jsonschema and PyYAML"))
     result, msg = run(module.params)
-    if result is None:
-        module.fail_json(msg=msg)
-    if msg:
-        module.fail_json(msg=msg, **result)
-    module.exit_json(**result)
+    finish(module, result, msg)
 
 
 if __name__ == "__main__":

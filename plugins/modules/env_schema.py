@@ -160,6 +160,7 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
+from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
 from ansible_collections.tachyon.infra.plugins.module_utils import env_schema as es
 
 
@@ -235,11 +236,7 @@ def main():
         result, msg = run(module.params)
     except (OSError, UnicodeDecodeError) as exc:
         module.fail_json(msg="cannot read an env file: %s" % exc)
-    if result is None:
-        module.fail_json(msg=msg)
-    if msg:
-        module.fail_json(msg=msg, **result)
-    module.exit_json(**result)
+    finish(module, result, msg)
 
 
 if __name__ == "__main__":

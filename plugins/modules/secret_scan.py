@@ -110,6 +110,7 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
+from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
 from ansible_collections.tachyon.infra.plugins.module_utils import secret_scan as ss
 
 
@@ -147,11 +148,7 @@ def main():
     if not HAS_DETECT_SECRETS:
         module.fail_json(msg=missing_required_lib("detect-secrets"))
     result, msg = run(module.params)
-    if result is None:
-        module.fail_json(msg=msg)
-    if msg:
-        module.fail_json(msg=msg, **result)
-    module.exit_json(**result)
+    finish(module, result, msg)
 
 
 if __name__ == "__main__":

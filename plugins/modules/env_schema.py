@@ -197,7 +197,7 @@ def run(params):
         checked.append({"path": display, "environment": environment})
         findings.extend(es.check_file(schema, path, environment, display=display,
                                       example=item.get("example", True) is not False,
-                                      dev_environments=params.get("dev_environments") or ()))
+                                      dev_environments=params.get("dev_environments", ["local"])))
     findings = es.sort_findings(findings)
     result = {
         "changed": False,

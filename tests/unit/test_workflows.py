@@ -258,6 +258,58 @@ def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path)
     assert "Deploy to App Platform" not in output, "the check must deploy nothing"
 
 
+def _run_deploy_step(tmp_path, name, env):
+    """Run a deploy workflow's deploy step script as written, with .venv/bin/ansible-playbook
+    replaced by a recorder: returns (argv, extra vars) the playbook would have received."""
+    project = tmp_path / "project"
+    (project / ".venv" / "bin").mkdir(parents=True)
+    for entry in os.listdir(ROOT):
+        if entry not in (".venv", ".git"):
+            os.symlink(os.path.join(ROOT, entry), project / entry)
+    recorder = project / ".venv" / "bin" / "ansible-playbook"
+    recorder.write_text('#!/usr/bin/env python3\nimport json, sys\n'
+                        'args = sys.argv[1:]\n'
+                        'extra = [json.load(open(a[1:])) for a in args if a.startswith("@")]\n'
+                        'json.dump({"argv": args, "extra": extra}, open("%s", "w"))\n'
+                        % (tmp_path / "called.json"), encoding="utf-8")
+    recorder.chmod(0o755)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    (_, _, step), = [c for c in playbook_calls(load(name), "deploy")]
+    run_env = dict(os.environ, RUNNER_TEMP=str(tmp_path), **env)
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=run_env,
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    called = json.loads((tmp_path / "called.json").read_text(encoding="utf-8"))
+    (extra,) = called["extra"]
+    return called["argv"], extra
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
+def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
+    argv, extra = _run_deploy_step(tmp_path / "a", "deploy-staging.yml", {
+        "VERSION": "", "API_SHA": "abc1234", "WORKERS_SHA": "", "DB_SHA": "0a1b2c3",
+        "DEPLOYED_BY": "octocat"})
+    assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/staging"]
+    assert extra == {"tachyon_deployed_by": "octocat", "tachyon_publish_manifest": True,
+                     "tachyon_shas": {"tachyon-api": "abc1234", "tachyon-db-migrate": "0a1b2c3"}}
+    # An input crafted to smuggle options stays one string value (script-injection safe).
+    hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
+    _, extra = _run_deploy_step(tmp_path / "b", "deploy-staging.yml", {
+        "VERSION": hostile, "API_SHA": "", "WORKERS_SHA": "", "DB_SHA": "", "DEPLOYED_BY": "x"})
+    assert extra["tachyon_version"] == hostile and extra["tachyon_publish_manifest"] is True
+    assert extra["tachyon_shas"] == {}
+    assert not (tmp_path / "b" / "project" / "pwned").exists()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
+def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
+    argv, extra = _run_deploy_step(tmp_path, "deploy-prod.yml", {
+        "VERSION": "0.2.0", "APPROVED_BY": "reviewer-1", "DEPLOYED_BY": "octocat"})
+    assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/production"]
+    assert extra == {"tachyon_version": "0.2.0", "tachyon_approved_by": "reviewer-1",
+                     "tachyon_deployed_by": "octocat", "tachyon_publish_manifest": True}
+
+
 def test_deploy_workflows_serialize_per_environment():
     for name, group in (("deploy-staging.yml", "deploy-staging"),
                         ("deploy-prod.yml", "deploy-production")):

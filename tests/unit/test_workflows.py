@@ -139,7 +139,7 @@ def test_validate_runs_setup_the_validate_playbook_and_molecule_on_push_and_pr()
     runs = [step.get("run", "") for _, _, step in steps(workflow)]
     assert "make setup" in runs
     assert any("playbooks/validate.yml" in r for r in runs)
-    assert "make molecule" in runs
+    assert "make test" in runs  # pytest + `molecule test --all` (Makefile)
 
 
 def test_deploy_staging_calls_the_deploy_playbook_on_the_staging_inventory():

@@ -1,0 +1,126 @@
+"""Unit tests of the deploy helpers that need no API: step reporting, rollback target choice,
+deploy lock staleness and atomic creation."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.tachyon.infra.plugins.action import deploy_lock
+from ansible_collections.tachyon.infra.plugins.module_utils import app_platform
+from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_good
+
+DEPLOYMENT = {
+    "id": "d1",
+    "phase": "ERROR",
+    "progress": {
+        "error_steps": 1,
+        "steps": [
+            {"name": "build", "status": "SUCCESS", "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:02Z",
+             "steps": [{"name": "api", "component_name": "api", "status": "SUCCESS"}]},
+            {"name": "deploy", "status": "ERROR",
+             "steps": [{"name": "workers", "component_name": "workers", "status": "ERROR",
+                        "message_base": "Deploying worker", "reason": {"code": "HealthCheck", "message": "exit 1"}}]},
+        ],
+    },
+}
+
+
+def test_error_steps_are_found_in_nested_steps_and_described():
+    steps = app_platform.error_steps(DEPLOYMENT)
+    assert [s["path"] for s in steps] == ["deploy", "deploy.workers"]
+    assert app_platform.describe_step(steps[-1]) == "Deploying worker workers (step deploy.workers): exit 1"
+    summary = app_platform.progress_summary(DEPLOYMENT)
+    assert summary["steps"][0] == {"step": "build", "component": None, "status": "SUCCESS", "seconds": 2.0}
+
+
+class _Logs:
+    def __init__(self, info):
+        self.info = info
+        self.calls = []
+
+    def get_logs(self, app_id, dep_id, component, type):  # noqa: A002 - pydo's keyword
+        self.calls.append((component, type))
+        return self.info
+
+
+def test_log_tail_follows_historic_urls_and_masks_secrets():
+    client = type("C", (), {})()
+    client.apps = _Logs({"historic_urls": ["https://logs/1"]})
+    text = "\n".join("line %d" % i for i in range(50)) + "\npassword=hunter2"
+    log_type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1],
+                                                 lambda url: text, redact_values=["hunter2"])
+    assert log_type == "DEPLOY" and client.apps.calls == [("workers", "DEPLOY")]
+    assert len(tail) == app_platform.LOG_TAIL_LINES and tail[-1] == "password=********"
+
+
+def test_wait_reports_failure_and_timeout():
+    class Apps:
+        def __init__(self, phases):
+            self.phases = list(phases)
+
+        def get_deployment(self, app_id, dep_id):
+            return {"deployment": {"id": dep_id, "phase": self.phases.pop(0)}}
+
+    client = type("C", (), {})()
+    now = [0.0]
+    clock = lambda: now[0]  # noqa: E731
+    sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
+    client.apps = Apps(["BUILDING", "DEPLOYING", "ACTIVE"])
+    lines = []
+    dep = app_platform.wait_for_deployment(client, "a", "d", 100, 5, lines.append, clock, sleep)
+    assert dep["phase"] == "ACTIVE" and lines == ["deployment d: BUILDING", "deployment d: DEPLOYING", "deployment d: ACTIVE"]
+    client.apps = Apps(["BUILDING", "SUPERSEDED"])
+    with pytest.raises(app_platform.DeploymentFailed):
+        app_platform.wait_for_deployment(client, "a", "d", 100, 5, None, clock, sleep)
+    client.apps = Apps(["BUILDING"] * 100)
+    now[0] = 0.0
+    with pytest.raises(TimeoutError):
+        app_platform.wait_for_deployment(client, "a", "d", 3, 1, None, clock, sleep)
+    assert now[0] == pytest.approx(3)
+
+
+def test_last_good_is_the_newest_active_before_the_current():
+    deps = [
+        {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z"},
+        {"id": "failed", "phase": "ERROR", "created_at": "2026-01-02T12:00:00Z"},
+        {"id": "good", "phase": "ACTIVE", "created_at": "2026-01-02T00:00:00Z"},
+        {"id": "old", "phase": "ACTIVE", "created_at": "2026-01-01T00:00:00Z"},
+    ]
+    assert last_good(deps, "new")["id"] == "good"
+    assert last_good(deps, "old") is None
+
+
+def _holder(**kw):
+    base = {"lock_id": "x", "owner": "bob", "pid": os.getpid(), "host": socket.gethostname(),
+            "purpose": "deploy", "since": "now", "since_epoch": time.time()}
+    base.update(kw)
+    return base
+
+
+def test_lock_staleness():
+    assert deploy_lock.stale_reason(_holder(), 3600) is None
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert "is gone" in deploy_lock.stale_reason(_holder(pid=dead.pid), 3600)
+    assert "old" in deploy_lock.stale_reason(_holder(host="elsewhere", since_epoch=time.time() - 7200), 3600)
+    assert deploy_lock.stale_reason(_holder(host="elsewhere"), 3600) is None
+
+
+def test_lock_acquire_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path):
+    path = str(tmp_path / ".deploy-staging.lock")
+    holder, taken = deploy_lock.acquire(path, "alice", "deploy of staging", 3600, os.getpid())
+    assert taken is None and json.load(open(path))["owner"] == "alice"
+    with pytest.raises(AnsibleActionFail) as err:
+        deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
+    assert "held by alice (pid %d on %s" % (os.getpid(), socket.gethostname()) in str(err.value)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with open(path, "w") as handle:
+        json.dump(dict(holder, pid=dead.pid), handle)
+    new, taken = deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
+    assert "took over a stale lock of alice" in taken and new["owner"] == "bob"
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []

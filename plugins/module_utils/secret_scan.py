@@ -127,15 +127,20 @@ def _is_binary(path):
         return b"\0" in handle.read(8192)
 
 
-# A hex string on a line that talks about commits or images is an identifier (git SHA,
-# image digest), not a credential: this project pins releases by SHA everywhere.
+# Git commit SHAs are identifiers, not credentials, and this project pins releases by SHA
+# everywhere (manifests, fixtures, service -> SHA maps): a hex string of exactly 40
+# characters is a commit SHA. Other hex strings pass only on a line that talks about
+# commits or images (short SHAs, sha256 image digests).
 _ID_WORDS = re.compile(r"sha|commit|revision|digest|\btag", re.IGNORECASE)
 _ID_HEX = re.compile(r"^([0-9a-f]{7,40}|[0-9a-f]{64})$")
+_GIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _is_identifier(secret, line):
-    return secret.type == "Hex High Entropy String" and \
-        bool(_ID_HEX.match(str(secret.secret_value or ""))) and bool(_ID_WORDS.search(line))
+    value = str(secret.secret_value or "")
+    if secret.type != "Hex High Entropy String":
+        return False
+    return bool(_GIT_SHA.match(value)) or (bool(_ID_HEX.match(value)) and bool(_ID_WORDS.search(line)))
 
 
 _NOT_SECRETS = {"true", "false", "yes", "no", "null", "none", "~"}

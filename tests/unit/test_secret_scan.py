@@ -119,9 +119,10 @@ def test_identifiers_and_flags_are_not_secrets(tmp_path):
     (tmp_path / "manifest.json").write_text('{\n  "sha": "%s",\n  "tag": "%s"\n}\n' % (sha, sha))
     (tmp_path / "form.yml").write_text("fields:\n  - id: token\n    secret: true\n"
                                        "  - {id: key, label: KEY, secret: true}\n")
-    (tmp_path / "key.py").write_text('KEY = "%s"\n' % secrets.token_hex(20))
+    (tmp_path / "shas.yml").write_text("api: %s\n" % secrets.token_hex(20))
+    (tmp_path / "key.py").write_text('KEY = "%s"\n' % secrets.token_hex(16))
     findings, scanned = ss.scan(str(tmp_path))
-    assert scanned == 3
+    assert scanned == 4
     assert findings == [{"file": "key.py", "line": 1, "type": "Hex High Entropy String"}]
 
 

@@ -32,22 +32,9 @@ description:
     deployed and the task reports C(changed=false).
 author:
   - tachyon-infra contributors
-requirements:
-  - pydo
+extends_documentation_fragment:
+  - tachyon.infra.app_platform
 options:
-  app_id:
-    description: The App Platform app id.
-    type: str
-    required: true
-  token:
-    description:
-      - DigitalOcean API token with C(app:read) and C(app:update) on the app.
-      - Defaults to the C(DIGITALOCEAN_ACCESS_TOKEN) environment variable.
-    type: str
-  api_endpoint:
-    description: API base URL. Point it at the App Platform emulator for the sandbox and tests.
-    type: str
-    default: https://api.digitalocean.com
   spec:
     description:
       - The rendered App Spec (as returned by M(tachyon.infra.app_spec) with C(state=rendered)),

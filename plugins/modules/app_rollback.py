@@ -23,20 +23,9 @@ description:
     is done and C(changed=false).
 author:
   - tachyon-infra contributors
-requirements:
-  - pydo
+extends_documentation_fragment:
+  - tachyon.infra.app_platform
 options:
-  app_id:
-    description: The App Platform app id.
-    type: str
-    required: true
-  token:
-    description: DigitalOcean API token (defaults to C(DIGITALOCEAN_ACCESS_TOKEN)).
-    type: str
-  api_endpoint:
-    description: API base URL (the emulator for the sandbox and tests).
-    type: str
-    default: https://api.digitalocean.com
   deployment_id:
     description:
       - The deployment to roll back to.

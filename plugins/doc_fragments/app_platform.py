@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+"""Options every App Platform module takes (plugins/module_utils/do_client.client_argument_spec)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  app_id:
+    description: The App Platform app id.
+    type: str
+    required: true
+  token:
+    description:
+      - DigitalOcean API token with C(app:read) and C(app:update) on the app.
+      - Defaults to the C(DIGITALOCEAN_ACCESS_TOKEN) environment variable. Never logged.
+    type: str
+  api_endpoint:
+    description:
+      - API base URL. Point it at the App Platform emulator for the sandbox and tests
+        (plain http is accepted for a localhost endpoint only).
+    type: str
+    default: https://api.digitalocean.com
+requirements:
+  - pydo
+"""

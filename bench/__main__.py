@@ -5,6 +5,7 @@
                                           # unless --output is given)
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -68,6 +69,10 @@ def main(argv=None):
                          "make bench" if not args.only else "python -m bench " + " ".join(argv or sys.argv[1:]))
     print()
     print(text)
+    raw = os.path.join(ROOT, "bench", "out", "results.json")  # the figures behind the report (git-ignored)
+    os.makedirs(os.path.dirname(raw), exist_ok=True)
+    with open(raw, "w", encoding="utf-8") as handle:
+        json.dump({"machine": info, "results": results}, handle, indent=1, default=str)
     if output:
         tmp = output + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:

@@ -30,8 +30,7 @@ import tempfile
 import time
 import uuid
 
-from bench import ROOT, stats
-from bench.failure import _imports
+from bench import ROOT, common, stats
 
 PHASE_SECONDS = 0.75
 PERIOD = 10.0
@@ -45,23 +44,8 @@ def _secret_env(aps):
     return {"TACHYON_SECRET_%s" % key: "bench-%s-%s" % (key.lower(), uuid.uuid4().hex[:8]) for key in keys}
 
 
-def _breakdown(path):
-    """[(task, seconds)] in order, plus ('ansible start', ...) from process start."""
-    events = []
-    with open(path) as handle:
-        events = [json.loads(line) for line in handle if line.strip()]
-    out, current = {}, None
-    for event in events:
-        if event["event"] == "task_start":
-            current = (event["task"], event["t"])
-        elif event["event"] == "task_end" and current:
-            out[current[0]] = out.get(current[0], 0.0) + (event["t"] - current[1])
-            current = None
-    return out, events
-
-
 def run(runs=5, seed=None):
-    aps, parse_time, sandbox_seed, _seed_data, running_emulator = _imports()
+    aps, parse_time, _sandbox_seed, _seed_data, running_emulator = common.project_imports()
     scratch = tempfile.mkdtemp(prefix="bench-deploy-")
     try:
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "fixtures", "services", "make_repos.py"),
@@ -98,7 +82,7 @@ def run(runs=5, seed=None):
                 if api_sha not in json.dumps(active["spec"]):
                     raise RuntimeError("deploy run %d: the live app does not run the new api tag" % i)
                 t_platform = parse_time(active["phase_last_updated_at"]) - parse_time(active["created_at"])
-                tasks, events = _breakdown(timings)
+                tasks, events = common.task_times(timings)
                 tasks["(ansible-playbook start until the playbook starts)"] = events[0]["t"] - start
                 walls.append(wall)
                 platform.append(t_platform)
@@ -108,11 +92,7 @@ def run(runs=5, seed=None):
         shutil.rmtree(scratch, ignore_errors=True)
     t_known = 4 * PHASE_SECONDS
     baseline = [stats.next_poll_latency(t, PERIOD) for t in platform]
-    names = []
-    for tasks in per_task:
-        names += [n for n in tasks if n not in names]
-    breakdown = [(name, stats.summary([t.get(name, 0.0) for t in per_task])["p50"]) for name in names]
-    breakdown.sort(key=lambda item: -item[1])
+    breakdown = common.median_breakdown(per_task)
     return {
         "id": "deploy", "title": "3. Deploy overhead", "unit": "s",
         "measure": "staging deploy wall time minus the platform's deployment time T",

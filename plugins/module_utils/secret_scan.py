@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import re
 import subprocess
+import threading
 
 from ansible_collections.tachyon.infra.plugins.module_utils.secret_detectors import DETECTORS
 
@@ -190,7 +191,10 @@ def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=N
         # the baseline holds hashes of secrets, which look like secrets themselves
         files = [f for f in files if os.path.abspath(os.path.join(root, f)) != os.path.abspath(baseline)]
     processes = processes or min(os.cpu_count() or 1, 4)
-    if processes > 1 and len(files) > 20:
+    # fork() is only safe in a single-threaded process: a lock held by another thread at fork
+    # time (logging, an HTTP server in a test) stays held forever in the child. Module runs
+    # are single-threaded; anything else scans serially.
+    if processes > 1 and len(files) > 20 and threading.active_count() == 1:
         chunks = [(root, files[i::processes], allowed) for i in range(processes)]
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             results = pool.map(_scan_chunk, chunks)

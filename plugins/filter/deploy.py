@@ -16,6 +16,9 @@ description:
     {digest} when a digest is pinned, else {tag}.
   - C(tachyon.infra.deploy_manifest_services) drops the component name, giving name ->
     {sha, tag, digest, image} for M(tachyon.infra.release_manifest) C(state=recorded).
+  - C(tachyon.infra.deploy_repo_urls) maps catalog entries (name, repo) to name -> git URL:
+    C(overrides[name]) when given, else C(<base_url>/<repo>.git); the input of
+    C(lookup('tachyon.infra.git_ls_remote')).
 """
 
 
@@ -37,9 +40,18 @@ def deploy_manifest_services(services):
     }
 
 
+def deploy_repo_urls(services, base_url, overrides=None):
+    overrides = overrides or {}
+    return {
+        svc["name"]: overrides.get(svc["name"]) or "%s/%s.git" % (base_url, svc["repo"])
+        for svc in services or []
+    }
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "deploy_images": deploy_images,
             "deploy_manifest_services": deploy_manifest_services,
+            "deploy_repo_urls": deploy_repo_urls,
         }

@@ -327,7 +327,9 @@ def test_missing_secret_names_the_key_and_deploys_nothing(run):
     ({"tachyon_shas": dict(RELEASE, **{"tachyon-nope": "abcdef1"})}, "unknown service(s) tachyon-nope"),
     ({"tachyon_services": [dict(s, component="nope") if s["name"] == "tachyon-api" else s for s in CATALOG]},
      "nope"),
-], ids=["malformed-sha", "unknown-service", "unknown-component"])
+    ({"tachyon_shas": {"tachyon-workers": "bbbbbbb"}, "tachyon_repo_base_url": "file:///nonexistent/remotes"},
+     "could not resolve refs/heads/main of tachyon-api (file:///nonexistent/remotes/tachyon-api.git)"),
+], ids=["malformed-sha", "unknown-service", "unknown-component", "unresolvable-repo"])
 def test_bad_input_fails_before_deploying(run, extra, expect):
     before = snapshot(run)
     rc, out = run.playbook("staging", extra=dict({"tachyon_shas": RELEASE}, **extra))

@@ -1,0 +1,88 @@
+"""lookup('tachyon.infra.git_ls_remote') and the deploy_repo_urls filter, against local bare repos."""
+import os
+import subprocess
+import sys
+
+import pytest
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.tachyon.infra.plugins.filter.deploy import deploy_repo_urls
+from ansible_collections.tachyon.infra.plugins.lookup.git_ls_remote import ls_remote
+
+
+def _repo(tmp_path, name, branches=("main",)):
+    """A bare repo whose branches each point at their own commit; returns (url, {branch: sha})."""
+    src = tmp_path / "src" / name
+    src.mkdir(parents=True)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(src)]
+    subprocess.run(["git", "init", "-q", "-b", branches[0], str(src)], check=True)
+    shas = {}
+    for branch in branches:
+        subprocess.run(git + ["checkout", "-q", "-B", branch], check=True)
+        (src / "f").write_text(name + branch)
+        subprocess.run(git + ["add", "."], check=True)
+        subprocess.run(git + ["commit", "-qm", branch], check=True)
+        shas[branch] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    bare = tmp_path / "remotes" / (name + ".git")
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(bare)], check=True)
+    return "file://%s" % bare, shas
+
+
+def test_resolves_every_remote(tmp_path):
+    api, api_shas = _repo(tmp_path, "api")
+    workers, workers_shas = _repo(tmp_path, "workers", ("main", "release"))
+    assert ls_remote({"api": api, "workers": workers}, "refs/heads/main") == \
+        {"api": api_shas["main"], "workers": workers_shas["main"]}
+    assert ls_remote({"workers": workers}, "refs/heads/release") == {"workers": workers_shas["release"]}
+
+
+def test_only_the_exact_ref_counts(tmp_path):
+    # ls-remote's pattern refs/heads/main also matches refs/heads/x/refs/heads/main
+    url, shas = _repo(tmp_path, "api", ("x/refs/heads/main",))
+    with pytest.raises(AnsibleLookupError, match=r"api \(file://.*\): the remote has no refs/heads/main"):
+        ls_remote({"api": url}, "refs/heads/main")
+
+
+def test_every_unresolvable_remote_is_named(tmp_path):
+    good, _shas = _repo(tmp_path, "good")
+    nobranch, _shas = _repo(tmp_path, "nobranch", ("develop",))
+    missing = "file://%s" % (tmp_path / "remotes" / "missing.git")
+    with pytest.raises(AnsibleLookupError) as err:
+        ls_remote({"good": good, "nobranch": nobranch, "missing": missing}, "refs/heads/main")
+    msg = str(err.value)
+    assert "nobranch (%s): the remote has no refs/heads/main" % nobranch in msg
+    assert "missing (%s): " % missing in msg and "tachyon_shas" in msg
+    assert "good (" not in msg
+
+
+def test_no_remotes_runs_nothing(monkeypatch):
+    def no_git(*_args, **_kwargs):
+        raise AssertionError("git must not run")
+    monkeypatch.setattr("subprocess.Popen", no_git)
+    assert ls_remote({}, "refs/heads/main") == {}
+
+
+def test_lookup_through_ansible(tmp_path):
+    """The plugin as a playbook calls it: FQCN, dict term, ref option; a failure names the repo."""
+    url, shas = _repo(tmp_path, "api")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"))
+
+    def debug(expr):
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+               "-e", "ansible_python_interpreter=" + sys.executable, "-m", "ansible.builtin.debug", "-a", "msg=" + expr]
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    rc, out = debug("{{ lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/main') }}" % url)
+    assert rc == 0 and "api: %s" % shas["main"] in out, out
+    rc, out = debug("{{ lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/nope') }}" % url)
+    assert rc != 0 and "api (%s): the remote has no refs/heads/nope" % url in out, out
+
+
+def test_repo_urls_from_the_catalog():
+    services = [{"name": "tachyon-api", "repo": "tachyon-api"}, {"name": "tachyon-db-migrate", "repo": "tachyon-db"}]
+    assert deploy_repo_urls(services, "https://github.com/org", {"tachyon-api": "file:///srv/api.git"}) == \
+        {"tachyon-api": "file:///srv/api.git", "tachyon-db-migrate": "https://github.com/org/tachyon-db.git"}
+    assert deploy_repo_urls([], "https://github.com/org") == {}

@@ -67,6 +67,13 @@ def _sha_of(stdout, ref):
     return None
 
 
+def _git_error(stderr):
+    """git's own error lines (``fatal: ...``), else all it printed, on one line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return " ".join(errors or lines)
+
+
 def ls_remote(remotes, ref):
     """{name: sha} for {name: url}; raises AnsibleLookupError naming every remote that failed."""
     procs = {}
@@ -93,7 +100,7 @@ def ls_remote(remotes, ref):
         if proc.returncode == 2 or (proc.returncode == 0 and not sha):
             why = "the remote has no %s" % ref
         else:
-            why = (err.strip().splitlines() or ["git exited with %d" % proc.returncode])[-1]
+            why = _git_error(err) or "git exited with %d" % proc.returncode
         errors.append("%s (%s): %s" % (name, remotes[name], why))
     if errors:
         raise AnsibleLookupError(

@@ -127,33 +127,41 @@ components:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
-    import jsonschema  # noqa: F401  pylint: disable=unused-import
     import yaml  # noqa: F401  pylint: disable=unused-import
-    HAS_LIBS = True
+    HAS_YAML = True
 except ImportError:
-    HAS_LIBS = False
+    HAS_YAML = False
 
 from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
 from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+
+
+def has_jsonschema():
+    """Validation needs jsonschema; rendering does not, so it is imported only to validate."""
+    try:
+        import jsonschema  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        return False
+    return True
 
 
 def run(params):
     """The module's logic: (result dict, failure message or None)."""
     src = params["src"]
     display = params.get("display_path") or src
+    if params.get("state", "validated") == "rendered":
+        try:
+            rendered = aps.render_file(src, params.get("images") or {}, display)
+        except ValueError as exc:
+            return None, str(exc)
+        return {"changed": False, "findings": [], "report": [], "components": aps.component_names(rendered),
+                "spec": rendered}, None
     try:
         spec = aps.load_spec(src)
     except (OSError, ValueError) as exc:
         return None, "cannot load App Spec: %s" % exc
     result = {"changed": False, "findings": [], "report": [],
               "components": aps.component_names(spec)}
-    if params.get("state", "validated") == "rendered":
-        try:
-            rendered = aps.render_images(spec, params.get("images") or {})
-        except ValueError as exc:
-            return None, "cannot render %s: %s" % (display, exc)
-        result["spec"] = aps.redact_secrets(rendered)
-        return result, None
     schema = None
     if params.get("env_schema"):
         from ansible_collections.tachyon.infra.plugins.module_utils.env_schema import Schema
@@ -184,8 +192,10 @@ def main():
         mutually_exclusive=[("env_schema", "images")],
         supports_check_mode=True,
     )
-    if not HAS_LIBS:
-        module.fail_json(msg=missing_required_lib("jsonschema and PyYAML"))
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    if module.params["state"] == "validated" and not has_jsonschema():
+        module.fail_json(msg=missing_required_lib("jsonschema"))
     result, msg = run(module.params)
     finish(module, result, msg)
 

@@ -1,4 +1,6 @@
-"""lookup('tachyon.infra.git_ls_remote') and the deploy_repo_urls filter, against local bare repos."""
+"""The deploy role's controller-side lookups: git_ls_remote (against local bare repos, with the
+deploy_repo_urls filter), rendered_app_spec; each also through a real ansible run."""
+import json
 import os
 import subprocess
 import sys
@@ -8,6 +10,8 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.tachyon.infra.plugins.filter.deploy import deploy_repo_urls
 from ansible_collections.tachyon.infra.plugins.lookup.git_ls_remote import ls_remote
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _repo(tmp_path, name, branches=("main",)):
@@ -62,22 +66,27 @@ def test_no_remotes_runs_nothing(monkeypatch):
     assert ls_remote({}, "refs/heads/main") == {}
 
 
-def test_lookup_through_ansible(tmp_path):
+def ansible_eval(tmp_path, expr):
+    """(rc, output, value): ``expr`` templated by a real ansible-playbook run with the repo's
+    config; ``value`` is its result (JSON round trip), None when the run failed."""
+    playbook, out_file = tmp_path / "eval.yml", tmp_path / "eval.json"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"ansible.builtin.copy": {"content": "{{ (%s) | to_json }}" % expr, "dest": str(out_file), "mode": "0600"}}]}]))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"))
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+           "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    value = json.loads(out_file.read_text()) if proc.returncode == 0 else None
+    return proc.returncode, proc.stdout + proc.stderr, value
+
+
+def test_git_ls_remote_through_ansible(tmp_path):
     """The plugin as a playbook calls it: FQCN, dict term, ref option; a failure names the repo."""
     url, shas = _repo(tmp_path, "api")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"))
-
-    def debug(expr):
-        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=" + sys.executable, "-m", "ansible.builtin.debug", "-a", "msg=" + expr]
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
-        return proc.returncode, proc.stdout + proc.stderr
-
-    rc, out = debug("{{ lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/main') }}" % url)
-    assert rc == 0 and "api: %s" % shas["main"] in out, out
-    rc, out = debug("{{ lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/nope') }}" % url)
+    rc, out, value = ansible_eval(tmp_path, "lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/main')" % url)
+    assert rc == 0 and value == {"api": shas["main"]}, out
+    rc, out, _value = ansible_eval(tmp_path, "lookup('tachyon.infra.git_ls_remote', {'api': '%s'}, ref='refs/heads/nope')" % url)
     assert rc != 0 and "api (%s): the remote has no refs/heads/nope" % url in out, out
 
 
@@ -86,3 +95,25 @@ def test_repo_urls_from_the_catalog():
     assert deploy_repo_urls(services, "https://github.com/org", {"tachyon-api": "file:///srv/api.git"}) == \
         {"tachyon-api": "file:///srv/api.git", "tachyon-db-migrate": "https://github.com/org/tachyon-db.git"}
     assert deploy_repo_urls([], "https://github.com/org") == {}
+
+
+# --------------------------------------------------------------------------- rendered_app_spec
+def test_rendered_app_spec_is_the_modules_rendering(tmp_path):
+    """Same spec as app_spec state=rendered: images set, SECRET values blank; errors name the problem."""
+    from ansible_collections.tachyon.infra.plugins.modules.app_spec import run as app_spec_run
+    spec = os.path.join(ROOT, ".do", "app.staging.yml")
+    images = {"api": {"tag": "4a09142"}, "workers": {"digest": "sha256:" + "a" * 64}, "db-migrate": {"tag": "9252ea2"}}
+    module_result, msg = app_spec_run({"src": spec, "state": "rendered", "images": images})
+    assert msg is None
+    rc, out, rendered = ansible_eval(tmp_path, "lookup('tachyon.infra.rendered_app_spec', '%s', images=%s)"
+                                     % (spec, json.dumps(images)))
+    assert rc == 0, out
+    assert rendered == module_result["spec"]
+    assert rendered["services"][0]["image"]["tag"] == "4a09142"
+    assert all(env.get("value", "") == "" for env in rendered["envs"] if env.get("type") == "SECRET")
+    rc, out, _value = ansible_eval(tmp_path, "lookup('tachyon.infra.rendered_app_spec', '%s', images={'nope': {'tag': 'x'}})"
+                                   % spec)
+    assert rc != 0 and "cannot render %s: unknown component 'nope'" % spec in out, out
+    rc, out, _value = ansible_eval(tmp_path, "lookup('tachyon.infra.rendered_app_spec', '%s', images={})"
+                                   % (tmp_path / "missing.yml"))
+    assert rc != 0 and "cannot load App Spec" in out and "missing.yml" in out, out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import os
 import re
 import sys
 
@@ -417,6 +418,28 @@ def load(path):
         raise ManifestError("%s cannot be read: %s" % (path, exc))
     manifest, legacy = parse(text, path)
     return manifest, legacy, text
+
+
+def summary(manifest, legacy, path, **extra):
+    """What release_manifest returns about a manifest (and the release_manifest lookup)."""
+    result = {
+        "manifest": manifest,
+        "legacy": legacy,
+        "version": manifest["version"],
+        "services": manifest["services"],
+        "environments": manifest["environments"],
+        "manifest_path": path,
+    }
+    result.update(extra)
+    return result
+
+
+def read(path):
+    """release_manifest state=read: the manifest at ``path`` validated and normalized to the
+    current format, as ``summary()``. Raises ManifestError saying what is wrong."""
+    path = os.path.abspath(os.path.expanduser(path))
+    manifest, legacy, _text = load(path)
+    return summary(manifest, legacy, path)
 
 
 def new_manifest():

@@ -248,19 +248,6 @@ from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
     FileLock, LockTimeout, atomic_write)
 
 
-def _result(manifest, legacy, path, **extra):
-    result = {
-        "manifest": manifest,
-        "legacy": legacy,
-        "version": manifest["version"],
-        "services": manifest["services"],
-        "environments": manifest["environments"],
-        "manifest_path": path,
-    }
-    result.update(extra)
-    return result
-
-
 def _diff(path, before_text, after_text):
     return {"before": before_text, "after": after_text,
             "before_header": path, "after_header": path}
@@ -284,12 +271,12 @@ def run(module):
     path = os.path.abspath(p["path"])
     state = p["state"]
 
-    if state in ("read", "promotable"):
+    if state == "read":
+        return dict(changed=False, **mf.read(path))
+    if state == "promotable":
         manifest, legacy, _text = mf.load(path)
-        if state == "read":
-            return dict(changed=False, **_result(manifest, legacy, path))
         services = mf.check_promotion(manifest, p["version"], p["approved_by"], p["environment"])
-        result = _result(manifest, legacy, path)
+        result = mf.summary(manifest, legacy, path)
         result.update(changed=False, services=services)
         return result
 
@@ -307,9 +294,9 @@ def run(module):
                 partial=p["partial"], force=p["force"])
             if after is current and legacy:
                 # same release, but the file is legacy: writing would silently upgrade it
-                return dict(changed=False, **_result(current, legacy, path))
+                return dict(changed=False, **mf.summary(current, legacy, path))
             result = _apply(module, path, before_text, after)
-            result.update(_result(after, legacy, path))
+            result.update(mf.summary(after, legacy, path))
             return result
 
         current, legacy, before_text = mf.load(path)
@@ -325,18 +312,18 @@ def run(module):
                 message=p["message"], at=p["at"])
             entry = after["history"][-1] if after is not current else _find_entry(current, p)
             result = _apply(module, path, before_text, after)
-            result.update(_result(after, False, path, history_entry=entry))
+            result.update(mf.summary(after, False, path, history_entry=entry))
             return result
 
         # upgraded
         if not legacy:
-            return dict(changed=False, **_result(current, False, path))
+            return dict(changed=False, **mf.summary(current, False, path))
         backup = "%s.legacy-%s.bak" % (path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         if not module.check_mode:
             # backup first: a run killed between the two writes leaves the original intact
             atomic_write(backup, before_text)
         result = _apply(module, path, before_text, current)
-        result.update(_result(current, True, path, backup_file=backup))
+        result.update(mf.summary(current, True, path, backup_file=backup))
         return result
 
 

@@ -117,3 +117,18 @@ def test_rendered_app_spec_is_the_modules_rendering(tmp_path):
     rc, out, _value = ansible_eval(tmp_path, "lookup('tachyon.infra.rendered_app_spec', '%s', images={})"
                                    % (tmp_path / "missing.yml"))
     assert rc != 0 and "cannot load App Spec" in out and "missing.yml" in out, out
+
+
+# --------------------------------------------------------------------------- release_manifest
+def test_release_manifest_lookup_is_the_modules_read(tmp_path):
+    """Same result as release_manifest state=read; a bad manifest fails naming the file."""
+    from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+    path = os.path.join(ROOT, "releases", "manifest.json")
+    rc, out, value = ansible_eval(tmp_path, "lookup('tachyon.infra.release_manifest', '%s')" % path)
+    assert rc == 0, out
+    assert value == json.loads(json.dumps(mf.read(path)))
+    assert value["version"] == value["manifest"]["version"] and value["manifest_path"] == path
+    bad = tmp_path / "manifest.json"
+    bad.write_text(json.dumps(dict(json.load(open(path)), version="v1")))
+    rc, out, _value = ansible_eval(tmp_path, "lookup('tachyon.infra.release_manifest', '%s')" % bad)
+    assert rc != 0 and "%s does not match the release manifest schema" % bad in out and "$.version" in out, out

@@ -44,18 +44,12 @@ _raw:
   elements: dict
 """
 
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.plugin_utils.one_path_lookup import OnePathLookup
 
 
-class LookupModule(LookupBase):
-    def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        if len(terms) != 1:
-            raise AnsibleLookupError("release_manifest takes one manifest path, got %d" % len(terms))
-        try:
-            return [mf.read(str(terms[0]))]
-        except mf.ManifestError as exc:
-            raise AnsibleLookupError(str(exc))
+class LookupModule(OnePathLookup):
+    errors = (mf.ManifestError,)
+
+    def compute(self, path):
+        return mf.read(path)

@@ -49,18 +49,12 @@ _raw:
   elements: dict
 """
 
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.plugin_utils.one_path_lookup import OnePathLookup
 
 
-class LookupModule(LookupBase):
-    def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        if len(terms) != 1:
-            raise AnsibleLookupError("rendered_app_spec takes one App Spec path, got %d" % len(terms))
-        try:
-            return [aps.render_file(str(terms[0]), self.get_option("images"))]
-        except ValueError as exc:
-            raise AnsibleLookupError(str(exc))
+class LookupModule(OnePathLookup):
+    errors = (ValueError,)
+
+    def compute(self, path):
+        return aps.render_file(path, self.get_option("images"))

@@ -128,6 +128,11 @@ def fetch_log_tail(client, app_id, deployment_id, step, fetch_url, redact_values
     return log_type, tail
 
 
+def _until(started, interval, clock):
+    """Seconds left of ``interval`` counted from ``started`` (0 when it already passed)."""
+    return max(0.0, started + interval - clock())
+
+
 def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, on_progress=None,
                         clock=time.monotonic, sleep=time.sleep):
     """Poll until the deployment is terminal; returns the deployment dict.
@@ -142,6 +147,9 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
     last_phase = None
     deployment = {}
     while True:
+        # polls start every backoff interval (not interval + the request's own time), so the
+        # lag between a phase change and noticing it is bounded by the interval
+        polled_at = clock()
         try:
             resp = call("get deployment %s" % deployment_id, client.apps.get_deployment, app_id, deployment_id, _app_id=app_id)
             deployment = resp.get("deployment") or {}
@@ -154,7 +162,7 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
                 raise
             if on_progress:
                 on_progress("api error while polling (will retry): %s" % exc)
-            if not sleep_until(deadline, backoff.next(), clock, sleep):
+            if not sleep_until(deadline, _until(polled_at, backoff.next(), clock), clock, sleep):
                 raise TimeoutError(deployment)
             continue
         phase = deployment.get("phase")
@@ -172,7 +180,7 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
         bad = error_steps(deployment)
         if phase in TERMINAL_BAD or bad:
             raise DeploymentFailed(phase or "ERROR", deployment)
-        if not sleep_until(deadline, backoff.next(), clock, sleep):
+        if not sleep_until(deadline, _until(polled_at, backoff.next(), clock), clock, sleep):
             raise TimeoutError(deployment)
 
 

@@ -173,7 +173,6 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
@@ -216,6 +215,9 @@ class Deployer:
                 handle.write(line + "\n")
 
     def fetch_url(self, url):
+        # only a failed deployment's log is fetched: the module starts faster without urls
+        from ansible.module_utils.urls import open_url
+
         return open_url(url, timeout=15).read().decode("utf-8", "replace")
 
     def get_app(self):

@@ -83,6 +83,23 @@ def test_wait_reports_failure_and_timeout():
     assert now[0] == pytest.approx(3)
 
 
+def test_polls_start_on_a_fixed_cadence_whatever_the_request_time():
+    """The request's own time is not added to the pause: the noticing lag stays within the interval."""
+    now = [0.0]
+    starts = []
+
+    class Apps:
+        def get_deployment(self, app_id, dep_id):
+            starts.append(now[0])
+            now[0] += 0.1  # each request takes 0.1 s
+            return {"deployment": {"id": dep_id, "phase": "ACTIVE" if len(starts) == 5 else "BUILDING"}}
+
+    client = type("C", (), {"apps": Apps()})()
+    app_platform.wait_for_deployment(client, "a", "d", 100, 1, None, lambda: now[0],
+                                     lambda s: now.__setitem__(0, now[0] + s))
+    assert starts == pytest.approx([0.0, 0.25, 0.75, 1.75, 2.75])
+
+
 def test_last_good_is_the_newest_active_before_the_current():
     deps = [
         {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z"},

@@ -8,6 +8,10 @@ plus untracked files that are not ignored (``git ls-files --cached --others
 --exclude-standard``). Outside a git work tree every file under the root is scanned.
 Virtualenvs, collection links and build output are always skipped.
 
+With a cache directory, a file whose exact content (and path) was scanned clean before, by
+the same detect-secrets version, plugins and code, is not scanned again: only sha256
+digests of clean files are kept (nothing derived from a finding is ever written).
+
 Findings are ``{"file", "line", "type"}``: the secret text is never returned. A
 detect-secrets baseline file (``detect-secrets scan > .secrets.baseline``) allowlists
 known findings by file and hashed secret, so moving a line does not re-open it; a line
@@ -16,12 +20,15 @@ can also carry detect-secrets' inline ``pragma: allowlist secret`` comment.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import json
 import math
 import multiprocessing
 import os
 import re
 import subprocess
+import sys
+import tempfile
 import threading
 
 from ansible_collections.tachyon.infra.plugins.module_utils.secret_detectors import DETECTORS
@@ -152,7 +159,7 @@ def _scan_chunk(args):
     from detect_secrets.core import scan as ds_scan
     from detect_secrets.settings import transient_settings
 
-    findings, scanned = [], 0
+    findings, scanned, clean = [], 0, []
     with transient_settings({"plugins_used": [{"name": n} for n in _register_detectors()]}):
         for rel in files:
             path = os.path.join(root, rel)
@@ -160,8 +167,11 @@ def _scan_chunk(args):
                 continue
             scanned += 1
             lines = None
+            count = len(findings)
+            allowlisted = False
             for secret in ds_scan.scan_file(path):
                 if (rel, secret.secret_hash) in allowed:
+                    allowlisted = True  # allowed by the baseline, which may change: not clean
                     continue
                 if secret.type == "Secret Keyword" and \
                         str(secret.secret_value).strip("'\"{}[], ").lower() in _NOT_SECRETS:
@@ -174,15 +184,81 @@ def _scan_chunk(args):
                     if _is_identifier(secret, line):
                         continue
                 findings.append({"file": rel, "line": secret.line_number, "type": secret.type})
-    return findings, scanned
+            if len(findings) == count and not allowlisted:
+                clean.append(rel)
+    return findings, scanned, clean
 
 
-def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=None):
+def _rules_digest():
+    """What a file's scan result depends on besides the file: detect-secrets' version, the
+    plugins and this code (read through the module loader: Ansible runs it from a zip).
+    None when the code cannot be read (then nothing is cached)."""
+    from detect_secrets.__version__ import VERSION
+    plugins = ",".join(_register_detectors())
+    digest = hashlib.sha256(("%s|%s|%s" % (VERSION, sys.version_info[:2], plugins)).encode())
+    for name in (__name__, DETECTORS[0].__module__):
+        module = sys.modules.get(name)
+        loader = getattr(module, "__loader__", None)
+        try:
+            source = loader.get_source(name)
+        except Exception:  # pylint: disable=broad-except
+            source = None
+        if not source:
+            return None
+        digest.update(source.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _file_digest(root, rel):
+    digest = hashlib.sha256(rel.encode("utf-8", "surrogateescape") + b"\0")
+    with open(os.path.join(root, rel), "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class CleanCache:
+    """sha256 digests of (path, content) of files scanned clean, in ``<dir>/secret-scan.json``."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "secret-scan.json")
+        self.rules = _rules_digest()
+        self.clean = set()
+        if self.rules is None:
+            return
+        try:
+            with open(self.path) as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("rules") == self.rules:
+            self.clean = set(data.get("clean") or ())
+
+    def save(self, digests):
+        if self.rules is None:
+            return
+        directory = os.path.dirname(self.path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".secret-scan.", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump({"rules": self.rules, "clean": sorted(digests)}, handle)
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=None, cache_dir=None,
+         stats=None):
     """Scan ``files`` (relative to ``root``; default: list_files(root)).
 
     Returns ``(findings, scanned)``: findings sorted by file and line, each
-    ``{"file", "line", "type"}``; ``scanned`` is the number of files scanned. Large
-    trees are scanned in parallel (detect-secrets costs a few ms per kB).
+    ``{"file", "line", "type"}``; ``scanned`` is the number of files scanned (with
+    ``cache_dir``, files unchanged since a clean scan count as scanned). Large trees are
+    scanned in parallel (detect-secrets costs a few ms per kB). ``stats``, a dict, gets
+    ``cached``: how many files the cache spared.
     """
     root = os.path.abspath(root)
     files = list_files(root, excludes) if files is None else list(files)
@@ -190,6 +266,12 @@ def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=N
     if baseline:
         # the baseline holds hashes of secrets, which look like secrets themselves
         files = [f for f in files if os.path.abspath(os.path.join(root, f)) != os.path.abspath(baseline)]
+    cache, digests, known = None, {}, []
+    if cache_dir:
+        cache = CleanCache(cache_dir)
+        digests = {rel: _file_digest(root, rel) for rel in files}
+        known = [rel for rel in files if digests[rel] in cache.clean]
+        files = [rel for rel in files if digests[rel] not in cache.clean]
     processes = processes or min(os.cpu_count() or 1, 4)
     # fork() is only safe in a single-threaded process: a lock held by another thread at fork
     # time (logging, an HTTP server in a test) stays held forever in the child. Module runs
@@ -200,15 +282,20 @@ def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=N
             results = pool.map(_scan_chunk, chunks)
     else:
         results = [_scan_chunk((root, files, allowed))]
-    findings, seen, scanned = [], set(), 0
-    for chunk_findings, chunk_scanned in results:
+    findings, seen, scanned, clean = [], set(), len(known), list(known)
+    for chunk_findings, chunk_scanned, chunk_clean in results:
         scanned += chunk_scanned
+        clean.extend(chunk_clean)
         for finding in chunk_findings:
             key = (finding["file"], finding["line"], finding["type"])
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
     findings.sort(key=lambda f: (f["file"], f["line"], f["type"]))
+    if cache is not None:
+        cache.save(digests[rel] for rel in clean)
+    if stats is not None:
+        stats["cached"] = len(known)
     return findings, scanned
 
 

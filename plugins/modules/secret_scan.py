@@ -47,6 +47,14 @@ options:
     description: Fail when there is any finding. V(false) collects findings only.
     type: bool
     default: true
+  cache_dir:
+    description:
+      - Directory of a cache (C(secret-scan.json)) of files scanned clean. A file whose path
+        and content are unchanged since a clean scan by the same detect-secrets version,
+        plugins and module code is not scanned again. Only sha256 digests of clean files are
+        stored; files with findings, also allowlisted ones, are scanned every time.
+      - Omit it (the default) to scan every file, as CI on a fresh clone does.
+    type: path
 requirements:
   - detect-secrets
   - git (to list the files of a work tree; without it every file is scanned)
@@ -94,10 +102,15 @@ report:
   type: list
   elements: str
 scanned:
-  description: Number of files scanned.
+  description: Number of files scanned (including those the cache spared).
   returned: always
   type: int
   sample: 120
+cached:
+  description: Number of files not scanned again because the cache holds them as clean.
+  returned: always
+  type: int
+  sample: 0
 """
 
 import os
@@ -123,12 +136,18 @@ def run(params):
     if baseline and not os.path.isabs(baseline):
         baseline = os.path.join(root, baseline)
     excludes = tuple(ss.DEFAULT_EXCLUDES) + tuple(params.get("exclude") or ())
+    stats = {}
     try:
-        findings, scanned = ss.scan(root, baseline=baseline, excludes=excludes)
+        findings, scanned = ss.scan(root, baseline=baseline, excludes=excludes,
+                                    cache_dir=params.get("cache_dir") or None, stats=stats)
     except ValueError as exc:
         return None, "bad baseline: %s (regenerate it with `detect-secrets scan`)" % exc
+    except OSError as exc:
+        return None, "cannot use the cache directory %s: %s (pass a writable cache_dir or omit it)" % (
+            params.get("cache_dir"), exc)
     report = ss.format_findings(findings)
-    result = {"changed": False, "findings": findings, "report": report, "scanned": scanned}
+    result = {"changed": False, "findings": findings, "report": report, "scanned": scanned,
+              "cached": stats.get("cached", 0)}
     msg = None
     if findings and params.get("fail_on_findings", True):
         msg = "%d possible secret(s) in %s:\n%s" % (len(findings), root, "\n".join(report))
@@ -142,6 +161,7 @@ def main():
             baseline=dict(type="path", default=".secrets.baseline"),
             exclude=dict(type="list", elements="str", default=[]),
             fail_on_findings=dict(type="bool", default=True),
+            cache_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )

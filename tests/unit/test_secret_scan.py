@@ -166,3 +166,53 @@ def test_collect_without_failing(capsys, tmp_path):
 ])
 def test_looks_like_secret(value, kind):
     assert ss.looks_like_secret(do_token() if value is None else value) == kind
+
+
+def test_cache_skips_unchanged_clean_files_only(capsys, tmp_path):
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    tree.mkdir()
+    for i in range(25):
+        (tree / ("f%02d.txt" % i)).write_text("line %d\n" % i)
+    token = do_token()
+    (tree / "allowed.txt").write_text("x = %s\n" % token)
+    baseline = {"results": {"allowed.txt": [
+        {"type": "DigitalOcean Token", "hashed_secret": PotentialSecret.hash_secret(token), "line_number": 1}]}}
+    (tree / ".secrets.baseline").write_text(json.dumps(baseline))
+    first, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    assert not failed and first["cached"] == 0 and first["scanned"] == 26
+    stored = (cache / "secret-scan.json").read_text()
+    assert token not in stored and PotentialSecret.hash_secret(token) not in stored
+    assert len(json.loads(stored)["clean"]) == 25  # the allowlisted file is scanned every time
+    second, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    assert not failed and second["cached"] == 25 and second["scanned"] == 26
+    # a changed file is scanned again, and its new secret found
+    (tree / "f03.txt").write_text("line 3\ntoken = %s\n" % do_token())
+    third, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    assert failed and third["cached"] == 24
+    assert third["findings"] == [{"file": "f03.txt", "line": 2, "type": "DigitalOcean Token"}]
+    # the same content under another path is another file
+    (tree / "f03.txt").write_text("line 3\n")
+    (tree / "f04.txt").rename(tree / "moved.txt")
+    fourth, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    assert not failed and fourth["cached"] == 23
+    # the baseline no longer allowing the token: found, although the file did not change
+    (tree / ".secrets.baseline").write_text(json.dumps({"results": {}}))
+    fifth, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    assert failed and fifth["findings"] == [{"file": "allowed.txt", "line": 1, "type": "DigitalOcean Token"}]
+
+
+def test_cache_of_other_rules_is_not_used(tmp_path):
+    (tmp_path / "a.txt").write_text("hello\n")
+    ss.scan(str(tmp_path), cache_dir=str(tmp_path / ".cache"))
+    stats = {}
+    ss.scan(str(tmp_path), cache_dir=str(tmp_path / ".cache"), stats=stats)
+    assert stats["cached"] == 1
+    path = tmp_path / ".cache" / "secret-scan.json"
+    data = json.loads(path.read_text())
+    data["rules"] = "another detect-secrets or another version of the detectors"
+    path.write_text(json.dumps(data))
+    ss.scan(str(tmp_path), cache_dir=str(tmp_path / ".cache"), stats=stats)
+    assert stats["cached"] == 0
+    path.write_text("{broken")
+    findings, scanned = ss.scan(str(tmp_path), cache_dir=str(tmp_path / ".cache"), stats=stats)
+    assert stats["cached"] == 0 and scanned == 1 and findings == []

@@ -137,157 +137,26 @@ last_state:
   type: str
 """
 
-import json
-import re
-import time
-from urllib.error import HTTPError, URLError
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import open_url
 
-HEX_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
-
-
-def version_matches(reported, expected):
-    """Equal, or both SHAs (>= 7 hex) with one a prefix of the other."""
-    if expected in (None, ""):
-        return True
-    if reported is None:
-        return False
-    reported, expected = str(reported).strip(), str(expected).strip()
-    if HEX_RE.match(reported) and HEX_RE.match(expected):
-        reported, expected = reported.lower(), expected.lower()
-        return reported.startswith(expected) or expected.startswith(reported)
-    return reported == expected
-
-
-def evaluate(payload, expected_version, checks):
-    """Return None when healthy, else a one-line description of what is wrong."""
-    if not isinstance(payload, dict):
-        return "the response is not a JSON object"
-    problems = []
-    if payload.get("status") != "healthy":
-        problems.append("status=%s" % payload.get("status"))
-    payload_checks = payload.get("checks") if isinstance(payload.get("checks"), dict) else {}
-    for name in checks:
-        state = payload_checks.get(name)
-        if state != "connected":
-            problems.append("checks.%s=%s" % (name, state if state is not None else "missing"))
-    if not version_matches(payload.get("version"), expected_version):
-        problems.append("version was %s, expected %s" % (payload.get("version"), expected_version))
-    return ", ".join(problems) or None
-
-
-def poll_once(url, headers, validate_certs, timeout):
-    """One GET. Returns (payload_or_None, problem_or_None)."""
-    try:
-        response = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
-                            timeout=timeout, follow_redirects="safe")
-        body = response.read()
-    except HTTPError as exc:
-        return None, "HTTP %s" % exc.code
-    except URLError as exc:
-        return None, "connection failed (%s)" % to_text(getattr(exc, "reason", exc))
-    except (OSError, ValueError) as exc:  # reset, timeout, bad URL
-        return None, "connection failed (%s)" % to_text(exc)
-    try:
-        return json.loads(to_text(body)), None
-    except ValueError:
-        return None, "HTTP %s but the body is not JSON" % getattr(response, "status", 200)
-
-
-def wait_healthy(url, expected_version=None, checks=("postgres", "redis"), consecutive=2,
-                 timeout=300.0, initial_interval=0.25, max_interval=0.5, backoff=1.5,
-                 confirm_interval=0.25, request_timeout=10.0, validate_certs=True, headers=None,
-                 clock=time.monotonic, sleep=time.sleep):
-    """Poll until healthy. Returns a result dict with ``ok`` True/False."""
-    start = clock()
-    deadline = start + timeout
-    interval = initial_interval
-    attempts = 0
-    streak = 0
-    first_healthy = None
-    payload = None
-    last_problem = "no response yet"
-    while True:
-        remaining = deadline - clock()
-        attempts += 1
-        payload_now, problem = poll_once(url, headers or {}, validate_certs,
-                                         max(0.1, min(request_timeout, remaining)))
-        if payload_now is not None:
-            payload = payload_now
-            problem = evaluate(payload_now, expected_version, checks)
-        now = clock()
-        if problem is None:
-            streak += 1
-            if first_healthy is None:
-                first_healthy = now - start
-            if streak >= consecutive:
-                return dict(ok=True, status="healthy", attempts=attempts, payload=payload,
-                            elapsed=round(now - start, 3),
-                            first_healthy_after=round(first_healthy, 3))
-            wait = confirm_interval
-        else:
-            streak = 0
-            first_healthy = None
-            last_problem = problem
-            wait = interval
-            interval = min(max_interval, interval * backoff)
-        remaining = deadline - now
-        if remaining <= 0:
-            if streak:
-                last_problem = "healthy %d time(s) in a row, %d needed" % (streak, consecutive)
-            return dict(ok=False, attempts=attempts, payload=payload, last_state=last_problem,
-                        elapsed=round(now - start, 3))
-        sleep(min(wait, remaining))
+# the logic lives in module_utils (the action plugin runs it on the controller); these names
+# stay importable from the module
+from ansible_collections.tachyon.infra.plugins.module_utils.health import (  # noqa: F401 pylint: disable=unused-import
+    ARGUMENT_SPEC,
+    check,
+    evaluate,
+    poll_once,
+    version_matches,
+    wait_healthy,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True),
-            expected_version=dict(type="str"),
-            checks=dict(type="list", elements="str", default=["postgres", "redis"]),
-            consecutive=dict(type="int", default=2),
-            timeout=dict(type="float", default=300.0),
-            initial_interval=dict(type="float", default=0.25),
-            max_interval=dict(type="float", default=0.5),
-            backoff=dict(type="float", default=1.5),
-            confirm_interval=dict(type="float", default=0.25),
-            request_timeout=dict(type="float", default=10.0),
-            validate_certs=dict(type="bool", default=True),
-            headers=dict(type="dict", no_log=True),
-            skip_in_check_mode=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    if not re.match(r"^https?://", p["url"]):
-        module.fail_json(msg="url %r must start with http:// or https://" % p["url"])
-    for name in ("consecutive", "timeout", "initial_interval", "max_interval", "request_timeout"):
-        if p[name] <= 0:
-            module.fail_json(msg="%s must be greater than 0 (got %s)" % (name, p[name]))
-    if p["backoff"] < 1:
-        module.fail_json(msg="backoff must be at least 1 (got %s)" % p["backoff"])
-    if module.check_mode and p["skip_in_check_mode"]:
-        module.exit_json(changed=False, skipped=True, status="skipped", attempts=0, payload=None,
-                         msg="health check skipped in check mode (skip_in_check_mode=true)")
-    result = wait_healthy(
-        p["url"], expected_version=p["expected_version"], checks=p["checks"],
-        consecutive=p["consecutive"], timeout=p["timeout"],
-        initial_interval=p["initial_interval"], max_interval=p["max_interval"],
-        backoff=p["backoff"], confirm_interval=p["confirm_interval"],
-        request_timeout=p["request_timeout"], validate_certs=p["validate_certs"],
-        headers=p["headers"])
-    ok = result.pop("ok")
-    if not ok:
-        module.fail_json(
-            msg="%s not healthy after %ss (%d attempts): %s. Check the app's deploy and runtime "
-                "logs; raise timeout if it is only slow to start."
-                % (p["url"], p["timeout"], result["attempts"], result["last_state"]),
-            changed=False, **result)
-    module.exit_json(changed=False, **result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    failed, result = check(module.params, module.check_mode)
+    if failed:
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

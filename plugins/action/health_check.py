@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+"""health_check on the controller: the module's logic (module_utils/health.py) in the worker
+process when the task runs locally, the module everywhere else (see plugin_utils/in_process)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tachyon.infra.plugins.module_utils import health
+from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        result.update(run_module_logic(self, health.ARGUMENT_SPEC, health.check, task_vars))
+        return result

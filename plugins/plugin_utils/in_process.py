@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+"""Run a module's logic in the worker process when the module would run on the controller.
+
+A module task costs about half a second before the module does anything (building the
+AnsiballZ payload, starting Python, importing ansible.module_utils). For a module whose logic
+lives in module_utils and that would run on this very machine anyway, an action plugin can
+call that logic directly. Only then: local connection, no become, no async, no task
+``environment`` (which applies to a module process, not to this one). Anything else runs the
+module as usual.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+
+LOCAL = ("local", "ansible.builtin.local")
+
+
+def runs_here(action):
+    """True when ``action``'s task may run its module's logic in this process."""
+    task = action._task
+    return (action._play_context.connection in LOCAL and not action._play_context.become
+            and not task.async_val and not any(task.environment or []))
+
+
+def run_module_logic(action, argument_spec, logic, task_vars):
+    """The task's result: the module if it must run elsewhere, else ``logic(params, check_mode)``.
+
+    ``logic`` returns ``(failed, result)`` like the module would exit. Arguments are validated
+    with the module's own ``argument_spec`` (same defaults, types and messages), and values of
+    ``no_log`` options are masked in the result exactly as AnsibleModule masks them.
+    """
+    if not runs_here(action):
+        return action._execute_module(module_name=action._task.action, module_args=action._task.args,
+                                      task_vars=task_vars)
+    validation = ArgumentSpecValidator(argument_spec).validate(action._task.args)
+    if validation.error_messages:
+        return dict(failed=True, changed=False, msg="; ".join(validation.error_messages))
+    failed, result = logic(validation.validated_parameters, action._task.check_mode)
+    result = remove_values(result, validation._no_log_values)
+    if failed:
+        result["failed"] = True
+    return result

@@ -1,0 +1,65 @@
+"""plugin_utils/in_process: when an action plugin runs its module's logic in the worker process,
+and that it then validates, masks and fails exactly as the module would."""
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.tachyon.infra.plugins.module_utils import health
+from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic, runs_here
+
+
+def action(args=None, connection="local", become=False, async_val=0, environment=None, check_mode=False):
+    calls = []
+
+    def execute_module(**kwargs):
+        calls.append(kwargs)
+        return {"changed": False, "ran": "module"}
+
+    return SimpleNamespace(
+        _play_context=SimpleNamespace(connection=connection, become=become),
+        _task=SimpleNamespace(action="tachyon.infra.health_check", args=args or {}, async_val=async_val,
+                              environment=[{}] if environment is None else environment, check_mode=check_mode),
+        _execute_module=execute_module, calls=calls)
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    ({}, True),
+    ({"connection": "ansible.builtin.local"}, True),
+    ({"environment": []}, True),
+    ({"connection": "ssh"}, False),
+    ({"become": True}, False),
+    ({"async_val": 30}, False),
+    ({"environment": [{}, {"https_proxy": "http://proxy:3128"}]}, False),
+])
+def test_runs_here_only_for_a_plain_local_task(kwargs, expected):
+    assert runs_here(action(**kwargs)) is expected
+
+
+def test_elsewhere_the_module_runs():
+    act = action({"url": "http://x/health"}, connection="ssh")
+    assert run_module_logic(act, health.ARGUMENT_SPEC, health.check, {"v": 1}) == {"changed": False, "ran": "module"}
+    assert act.calls == [{"module_name": "tachyon.infra.health_check", "module_args": {"url": "http://x/health"},
+                          "task_vars": {"v": 1}}]
+
+
+def test_arguments_are_validated_with_the_modules_spec():
+    result = run_module_logic(action({"url": "http://x/health", "consecutiv": 2}), health.ARGUMENT_SPEC,
+                              health.check, {})
+    assert result["failed"] and "consecutiv" in result["msg"] and "Supported parameters include" in result["msg"]
+    result = run_module_logic(action({"url": "ftp://x"}), health.ARGUMENT_SPEC, health.check, {})
+    assert result["failed"] and "must start with http:// or https://" in result["msg"]
+
+
+def test_no_log_values_are_masked_and_failure_is_reported():
+    def logic(params, check_mode):
+        return True, {"changed": False, "msg": "sent %s" % params["headers"]["Authorization"]}
+
+    result = run_module_logic(action({"url": "http://x", "headers": {"Authorization": "Bearer s3cr3t"}}),
+                              health.ARGUMENT_SPEC, logic, {})
+    assert result["failed"] is True and "s3cr3t" not in str(result)
+
+
+def test_check_mode_reaches_the_logic():
+    result = run_module_logic(action({"url": "http://127.0.0.1:9/health", "skip_in_check_mode": True}, check_mode=True),
+                              health.ARGUMENT_SPEC, health.check, {})
+    assert result["skipped"] is True and result["status"] == "skipped" and "failed" not in result

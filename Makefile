@@ -39,10 +39,12 @@ unit: setup ## pytest: modules, module_utils, emulator conformance, integration
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 molecule: setup ## molecule test over every scenario in extensions/molecule
+	$(BIN)/molecule reset --all
 	$(BIN)/molecule test $(MOLECULE_ARGS)
 
 test: setup docker ## everything (what CI runs): pytest, then molecule test --all
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/molecule reset --all
 	$(BIN)/molecule test $(MOLECULE_ARGS)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint

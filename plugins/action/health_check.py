@@ -8,17 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.tachyon.infra.plugins.module_utils import health
-from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic
+from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import InProcessAction
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        result.update(run_module_logic(self, health.ARGUMENT_SPEC, health.check, task_vars))
-        return result
+class ActionModule(InProcessAction):
+    argument_spec = health.ARGUMENT_SPEC
+    logic = staticmethod(health.check)

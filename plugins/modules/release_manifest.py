@@ -238,147 +238,19 @@ manifest_path:
   type: str
 """
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
-    FileLock, LockTimeout, atomic_write)
-
-
-def _diff(path, before_text, after_text):
-    return {"before": before_text, "after": after_text,
-            "before_header": path, "after_header": path}
-
-
-def _apply(module, path, before_text, after, **extra):
-    """Write ``after`` (unless unchanged or check mode) and exit."""
-    after_text = mf.to_json_text(after)
-    changed = after_text != before_text
-    result = dict(extra)
-    result["changed"] = changed
-    if changed and module._diff:
-        result["diff"] = _diff(path, before_text or "", after_text)
-    if changed and not module.check_mode:
-        atomic_write(path, after_text)
-    return result
-
-
-def run(module):
-    p = module.params
-    path = os.path.abspath(p["path"])
-    state = p["state"]
-
-    if state == "read":
-        return dict(changed=False, **mf.read(path))
-    if state == "promotable":
-        manifest, legacy, _text = mf.load(path)
-        services = mf.check_promotion(manifest, p["version"], p["approved_by"], p["environment"])
-        result = mf.summary(manifest, legacy, path)
-        result.update(changed=False, services=services)
-        return result
-
-    if not os.path.isdir(os.path.dirname(path)):
-        raise mf.ManifestError("the directory of %s does not exist; create it or fix path" % path)
-    with FileLock(path, timeout=p["lock_timeout"], purpose="release_manifest state=%s" % state):
-        if state == "created":
-            if os.path.exists(path):
-                current, legacy, before_text = mf.load(path)
-            else:
-                current, legacy, before_text = None, False, None
-            after = mf.create_release(
-                current, p["version"], p["services"] or {}, known_services=p["known_services"],
-                images=p["images"], description=p["description"], created_by=p["created_by"],
-                partial=p["partial"], force=p["force"])
-            if after is current and legacy:
-                # same release, but the file is legacy: writing would silently upgrade it
-                return dict(changed=False, **mf.summary(current, legacy, path))
-            result = _apply(module, path, before_text, after)
-            result.update(mf.summary(after, legacy, path))
-            return result
-
-        current, legacy, before_text = mf.load(path)
-        if state == "recorded":
-            if legacy:
-                raise mf.ManifestError("%s is a legacy manifest; upgrade it first (state: upgraded) "
-                                       "so the recorded history is kept in the current format" % path)
-            after = mf.record_deployment(
-                current, p["environment"], p["outcome"], version=p["version"],
-                deployment_id=p["deployment_id"], services=p["services"],
-                deployed_by=p["deployed_by"], approved_by=p["approved_by"],
-                health_verified_at=p["health_verified_at"], rolled_back_to=p["rolled_back_to"],
-                message=p["message"], at=p["at"])
-            entry = after["history"][-1] if after is not current else _find_entry(current, p)
-            result = _apply(module, path, before_text, after)
-            result.update(mf.summary(after, False, path, history_entry=entry))
-            return result
-
-        # upgraded
-        if not legacy:
-            return dict(changed=False, **mf.summary(current, False, path))
-        backup = "%s.legacy-%s.bak" % (path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-        if not module.check_mode:
-            # backup first: a run killed between the two writes leaves the original intact
-            atomic_write(backup, before_text)
-        result = _apply(module, path, before_text, current)
-        result.update(mf.summary(current, True, path, backup_file=backup))
-        return result
-
-
-def _find_entry(manifest, p):
-    for entry in manifest["history"]:
-        if entry["environment"] == p["environment"] and entry["outcome"] == p["outcome"] and (
-                entry["deployment_id"] == p["deployment_id"] if p["deployment_id"]
-                else entry["at"] == p["at"]):
-            return entry
-    return None
+from ansible_collections.tachyon.infra.plugins.module_utils.manifest_task import ARGUMENT_SPEC, REQUIRED_IF, execute
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default="releases/manifest.json"),
-            state=dict(type="str", default="read",
-                       choices=["created", "read", "recorded", "promotable", "upgraded"]),
-            version=dict(type="str"),
-            services=dict(type="dict"),
-            known_services=dict(type="list", elements="str", default=list(mf.DEFAULT_SERVICES)),
-            images=dict(type="dict"),
-            description=dict(type="str"),
-            created_by=dict(type="str"),
-            partial=dict(type="bool", default=False),
-            force=dict(type="bool", default=False),
-            environment=dict(type="str", choices=list(mf.ENVIRONMENTS)),
-            outcome=dict(type="str", choices=list(mf.OUTCOMES)),
-            deployment_id=dict(type="str"),
-            deployed_by=dict(type="str"),
-            approved_by=dict(type="str"),
-            health_verified_at=dict(type="str"),
-            rolled_back_to=dict(type="str"),
-            message=dict(type="str"),
-            at=dict(type="str"),
-            lock_timeout=dict(type="float", default=30.0),
-        ),
-        required_if=[
-            ("state", "created", ("version", "services")),
-            ("state", "recorded", ("environment", "outcome")),
-            ("state", "promotable", ("version", "environment")),
-        ],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
     if not mf.HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(mf.JSONSCHEMA_IMPORT_ERROR))
-    try:
-        result = run(module)
-    except mf.ManifestError as exc:
-        module.fail_json(msg=str(exc), manifest_path=os.path.abspath(module.params["path"]))
-    except LockTimeout as exc:
-        module.fail_json(msg="the manifest is locked: %s" % exc, holder=exc.holder)
-    except OSError as exc:
-        module.fail_json(msg="writing %s failed: %s; the previous file is intact"
-                         % (os.path.abspath(module.params["path"]), exc))
+    failed, result = execute(module.params, module.check_mode, module._diff)
+    if failed:
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
 
 LOCAL = ("local", "ansible.builtin.local")
 
@@ -28,21 +29,41 @@ def runs_here(action):
             and not task.async_val and not any(task.environment or []))
 
 
-def run_module_logic(action, argument_spec, logic, task_vars):
-    """The task's result: the module if it must run elsewhere, else ``logic(params, check_mode)``.
+def run_module_logic(action, argument_spec, logic, task_vars, **validator_kwargs):
+    """The task's result: the module if it must run elsewhere, else
+    ``logic(params, check_mode, diff)``.
 
     ``logic`` returns ``(failed, result)`` like the module would exit. Arguments are validated
-    with the module's own ``argument_spec`` (same defaults, types and messages), and values of
-    ``no_log`` options are masked in the result exactly as AnsibleModule masks them.
+    with the module's own ``argument_spec`` and ``validator_kwargs`` (required_if, ...: same
+    defaults, types and messages), and values of ``no_log`` options are masked in the result
+    exactly as AnsibleModule masks them.
     """
     if not runs_here(action):
         return action._execute_module(module_name=action._task.action, module_args=action._task.args,
                                       task_vars=task_vars)
-    validation = ArgumentSpecValidator(argument_spec).validate(action._task.args)
+    validation = ArgumentSpecValidator(argument_spec, **validator_kwargs).validate(action._task.args)
     if validation.error_messages:
         return dict(failed=True, changed=False, msg="; ".join(validation.error_messages))
-    failed, result = logic(validation.validated_parameters, action._task.check_mode)
+    failed, result = logic(validation.validated_parameters, action._task.check_mode, action._task.diff)
     result = remove_values(result, validation._no_log_values)
     if failed:
         result["failed"] = True
     return result
+
+
+class InProcessAction(ActionBase):
+    """Action plugin of a module whose work is ``logic`` (see run_module_logic)."""
+
+    _supports_check_mode = True
+    _supports_async = True
+    argument_spec = {}
+    validator_kwargs = {}
+
+    @staticmethod
+    def logic(params, check_mode, diff):  # pragma: no cover - always overridden
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(InProcessAction, self).run(tmp, task_vars)
+        result.update(run_module_logic(self, self.argument_spec, self.logic, task_vars, **self.validator_kwargs))
+        return result

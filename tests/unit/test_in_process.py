@@ -8,7 +8,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils import health
 from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic, runs_here
 
 
-def action(args=None, connection="local", become=False, async_val=0, environment=None, check_mode=False):
+def action(args=None, connection="local", become=False, async_val=0, environment=None, check_mode=False, diff=False):
     calls = []
 
     def execute_module(**kwargs):
@@ -18,7 +18,8 @@ def action(args=None, connection="local", become=False, async_val=0, environment
     return SimpleNamespace(
         _play_context=SimpleNamespace(connection=connection, become=become),
         _task=SimpleNamespace(action="tachyon.infra.health_check", args=args or {}, async_val=async_val,
-                              environment=[{}] if environment is None else environment, check_mode=check_mode),
+                              environment=[{}] if environment is None else environment, check_mode=check_mode,
+                              diff=diff),
         _execute_module=execute_module, calls=calls)
 
 
@@ -51,7 +52,7 @@ def test_arguments_are_validated_with_the_modules_spec():
 
 
 def test_no_log_values_are_masked_and_failure_is_reported():
-    def logic(params, check_mode):
+    def logic(params, check_mode, diff):
         return True, {"changed": False, "msg": "sent %s" % params["headers"]["Authorization"]}
 
     result = run_module_logic(action({"url": "http://x", "headers": {"Authorization": "Bearer s3cr3t"}}),
@@ -63,3 +64,27 @@ def test_check_mode_reaches_the_logic():
     result = run_module_logic(action({"url": "http://127.0.0.1:9/health", "skip_in_check_mode": True}, check_mode=True),
                               health.ARGUMENT_SPEC, health.check, {})
     assert result["skipped"] is True and result["status"] == "skipped" and "failed" not in result
+
+
+def test_release_manifest_in_process_keeps_required_if_check_mode_and_diff(tmp_path):
+    import json
+    import os
+
+    from ansible_collections.tachyon.infra.plugins.module_utils import manifest_task
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = tmp_path / "manifest.json"
+    path.write_text(open(os.path.join(root, "releases", "manifest.json")).read())
+    before = path.read_text()
+
+    def run(args, **kw):
+        return run_module_logic(action(dict(args, path=str(path)), **kw), manifest_task.ARGUMENT_SPEC,
+                                manifest_task.execute, {}, required_if=manifest_task.REQUIRED_IF)
+
+    result = run({"state": "recorded"})
+    assert result["failed"] and "environment" in result["msg"] and "outcome" in result["msg"]
+    record = {"state": "recorded", "environment": "staging", "outcome": "failed", "message": "boom", "at": "2026-01-01T00:00:00Z"}
+    result = run(record, check_mode=True, diff=True)
+    assert result["changed"] and "boom" in result["diff"]["after"] and path.read_text() == before
+    result = run(record)
+    assert result["changed"] and "diff" not in result and json.loads(path.read_text())["history"][-1]["message"] == "boom"
+    assert run(record)["changed"] is False

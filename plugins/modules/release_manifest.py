@@ -125,6 +125,10 @@ notes:
   - Secrets never belong in the manifest; it only holds SHAs, tags, digests, image names,
     people, timestamps and deployment ids.
   - A lock file C(.<name>.lock) is created beside the manifest.
+  - On a local connection without become, async or a task C(environment), an action plugin of
+    the same name runs the module's code (module_utils) in the Ansible worker process instead of
+    starting a module process, which saves about half a second per task; anywhere else the
+    module runs as usual. Arguments, results and failures are the same either way.
 seealso:
   - module: tachyon.infra.health_check
   - module: tachyon.infra.manifest_publish

@@ -39,8 +39,13 @@ def run_module_logic(action, argument_spec, logic, task_vars, **validator_kwargs
     exactly as AnsibleModule masks them.
     """
     if not runs_here(action):
-        return action._execute_module(module_name=action._task.action, module_args=action._task.args,
-                                      task_vars=task_vars)
+        # as ansible.builtin.normal runs a module (async included)
+        wrap_async = bool(action._task.async_val) and not action._connection.has_native_async
+        result = action._execute_module(module_name=action._task.action, module_args=action._task.args,
+                                        task_vars=task_vars, wrap_async=wrap_async)
+        if not wrap_async:
+            action._remove_tmp_path(action._connection._shell.tmpdir)
+        return result
     validation = ArgumentSpecValidator(argument_spec, **validator_kwargs).validate(action._task.args)
     if validation.error_messages:
         return dict(failed=True, changed=False, msg="; ".join(validation.error_messages))

@@ -20,7 +20,8 @@ def action(args=None, connection="local", become=False, async_val=0, environment
         _task=SimpleNamespace(action="tachyon.infra.health_check", args=args or {}, async_val=async_val,
                               environment=[{}] if environment is None else environment, check_mode=check_mode,
                               diff=diff),
-        _execute_module=execute_module, calls=calls)
+        _connection=SimpleNamespace(has_native_async=False, _shell=SimpleNamespace(tmpdir=None)),
+        _remove_tmp_path=lambda path: None, _execute_module=execute_module, calls=calls)
 
 
 @pytest.mark.parametrize("kwargs,expected", [
@@ -40,7 +41,10 @@ def test_elsewhere_the_module_runs():
     act = action({"url": "http://x/health"}, connection="ssh")
     assert run_module_logic(act, health.ARGUMENT_SPEC, health.check, {"v": 1}) == {"changed": False, "ran": "module"}
     assert act.calls == [{"module_name": "tachyon.infra.health_check", "module_args": {"url": "http://x/health"},
-                          "task_vars": {"v": 1}}]
+                          "task_vars": {"v": 1}, "wrap_async": False}]
+    act = action({"url": "http://x/health"}, async_val=60)
+    run_module_logic(act, health.ARGUMENT_SPEC, health.check, {})
+    assert act.calls[0]["wrap_async"] is True
 
 
 def test_arguments_are_validated_with_the_modules_spec():

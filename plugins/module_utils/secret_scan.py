@@ -278,8 +278,15 @@ def scan(root, files=None, baseline=None, excludes=DEFAULT_EXCLUDES, processes=N
     # are single-threaded; anything else scans serially.
     if processes > 1 and len(files) > 20 and threading.active_count() == 1:
         chunks = [(root, files[i::processes], allowed) for i in range(processes)]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool = multiprocessing.get_context("fork").Pool(processes)
+        try:
             results = pool.map(_scan_chunk, chunks)
+        finally:
+            # close + join, not the context manager's terminate(): terminate() kills workers
+            # that may hold the task queue's lock, and a worker still starting then waits on
+            # that lock forever (seen as a hung test run).
+            pool.close()
+            pool.join()
     else:
         results = [_scan_chunk((root, files, allowed))]
     findings, seen, scanned, clean = [], set(), len(known), list(known)

@@ -25,6 +25,8 @@ description:
   - Never changes anything on disk or remotely (C(changed) is always V(false)).
 author:
   - Tachyon platform team
+extends_documentation_fragment:
+  - tachyon.infra.attributes.read_only
 options:
   src:
     description: Path of the App Spec YAML file.
@@ -62,14 +64,6 @@ requirements:
   - jsonschema
   - PyYAML
   - python-dotenv (with O(env_schema))
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tachyon.infra.env_schema
   - name: App Spec reference

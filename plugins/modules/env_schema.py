@@ -26,6 +26,8 @@ description:
   - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 author:
   - Tachyon platform team
+extends_documentation_fragment:
+  - tachyon.infra.attributes.read_only
 options:
   schema:
     description: Path of the master schema.
@@ -75,14 +77,6 @@ options:
 requirements:
   - python-dotenv
   - detect-secrets
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 notes:
   - The upstream bash tooling kept per-environment exclusions in C(validate-env.sh);
     here they are C(@exclude) annotations in the schema itself.

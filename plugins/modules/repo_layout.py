@@ -20,6 +20,8 @@ description:
   - Only reads; never changes anything.
 author:
   - Tachyon platform team
+extends_documentation_fragment:
+  - tachyon.infra.attributes.read_only
 options:
   repos:
     description: The repositories to check.
@@ -54,14 +56,6 @@ options:
     default: true
 requirements:
   - git on the PATH
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; behaves the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -25,6 +25,8 @@ description:
   - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 author:
   - Tachyon platform team
+extends_documentation_fragment:
+  - tachyon.infra.attributes.read_only
 options:
   path:
     description: Root of the tree to scan.
@@ -58,14 +60,6 @@ options:
 requirements:
   - detect-secrets
   - git (to list the files of a work tree; without it every file is scanned)
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tachyon.infra.env_schema
   - name: detect-secrets

@@ -1,0 +1,82 @@
+"""Shared pieces of the emulator's state modules: the error type, time rendering, the
+component walk and the App Spec checks App Platform adds to the schema."""
+import datetime
+import re
+
+from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import validate_app_spec
+
+TERMINAL = ("ACTIVE", "ERROR", "CANCELED", "SUPERSEDED")
+COMPONENT_KINDS = (("services", "service"), ("workers", "worker"), ("jobs", "job"),
+                   ("static_sites", "static site"), ("functions", "functions"))
+ENCRYPTED = re.compile(r"^EV\[1:[A-Za-z0-9+/=_-]+:[A-Za-z0-9+/=_-]+\]$")
+LOG_TYPES = ("BUILD", "DEPLOY", "RUN")
+REGIONS = {
+    "nyc": ("New York", "us", "north america", ["nyc1", "nyc3"]),
+    "ams": ("Amsterdam", "nl", "europe", ["ams3"]),
+    "sfo": ("San Francisco", "us", "north america", ["sfo3"]),
+    "sgp": ("Singapore", "sg", "asia", ["sgp1"]),
+    "lon": ("London", "gb", "europe", ["lon1"]),
+    "fra": ("Frankfurt", "de", "europe", ["fra1"]),
+    "tor": ("Toronto", "ca", "north america", ["tor1"]),
+    "blr": ("Bangalore", "in", "asia", ["blr1"]),
+    "syd": ("Sydney", "au", "australia", ["syd1"]),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, error_id, message):
+        super().__init__(message)
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+
+
+def not_found():
+    return ApiError(404, "not_found", "The resource you requested could not be found.")
+
+
+def iso(ts):
+    """Epoch seconds -> RFC 3339 UTC with milliseconds (what the API returns)."""
+    if ts is None:
+        return None
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % int((ts % 1) * 1000)
+
+
+def components(spec):
+    """[(kind, name, component_spec)] in spec order: services, workers, jobs, ..."""
+    out = []
+    for key, kind in COMPONENT_KINDS:
+        for comp in spec.get(key) or []:
+            out.append((kind, comp.get("name"), comp))
+    return out
+
+
+def image_ref(comp):
+    """'ghcr.io/org/repo:tag' (or @digest) of an image-sourced component, else None."""
+    image = comp.get("image")
+    if not image:
+        return None
+    hosts = {"GHCR": "ghcr.io", "DOCR": "registry.digitalocean.com", "DOCKER_HUB": "docker.io"}
+    host = hosts.get(image.get("registry_type"), image.get("registry_type", "registry"))
+    path = "/".join(p for p in (image.get("registry"), image.get("repository")) if p)
+    if image.get("digest"):
+        return "%s/%s@%s" % (host, path, image["digest"])
+    return "%s/%s:%s" % (host, path, image.get("tag") or "latest")
+
+
+def spec_findings(spec):
+    """Schema findings (vendored AppSpec + overlay) plus the checks App Platform adds."""
+    if not isinstance(spec, dict):
+        return [{"path": "$.spec", "message": "spec must be an object", "hint": "send {\"spec\": {...}}"}]
+    findings = list(validate_app_spec(spec))
+    if findings:
+        return findings
+    seen = {}
+    for kind, name, _ in components(spec):
+        if name in seen:
+            findings.append({"path": "$", "message": "component name %r is used by a %s and a %s"
+                             % (name, seen[name], kind),
+                             "hint": "component names must be unique within an app"})
+        seen[name] = kind
+    return findings

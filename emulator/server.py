@@ -248,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
         per_page = _int_param(query, "per_page", 20, 1, 200)
         total = len(items)
         last = max(1, (total + per_page - 1) // per_page)
-        body = {key: items[(page - 1) * per_page: page * per_page], "meta": {"total": total}, "links": {}}
+        # links.pages is there even when empty, as in the OpenAPI deployments example
+        body = {key: items[(page - 1) * per_page: page * per_page], "links": {"pages": {}}, "meta": {"total": total}}
         url = self.server.store.base_url + path + "?"
         pages = {}
         if page > 1:
@@ -257,8 +258,7 @@ class Handler(BaseHTTPRequestHandler):
         if page < last:
             pages["next"] = url + urlencode({"page": page + 1, "per_page": per_page})
             pages["last"] = url + urlencode({"page": last, "per_page": per_page})
-        if pages:
-            body["links"]["pages"] = pages
+        body["links"]["pages"] = pages
         return body
 
     def api_list_apps(self, account, query):

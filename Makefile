@@ -1,6 +1,6 @@
 # tachyon-infra: one entry point for people and CI.
 #   make demo      the main job on the embedded sandbox (App Platform emulator)
-#   make test      everything: unit, emulator conformance, integration, molecule --all
+#   make test      everything: unit, emulator conformance, integration, sanity, molecule --all
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -14,8 +14,12 @@ SANDBOX_PORT ?= 8480
 SANDBOX_STATE ?= .sandbox
 MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
+# ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: `make sanity`
+# copies the tracked and untracked-not-ignored files there (a clone can live at any path).
+SANITY_ROOT := .sanity/ansible_collections/tachyon/infra
+SANITY_ARGS ?=
 
-.PHONY: help setup docker test unit molecule validate lint demo sandbox bench build local clean
+.PHONY: help setup docker test unit sanity molecule validate lint demo sandbox bench build local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,12 +42,26 @@ docker: ## Docker engine + Compose v2 + local base images (installs on Debian wh
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+sanity: setup ## ansible-test sanity --python 3.11 on a copy under .sanity/ansible_collections/tachyon/infra
+	rm -rf .sanity
+	mkdir -p $(SANITY_ROOT)
+	git ls-files -co --exclude-standard -z | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(SANITY_ROOT)
+	@# its own (empty) git repository, so that ansible-test lists the copy's files, not the clone's
+	git -C $(SANITY_ROOT) init -q
+	@# ansible-test bootstraps pip in each test venv with a get-pip.py from the internet, unless
+	@# ~/.ansible/test/cache/get_pip_<pip version>.py exists: seed it with the ensurepip stand-in.
+	pip_version=$$($(BIN)/python -c "import types; from ansible_test._internal.python_requirements import get_venv_packages; print(get_venv_packages(types.SimpleNamespace(version='3.11'))['pip'])") \
+	  && mkdir -p $$HOME/.ansible/test/cache \
+	  && cp scripts/ansible-test-get-pip.py $$HOME/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no $(SANITY_ARGS)
+
 molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule reset --all
 	$(BIN)/molecule test $(MOLECULE_ARGS)
 
-test: setup docker ## everything (what CI runs): pytest, then molecule test --all
+test: setup docker ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) sanity
 	$(BIN)/molecule reset --all
 	$(BIN)/molecule test $(MOLECULE_ARGS)
 
@@ -68,4 +86,4 @@ build: setup ## build the collection artifact
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
 
 clean: ## remove the venv, caches and build output
-	rm -rf $(VENV) .collections build .pytest_cache .sandbox tests/output bench/out
+	rm -rf $(VENV) .collections .sanity build .pytest_cache .sandbox tests/output bench/out

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # First-start init script of the local postgres container (mounted at
 # /docker-entrypoint-initdb.d by docker-compose.yml; works with the official image and the
 # local stand-in). Creates the two roles of the env schema:

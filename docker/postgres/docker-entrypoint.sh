@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The official postgres image's entrypoint contract, for the Debian stand-in image.
 set -euo pipefail
 

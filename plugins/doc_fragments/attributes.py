@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Attribute blocks shared by the collection's modules."""
+"""Attribute support shared by the collection's modules.
+
+Used after ``ansible.builtin.action_common_attributes``, which gives each attribute its
+description (the way community collections document attributes); these fragments say how far
+the modules support them.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +20,7 @@ options: {}
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
   platform:

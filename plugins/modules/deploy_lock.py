@@ -22,7 +22,10 @@ description:
   - Taking or releasing the lock reports C(changed=false) - it is bookkeeping, not a change of
     the environment - so a repeated deploy still reports no change.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   path:
     description: The lock file, e.g. C(releases/.deploy-staging.lock) (keep it out of the manifest).
@@ -59,6 +62,10 @@ attributes:
     platforms: posix
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -19,8 +19,9 @@ description:
     C(https://github.com/org/repo) are the same repository.
   - Only reads; never changes anything.
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
 options:
   repos:

@@ -24,8 +24,9 @@ description:
     returned or printed.
   - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
 options:
   path:

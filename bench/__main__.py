@@ -58,7 +58,7 @@ def main(argv=None):
         t0 = time.time()
         try:
             result = _run_one(name, args)
-        except Exception as exc:  # pylint: disable=broad-except - report it, run the others
+        except Exception as exc:  # pylint: disable=broad-except  # report it, run the others
             traceback.print_exc()
             result = {"id": name, "title": name, "error": "%s: %s" % (type(exc).__name__, exc)}
         result.update(load_before=load, seconds=time.time() - t0)

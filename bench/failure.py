@@ -49,7 +49,7 @@ def configurations():
 def run(runs=20, seed=11, workers=4):
     aps, parse_time, sandbox_seed, seed_data, running_emulator = common.project_imports()
     rng = random.Random(seed)
-    moments = [rng.uniform(0.5, 0.5 + PERIOD) for _ in range(runs)]
+    moments = [rng.uniform(0.5, 0.5 + PERIOD) for _run in range(runs)]
     configs = configurations()
     jobs = [(c, i) for i in range(runs) for c in range(len(configs))]
     base = seed_data(sandbox_seed)
@@ -104,7 +104,7 @@ def run(runs=20, seed=11, workers=4):
         app_id = emu.app_ids[accounts[0]["name"]]
         dep_id = client.apps.list_deployments(app_id)["deployments"][0]["id"]
         rtts = []
-        for _ in range(10):
+        for _sample in range(10):
             start = time.perf_counter()
             client.apps.get_deployment(app_id, dep_id)
             rtts.append(time.perf_counter() - start)

@@ -97,7 +97,7 @@ def configurations():
 
 def run(runs=20, seed=7, workers=4):
     rng = random.Random(seed)
-    delays = [rng.uniform(0.0, PERIOD) for _ in range(runs)]
+    delays = [rng.uniform(0.0, PERIOD) for _run in range(runs)]
     registry = _Runs()
     server = _server(registry)
     base = "http://127.0.0.1:%d" % server.server_address[1]
@@ -124,7 +124,7 @@ def run(runs=20, seed=7, workers=4):
         # one request to a healthy endpoint: the baseline's cost of its detecting poll
         registry.add("rtt", 0.0, stale=False)
         rtts = []
-        for _ in range(20):
+        for _sample in range(20):
             start = time.perf_counter()
             with urllib.request.urlopen(base + "/run/rtt/health", timeout=10) as response:
                 response.read()

@@ -33,7 +33,7 @@ def start_module(name, args, tmpdir):
     handle, path = tempfile.mkstemp(prefix="%s-" % name, suffix=".json", dir=tmpdir)
     with os.fdopen(handle, "w") as out:
         json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_remote_tmp=tmpdir,
-                                                _ansible_tmpdir=tmpdir)}, out)
+                                               _ansible_tmpdir=tmpdir)}, out)
     proc = subprocess.Popen([sys.executable, os.path.join(MODULES, name + ".py"), path],
                             cwd=tmpdir, env=module_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -92,7 +92,7 @@ def render(machine, results, total_seconds, command):
                        "near 1.0 (the fixed cost of each call pulls the exponent below 1 at small N)")
         else:
             out.append("- baseline: %s: %s s (min / p50 / p90 / max)" % (result["baseline"]["label"],
-                                                                           _spread(result["baseline"]["summary"])))
+                                                                         _spread(result["baseline"]["summary"])))
             for row in result["rows"]:
                 out.append("- %s: %s s; %s" % (row["label"], _spread(row["summary"]), verdict(result, row)))
         for note in result.get("notes", []):

@@ -108,7 +108,7 @@ def run(sizes=SIZES, repeats=None):
     for n in sizes:
         for label, setup, call in _operations(n, tmp):
             times = []
-            for _ in range(repeats.get(n, 3)):
+            for _repeat in range(repeats.get(n, 3)):
                 arg = setup() if setup else None
                 start = time.perf_counter()
                 result = call(arg) if setup else call()

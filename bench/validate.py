@@ -21,7 +21,7 @@ from bench import ROOT, common, stats
 
 def _timed(cmd, env):
     start = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     return time.time() - start, proc.returncode
 
 
@@ -31,7 +31,7 @@ def run(runs=3, baseline_runs=2):
     tmp = tempfile.mkdtemp(prefix="bench-validate-")
     timings = os.path.join(tmp, "timings.jsonl")
     ours, codes, per_task = [], [], []
-    for _ in range(runs):
+    for _run in range(runs):
         if os.path.exists(timings):
             os.unlink(timings)
         run_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "bench", "callback_plugins"),
@@ -42,7 +42,7 @@ def run(runs=3, baseline_runs=2):
         if os.path.exists(timings):
             per_task.append(common.task_times(timings)[0])
     base, base_codes = [], []
-    for _ in range(baseline_runs):
+    for _run in range(baseline_runs):
         start = time.time()
         _w1, c1 = _timed([os.path.join(bin_dir, "yamllint"), "--strict", "."], env)
         _w2, c2 = _timed([os.path.join(bin_dir, "ansible-lint"), "--profile", "production", "--nocolor"],

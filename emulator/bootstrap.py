@@ -26,9 +26,10 @@ import sys
 
 import yaml
 
+from emulator.common import spec_findings
 from emulator.faults import Faults, RateLimiter
 from emulator.server import EmulatorServer, configure, parse_phase_seconds
-from emulator.store import Store, spec_findings
+from emulator.store import Store
 
 
 class SeedError(ValueError):

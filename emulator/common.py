@@ -98,7 +98,7 @@ def spec_findings(spec):
     if findings:
         return findings
     seen = {}
-    for kind, name, _ in components(spec):
+    for kind, name, _comp in components(spec):
         if name in seen:
             findings.append({"path": "$", "message": "component name %r is used by a %s and a %s"
                              % (name, seen[name], kind),

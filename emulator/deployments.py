@@ -126,14 +126,14 @@ class DeploymentsMixin:
     def _reused_builds(self, app, spec, source_rev):
         """Components an earlier deployment of the app already built at this source revision."""
         reused = []
-        for _, name, comp in components(spec):
+        for _kind, name, comp in components(spec):
             for dep_id in app["deployments"]:
                 old = self.deployments.get(dep_id)
                 if not old or old.get("source_rev") != source_rev:
                     continue
                 built = (old.get("fail") or {}).get("stage") != "build" and (
                     old.get("active_at") or (old.get("final") or {}).get("phase") == "ERROR")
-                if built and any(n == name and c == comp for _, n, c in components(old["spec"])):
+                if built and any(n == name and c == comp for _kind, n, c in components(old["spec"])):
                     reused.append(name)
                     break
         return reused
@@ -153,7 +153,7 @@ class DeploymentsMixin:
             if fault["kind"] == "slow_phase":
                 durations[fault["phase"]] = float(fault["seconds"])
             elif fault["kind"] == "deploy_fail" and fail is None:
-                names = [name for _, name, _ in components(spec)]
+                names = [name for _kind, name, _comp in components(spec)]
                 fail = {"stage": fault["stage"], "component": fault.get("component") or (names[0] if names else "")}
             elif fault["kind"] == "auto_rollback":
                 auto_rollback = True
@@ -206,7 +206,7 @@ class DeploymentsMixin:
             app = self.app_for(account, app_id)
             dep = self.deployment_for(app, deployment_id)
             self._advance(app, now)
-            phase, _ = self.phase_of(dep, now)
+            phase, _since = self.phase_of(dep, now)
             if phase in TERMINAL:
                 raise ApiError(400, "failed_precondition",
                                "deployment %s is %s and can no longer be canceled" % (dep["id"], phase))
@@ -290,7 +290,7 @@ class DeploymentsMixin:
             return (start, a), (a, b), (b, end)
 
         # build stage
-        b_init, b_comps, _ = split(windows.get("build"), INIT_SHARE)
+        b_init, b_comps, _b_tail = split(windows.get("build"), INIT_SHARE)
         build_children = []
         for kind, name, comp in comps:
             failing = fail.get("stage") == "build" and fail.get("component") == name

@@ -10,7 +10,7 @@ class HealthMixin:
     def version_of(self, dep):
         if not dep:
             return "unknown"
-        for _, name, comp in components(dep["spec"]):
+        for _kind, name, comp in components(dep["spec"]):
             if name == self.health_component:
                 image = comp.get("image") or {}
                 return image.get("tag") or image.get("digest") or "unknown"

@@ -38,7 +38,7 @@ class LogsMixin:
         final = dep.get("final") or {}
         horizon = min(now, final["at"]) if final.get("at") is not None and final["at"] <= now else now
         terminal = final.get("at") is not None and final["at"] <= now
-        names = [n for _, n, _ in components(dep["spec"]) if component in (None, n)]
+        names = [n for _kind, n, _comp in components(dep["spec"]) if component in (None, n)]
         if log_type == "RUN":
             reached = bool(dep.get("active_at")) and horizon >= dep["active_at"]
             running = reached and app.get("active") == dep["id"]
@@ -48,7 +48,7 @@ class LogsMixin:
             if reached and log_type == "BUILD":
                 failing = (dep.get("fail") or {}).get("component")
                 skipped = set(dep.get("reused") or ()) | set(
-                    n for _, n, c in components(dep["spec"]) if c.get("image") and n != failing)
+                    n for _kind, n, c in components(dep["spec"]) if c.get("image") and n != failing)
                 reached = not all(n in skipped for n in names)
             running = reached and not terminal and now < window[1]
         if not reached:

@@ -12,7 +12,7 @@ class RollbackMixin:
         """(error or None, warnings) like POST /rollback/validate."""
         self._advance(app, now)
         warnings = []
-        missing = [name for _, name, comp in components(dep["spec"])
+        missing = [name for _kind, name, comp in components(dep["spec"])
                    if comp.get("image") and not comp["image"].get("digest")]
         if missing:
             warnings.append({"code": "image_source_missing_digest", "components": missing,
@@ -21,7 +21,7 @@ class RollbackMixin:
         if app.get("pinned"):
             return ({"code": "app_pinned", "message": "app is already pinned to rollback deployment %s"
                      % app["pinned"]}, warnings)
-        phase, _ = self.phase_of(dep, now)
+        phase, _since = self.phase_of(dep, now)
         if phase not in TERMINAL:
             return ({"code": "incompatible_phase",
                      "message": "deployment phase %s is unsuitable for rollback" % phase}, warnings)
@@ -52,7 +52,7 @@ class RollbackMixin:
         with self.lock:
             app = self.app_for(account, app_id)
             target = self.deployment_for(app, deployment_id)
-            error, _ = self._rollback_conditions(app, target, now)
+            error, _warnings = self._rollback_conditions(app, target, now)
             if error:
                 raise ApiError(400, "failed_precondition", "rollback is not possible: %s (%s)"
                                % (error["message"], error["code"]))

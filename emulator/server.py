@@ -25,8 +25,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from emulator.common import LOG_TYPES, ApiError, components, not_found, spec_findings
 from emulator.faults import FaultError, PHASES_TIMED
-from emulator.store import LOG_TYPES, ApiError, components, not_found, spec_findings
 
 APP = r"(?P<app_id>[^/]+)"
 DEP = r"(?P<dep_id>[^/]+)"
@@ -291,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
                         and a["spec"].get("name") == spec.get("name") for a in store.apps.values())
         comps = components(spec)
         body = {"spec": spec, "app_name_available": not taken,
-                "app_is_static": bool(comps) and all(kind == "static site" for kind, _, _ in comps),
+                "app_is_static": bool(comps) and all(kind == "static site" for kind, _name, _comp in comps),
                 "existing_static_apps": "0", "app_cost": 5 * len(comps)}
         if taken:
             body["app_name_suggestion"] = "%s-2" % spec.get("name")
@@ -358,7 +358,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not dep_id:
                     raise not_found()
             dep = store.deployment_for(app, dep_id)
-            if component is not None and component not in [n for _, n, _ in components(dep["spec"])]:
+            if component is not None and component not in [n for _kind, n, _comp in components(dep["spec"])]:
                 raise ApiError(404, "not_found", "component %r is not part of deployment %s" % (component, dep_id))
             return 200, store.logs_answer(app, dep, component, log_type)
 
@@ -391,7 +391,7 @@ class Handler(BaseHTTPRequestHandler):
     # ----------------------------------------------------------------- live URL and logs
     def _live(self, app_id, rest):
         if rest.rstrip("/") != "/health":
-            status, _ = self.server.store.health(app_id)
+            status, _body = self.server.store.health(app_id)
             if status == 404:
                 raise not_found()
             return self._send(404, "Cannot GET %s\n" % rest, content_type="text/plain")

@@ -38,8 +38,7 @@ import time
 import uuid
 
 from emulator.apps import AppsMixin
-from emulator.common import (COMPONENT_KINDS, ENCRYPTED, LOG_TYPES, REGIONS, TERMINAL,  # noqa: F401 - re-exported
-                             ApiError, components, image_ref, iso, not_found, spec_findings)
+from emulator.common import ENCRYPTED, components, not_found
 from emulator.deployments import DeploymentsMixin
 from emulator.faults import PHASES_TIMED
 from emulator.health import HealthMixin
@@ -124,7 +123,7 @@ class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin):
     def _encrypt_spec(self, spec):
         spec = copy.deepcopy(spec)
         env_lists = [spec.get("envs") or []]
-        for _, _, comp in components(spec):
+        for _kind, _name, comp in components(spec):
             env_lists.append(comp.get("envs") or [])
         for envs in env_lists:
             for env in envs:
@@ -142,14 +141,13 @@ class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin):
                 raise not_found()
             spec = app["spec"]
             if component:
-                comps = [c for _, name, c in components(spec) if name == component]
+                comps = [c for _kind, name, c in components(spec) if name == component]
                 envs = comps[0].get("envs") or [] if comps else []
             else:
                 envs = spec.get("envs") or []
             wanted = self._cipher(value)
             return any(e.get("key") == key and e.get("type") == "SECRET" and e.get("value") == wanted
                        for e in envs)
-
 
     # ----------------------------------------------------------------- admin
     def snapshot(self, now=None):

@@ -335,7 +335,7 @@ def looks_like_secret(value):
         for plugin in get_plugins():
             if isinstance(plugin, (HighEntropyStringsPlugin, KeywordDetector)):
                 continue  # keyword needs context; entropy is judged below without quotes
-            if any(True for _ in plugin.analyze_string(value)):
+            if any(True for _secret in plugin.analyze_string(value)):
                 return plugin.secret_type
     get_settings()
     if len(value) >= 16:

@@ -37,7 +37,7 @@ def test_list_and_get_are_scoped_to_the_token_account(emu, staging):
 
 
 def test_other_accounts_token_gets_404_and_bad_tokens_401(emu, staging):
-    _, app_id = staging
+    _client, app_id = staging
     prod = emu.client("production", retry_total=0)
     # pydo returns the 404 body of apps.get instead of raising (its generated code accepts 404)
     body = prod.apps.get(app_id)
@@ -54,7 +54,7 @@ def test_other_accounts_token_gets_404_and_bad_tokens_401(emu, staging):
 
 
 def test_rate_limit_headers_on_every_response(emu, staging):
-    _, app_id = staging
+    _client, app_id = staging
     headers = {"Authorization": "Bearer " + emu.tokens["staging"]}
     first = requests.get("%s/v2/apps" % emu.url, headers=headers, timeout=5)
     second = requests.get("%s/v2/apps/%s/deployments" % (emu.url, app_id), headers=headers, timeout=5)
@@ -104,9 +104,9 @@ def test_update_returns_pending_and_newer_deployment_supersedes(emu, staging):
     second = conforms(client.apps.update(app_id, {"spec": with_tag(spec, "bbbbbbb"),
                                                   "update_all_source_versions": True}), "update_app")["app"]
     assert first["pending_deployment"]["id"] != second["pending_deployment"]["id"]
-    old, _ = wait_phase(client, app_id, first["pending_deployment"]["id"])
+    old, _seen = wait_phase(client, app_id, first["pending_deployment"]["id"])
     assert old["phase"] == "SUPERSEDED"
-    new, _ = wait_phase(client, app_id, second["pending_deployment"]["id"])
+    new, _seen = wait_phase(client, app_id, second["pending_deployment"]["id"])
     assert new["phase"] == "ACTIVE"
     assert new["spec"]["services"][0]["image"]["tag"] == "bbbbbbb"
     assert emu.health(app_id)[1]["version"] == "bbbbbbb"

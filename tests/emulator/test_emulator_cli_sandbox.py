@@ -48,7 +48,7 @@ def test_serve_refuses_a_bad_seed_with_a_clear_message(tmp_path):
     seed.write_text(yaml.safe_dump({"accounts": [{"name": "a", "token": "sandbox-a-token"}],
                                     "apps": [{"id": "x", "account": "a", "spec": {"name": "BAD NAME"}}]}))
     process = _serve("--port", "0", "--seed", str(seed))
-    _, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode != 0
     assert "error validating app spec field name" in err
 

@@ -67,7 +67,7 @@ def test_burst_limit_crossed_gives_429_per_token():
         headers = {"Authorization": "Bearer " + emu.tokens["staging"]}
         url = "%s/v2/apps" % emu.url
         remaining = [int(requests.get(url, headers=headers, timeout=5).headers["ratelimit-remaining"])
-                     for _ in range(3)]
+                     for _request in range(3)]
         assert remaining == [4999, 4998, 4997]
         blocked = requests.get(url, headers=headers, timeout=5)
         conforms_error(blocked, 429)
@@ -132,14 +132,14 @@ def test_deployment_failing_at_deploy(emu, staging):
 def _nano_time(text):
     """RFC 3339 with up to 9 fraction digits (Go's RFC3339Nano) -> datetime (microseconds)."""
     from datetime import datetime
-    head, _, frac = text.rstrip("Z").partition(".")
+    head, _dot, frac = text.rstrip("Z").partition(".")
     return datetime.strptime("%s.%sZ" % (head, (frac + "000000")[:6]), "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_slow_phase(emu, staging):
     client, app_id = staging
     emu.set_faults([{"kind": "slow_phase", "phase": "BUILDING", "seconds": 0.5, "count": 1}])
-    dep, _ = wait_phase(client, app_id, _update(client, app_id, "5105105"))
+    dep, _seen = wait_phase(client, app_id, _update(client, app_id, "5105105"))
     build = dep["progress"]["steps"][0]
     started, ended = (_nano_time(build[k]) for k in ("started_at", "ended_at"))
     assert (ended - started).total_seconds() == pytest.approx(0.5, abs=0.002)
@@ -149,7 +149,7 @@ def test_slow_phase(emu, staging):
 
 
 def test_health_unhealthy_forever_then_cleared(emu, staging):
-    _, app_id = staging
+    _client, app_id = staging
     emu.set_faults([{"kind": "health", "mode": "unhealthy"}])
     status, payload = emu.health(app_id)
     assert status == 503 and payload["status"] == "unhealthy" and payload["version"] == "sandbox-initial"
@@ -159,7 +159,7 @@ def test_health_unhealthy_forever_then_cleared(emu, staging):
 
 
 def test_health_unhealthy_for_n_seconds_after_active(emu, staging):
-    _, app_id = staging
+    _client, app_id = staging
     emu.set_faults([{"kind": "health", "mode": "unhealthy", "seconds": 3600}])
     assert emu.health(app_id)[0] == 503  # still inside the window
     emu.clear_faults()
@@ -179,7 +179,7 @@ def test_health_reports_stale_version(emu, staging):
 
 
 def test_health_slow_to_start(emu, staging):
-    _, app_id = staging
+    _client, app_id = staging
     emu.set_faults([{"kind": "health", "mode": "slow_start"}])
     assert emu.health(app_id) == (503, None)
     response = requests.get(emu.live_url(app_id) + "/health", timeout=5)

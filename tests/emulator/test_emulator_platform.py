@@ -90,7 +90,7 @@ def test_automated_rollback_after_a_failed_deployment(emu, staging):
     assert rollback["cause"] == 'automated rollback after failed deployment of "%s"' % failed_id
     assert rollback["cloned_from"] == good["id"]
     assert rollback["cause_details"] == {"type": "AUTO_ROLLBACK"}
-    rollback, _ = wait_phase(client, app_id, rollback["id"])
+    rollback, _seen = wait_phase(client, app_id, rollback["id"])
     assert rollback["phase"] == "ACTIVE"
     built = rollback["progress"]["steps"][0]["steps"][1]["steps"]
     assert {s["reason"]["code"] for s in built} == {"PreviousBuildReused"}
@@ -109,7 +109,7 @@ def test_maintenance_deployment_by_admin_call_and_seed(emu, staging):
     before = client.apps.get(app_id)["app"]["active_deployment"]["id"]
     dep = emu.maintenance(app_id)
     assert dep["cause_details"] == {"internal": True, "type": "MAINTENANCE"}
-    dep, _ = wait_phase(client, app_id, dep["id"])
+    dep, _seen = wait_phase(client, app_id, dep["id"])
     assert dep["phase"] == "ACTIVE"
     assert client.apps.get_deployment(app_id, before)["deployment"]["phase"] == "SUPERSEDED"
     seed = _seed_data(SANDBOX_SEED)
@@ -118,13 +118,13 @@ def test_maintenance_deployment_by_admin_call_and_seed(emu, staging):
         seeded = other.client("staging", retry_total=0)
         deps = seeded.apps.list_deployments(other.app_ids["staging"])["deployments"]
         assert [(d["phase"], d["cause_details"]["type"]) for d in deps] == [("ACTIVE", "MAINTENANCE"),
-                                                                          ("SUPERSEDED", "MANUAL")]
+                                                                            ("SUPERSEDED", "MANUAL")]
 
 
 def test_cause_details_of_user_actions(emu, staging):
     client, app_id = staging
     owner = client.apps.get(app_id)["app"]["owner_uuid"]
-    dep, _ = wait_phase(client, app_id, _update(client, app_id, "ca05e01"))
+    dep, _seen = wait_phase(client, app_id, _update(client, app_id, "ca05e01"))
     details = dep["cause_details"]
     assert (details["type"], details["digitalocean_user_action"]["name"]) == ("MANUAL", "UPDATE_SPEC")
     assert details["digitalocean_user_action"]["user"]["uuid"] == owner
@@ -148,10 +148,10 @@ def test_hourly_rate_limit_has_no_retry_after(emu, staging):
     assert before + 29 <= int(response.headers["ratelimit-reset"]) <= time.time() + 31
     # the real hourly quota behaves the same
     emu.configure(rate_limit={"limit": 3, "burst": 100})
-    answers = [requests.get("%s/v2/apps" % emu.url, headers=headers, timeout=5) for _ in range(4)]
+    answers = [requests.get("%s/v2/apps" % emu.url, headers=headers, timeout=5) for _request in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert "retry-after" not in answers[-1].headers and answers[-1].headers["ratelimit-remaining"] == "0"
     # the burst limit does send Retry-After
     emu.configure(rate_limit={"limit": 100, "burst": 1, "burst_window": 60})
-    answers = [requests.get("%s/v2/apps" % emu.url, headers=headers, timeout=5) for _ in range(2)]
+    answers = [requests.get("%s/v2/apps" % emu.url, headers=headers, timeout=5) for _request in range(2)]
     assert answers[1].status_code == 429 and int(answers[1].headers["retry-after"]) >= 1

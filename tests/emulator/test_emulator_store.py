@@ -3,7 +3,8 @@ sleeping, no HTTP): phases, superseding, failing, canceling, health windows."""
 import pytest
 
 from emulator.faults import Faults
-from emulator.store import ApiError, Store
+from emulator.common import ApiError
+from emulator.store import Store
 
 SPEC = {"name": "clock-app", "region": "nyc",
         "services": [{"name": "api", "http_port": 4000,
@@ -26,13 +27,13 @@ def world():
                   faults=faults)
     store.add_account("acct", "sandbox-acct-token")
     account = store.accounts["acct"]
-    app, _ = store.create_app(account, SPEC, app_id="app-1", now=1000.0, initial_active=True)
+    app, _dep = store.create_app(account, SPEC, app_id="app-1", now=1000.0, initial_active=True)
     return store, faults, account, app
 
 
 def test_phases_follow_the_clock(world):
-    store, _, account, app = world
-    _, dep = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
+    store, _faults, account, app = world
+    _app, dep = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
     expected = [(2000.0, "PENDING_BUILD"), (2000.99, "PENDING_BUILD"), (2001.0, "BUILDING"),
                 (2003.0, "PENDING_DEPLOY"), (2004.0, "DEPLOYING"), (2006.99, "DEPLOYING"), (2007.0, "ACTIVE")]
     for now, phase in expected:
@@ -45,10 +46,10 @@ def test_phases_follow_the_clock(world):
 
 
 def test_newer_deployment_supersedes_running_and_active(world):
-    store, _, account, app = world
+    store, _faults, account, app = world
     initial = app["active"]
-    _, first = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
-    _, second = store.update_app(account, "app-1", _spec("t2"), True, now=2002.0)
+    _app, first = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
+    _app, second = store.update_app(account, "app-1", _spec("t2"), True, now=2002.0)
     assert store.phase_of(first, 2002.0)[0] == "SUPERSEDED"
     assert store.phase_of(first, 2001.5)[0] == "BUILDING"
     store.render_app(app, now=2009.0)
@@ -60,7 +61,7 @@ def test_newer_deployment_supersedes_running_and_active(world):
 def test_failed_build_and_cancel(world):
     store, faults, account, app = world
     faults.add([{"kind": "deploy_fail", "stage": "build", "count": 1}])
-    _, failed = store.update_app(account, "app-1", _spec("bad"), True, now=2000.0)
+    _app, failed = store.update_app(account, "app-1", _spec("bad"), True, now=2000.0)
     assert store.phase_of(failed, 2002.9)[0] == "BUILDING"
     assert store.phase_of(failed, 2003.0)[0] == "ERROR"
     store.render_app(app, now=2003.0)
@@ -80,19 +81,19 @@ def test_failed_build_and_cancel(world):
 
 def test_health_fault_windows_count_from_active(world):
     store, faults, account, app = world
-    _, dep = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
+    _app, dep = store.update_app(account, "app-1", _spec("t1"), True, now=2000.0)
     faults.add([{"kind": "health", "mode": "unhealthy", "seconds": 10},
                 {"kind": "health", "mode": "stale_version", "seconds": 20}])
     assert store.health("app-1", now=2008.0) == (503, {"status": "unhealthy", "version": "t0",
-                                                      "timestamp": "1970-01-01T00:33:28.000Z",
-                                                      "checks": {"postgres": "disconnected", "redis": "connected"}})
+                                                       "timestamp": "1970-01-01T00:33:28.000Z",
+                                                       "checks": {"postgres": "disconnected", "redis": "connected"}})
     assert store.health("app-1", now=2020.0)[0] == 200
     assert store.health("app-1", now=2020.0)[1]["version"] == "t0"  # stale for 20 s after ACTIVE at 2007
     assert store.health("app-1", now=2027.0)[1]["version"] == "t1"
 
 
 def test_other_account_sees_not_found(world):
-    store, _, _, _ = world
+    store, _faults, _account, _app = world
     store.add_account("other", "sandbox-other-token")
     with pytest.raises(ApiError) as err:
         store.update_app(store.accounts["other"], "app-1", SPEC, now=2000.0)
@@ -110,10 +111,10 @@ def test_build_steps_reasons_and_times(world):
     """A git-sourced component is built (no reason) at a new source revision and reused
     (PreviousBuildReused) at the same one; an image is PreBuiltImage. Component steps carry
     Go's zero time, stage steps nanosecond times (tests/recorded/fixtures)."""
-    store, _, account, app = world
+    store, _faults, account, app = world
     spec = dict(SPEC, workers=[{"name": "worker", "git": {"repo_clone_url": "https://github.com/o/r.git",
-                                                           "branch": "main"}}])
-    _, first = store.update_app(account, "app-1", spec, True, now=2000.0)
+                                                          "branch": "main"}}])
+    _app, first = store.update_app(account, "app-1", spec, True, now=2000.0)
     body = store.render_deployment(first, now=2010.0)
     steps = _built_steps(body)
     assert "reason" not in steps["worker"] and steps["worker"]["started_at"] == "0001-01-01T00:00:00Z"

@@ -44,7 +44,7 @@ def user_env(**extra):
 
 def run(argv, cwd, env=None, timeout=900):
     res = Result(subprocess.run([str(a) for a in argv], cwd=cwd, env=env or user_env(),
-                                capture_output=True, text=True, timeout=timeout))
+                                capture_output=True, text=True, timeout=timeout, check=False))
     # pytest shortens assertion messages; the captured output of a failed test is shown whole
     print("$ %s  (rc=%d)\n%s" % (" ".join(str(a) for a in argv), res.rc, res.out))
     return res
@@ -92,7 +92,7 @@ def require_docker():
     problem = None
     for argv in (["docker", "version", "--format", "{{.Server.Version}}"], ["docker", "compose", "version"]):
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired) as err:
             problem = str(err)
             break

@@ -225,8 +225,8 @@ SETTLED_APP_EXTRA = dict(NOT_IN_OPENAPI_MODEL, **{
                                     "with the OpenAPI app example in test_pending_deployment_shape",
 })
 BUILD_REASON = {
-    r".*\.steps\[\d+\]\.reason": "a SUCCESS build step has a reason only when the build did not run "
-                                   "(PreBuiltImage, PreviousBuildReused); the example's git component was built",
+    r".*\.steps\[\d+\]\.reason": ("a SUCCESS build step has a reason only when the build did not run "
+                                  "(PreBuiltImage, PreviousBuildReused); the example's git component was built"),
 }
 SANDBOX_APP_MISSING = {
     r"\$\.app\.(project_id|domains|dedicated_ips|vpc)": "the sandbox apps have no project, custom domain, "

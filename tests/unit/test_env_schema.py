@@ -55,7 +55,7 @@ def checks(result):
 
 
 def test_repo_env_files_are_clean(capsys):
-    result, failed, _ = run(capsys, schema=os.path.join(ROOT, "env", ".env.example"), root=ROOT)
+    result, failed, _stdout = run(capsys, schema=os.path.join(ROOT, "env", ".env.example"), root=ROOT)
     assert not failed, result.get("msg")
     assert result["findings"] == [] and result["changed"] is False
     assert sorted(f["environment"] for f in result["files"]) == ["local", "production", "staging"]
@@ -69,7 +69,7 @@ def test_repo_env_files_are_clean(capsys):
 
 
 def test_good_files(capsys, envdir):
-    result, failed, _ = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir))
+    result, failed, _stdout = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir))
     assert not failed and result["findings"] == []
     assert [f["path"] for f in result["files"]] == [
         ".env.local.example", ".env.production.example", ".env.staging.example"]
@@ -81,7 +81,7 @@ def test_missing_unknown_excluded_duplicate(capsys, envdir):
         "DB_HOST=${db.HOSTNAME}\nEXTRA=1\nDB_HOST=h0st-%s\nBOARD_USER=\n" % marker)
     (envdir / ".env.production.example").write_text(
         "DB_HOST=${db.HOSTNAME}\nDB_PASSWORD=\nBOARD_USER=admin\n")
-    result, failed, _ = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir))
+    result, failed, _stdout = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir))
     assert failed
     assert checks(result) == [
         (".env.production.example", 3, "BOARD_USER", "excluded"),
@@ -137,8 +137,8 @@ def test_placeholders_and_bindings_are_not_secrets(envdir):
 def test_real_env_files_may_hold_secrets(capsys, envdir):
     real = envdir / "staging.env"
     real.write_text("DB_HOST=h\nDB_PASSWORD=%s\nBOARD_USER=u\n" % secrets.token_hex(16))
-    result, failed, _ = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir),
-                            files=[{"path": str(real), "environment": "staging", "example": False}])
+    result, failed, _stdout = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir),
+                                  files=[{"path": str(real), "environment": "staging", "example": False}])
     assert not failed and result["findings"] == []
 
 
@@ -156,8 +156,8 @@ def test_schema_problems(capsys, tmp_path):
         # @secrt
         C=
         """))
-    result, failed, _ = run(capsys, schema=str(tmp_path / ".env.example"), root=str(tmp_path),
-                            files=[])
+    result, failed, _stdout = run(capsys, schema=str(tmp_path / ".env.example"), root=str(tmp_path),
+                                  files=[])
     assert failed
     assert checks(result) == [(".env.example", 3, "A", "undocumented"),
                               (".env.example", 7, "B", "secret-value"),
@@ -168,8 +168,8 @@ def test_schema_problems(capsys, tmp_path):
 def test_environment_from_name_or_error(capsys, envdir):
     odd = envdir / "values.txt"
     odd.write_text("DB_HOST=x\n")
-    result, failed, _ = run(capsys, schema=str(envdir / ".env.example"),
-                            files=[{"path": str(odd)}])
+    result, failed, _stdout = run(capsys, schema=str(envdir / ".env.example"),
+                                  files=[{"path": str(odd)}])
     assert failed and "cannot tell the environment" in result["msg"]
     assert es.environment_of("env/.env.staging.example") == "staging"
     assert es.environment_of(".env.local") == "local"
@@ -177,11 +177,11 @@ def test_environment_from_name_or_error(capsys, envdir):
 
 
 def test_missing_file_and_missing_schema(capsys, envdir):
-    result, failed, _ = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir),
-                            files=[{"path": str(envdir / ".env.qa.example")}])
+    result, failed, _stdout = run(capsys, schema=str(envdir / ".env.example"), root=str(envdir),
+                                  files=[{"path": str(envdir / ".env.qa.example")}])
     assert failed
     assert [f["check"] for f in result["findings"]] == ["missing-file"]
-    result, failed, _ = run(capsys, schema=str(envdir / "nope"))
+    result, failed, _stdout = run(capsys, schema=str(envdir / "nope"))
     assert failed and "env schema" in result["msg"] and "not found" in result["msg"]
 
 
@@ -189,8 +189,8 @@ def test_collect_without_failing_and_check_mode(capsys, envdir):
     (envdir / ".env.staging.example").write_text("DB_HOST=x\nBOARD_USER=\n")
     before = {p.name: p.read_text() for p in envdir.iterdir()}
     for check in (False, True):
-        result, failed, _ = run(capsys, check=check, schema=str(envdir / ".env.example"),
-                                root=str(envdir), fail_on_findings=False)
+        result, failed, _stdout = run(capsys, check=check, schema=str(envdir / ".env.example"),
+                                      root=str(envdir), fail_on_findings=False)
         assert not failed and result["changed"] is False
         assert [f["key"] for f in result["findings"]] == ["DB_PASSWORD"]
         assert result["report"] == [

@@ -104,7 +104,7 @@ def test_build_context_carries_requirements_collections_and_the_collection(build
 
 
 def test_containerfile_installs_everything(build_context):
-    context, _ = build_context
+    context, _output = build_context
     text = (context / "Containerfile").read_text(encoding="utf-8")
     assert "FROM $EE_BASE_IMAGE AS base" in text
     assert "ansible-core==2.19.14" in text and "ansible-runner==2.4.3" in text

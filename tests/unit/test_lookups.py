@@ -76,7 +76,7 @@ def ansible_eval(tmp_path, expr):
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"))
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
            "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     value = json.loads(out_file.read_text()) if proc.returncode == 0 else None
     return proc.returncode, proc.stdout + proc.stderr, value
 

@@ -23,7 +23,7 @@ def do_token(prefix="dop"):
 
 def github_pat():
     return "github_pat_" + "".join(random.choice(string.ascii_letters + string.digits + "_")
-                                   for _ in range(82))
+                                   for _position in range(82))
 
 
 def run(capsys, check=False, **args):
@@ -63,14 +63,14 @@ def test_github_fine_grained_token(capsys, tmp_path):
 def test_near_misses_are_not_do_tokens(tmp_path):
     (tmp_path / "a.txt").write_text("dop_v1_%s\ndop_v2_%s\nxdop_v1_%s\n"
                                     % ("a" * 63, secrets.token_hex(32), "0" * 64))
-    findings, _ = ss.scan(str(tmp_path))
+    findings, _scanned = ss.scan(str(tmp_path))
     assert not [f for f in findings if f["type"] == "DigitalOcean Token"]
 
 
 def test_default_plugins_run_too(tmp_path):
     marker = "RSA PRIVATE" + " KEY-----"  # assembled so this file holds no key header
     (tmp_path / "k.pem").write_text("-----BEGIN %s\nMIIB\n-----END %s\n" % (marker, marker))
-    findings, _ = ss.scan(str(tmp_path))
+    findings, _scanned = ss.scan(str(tmp_path))
     assert {"file": "k.pem", "line": 1, "type": "Private Key"} in findings
 
 
@@ -86,7 +86,7 @@ def test_git_tree_tracked_untracked_ignored_and_excluded(capsys, tmp_path):
     (tmp_path / ".venv" / "lib.txt").write_text(do_token() + "\n")
     (tmp_path / "fixtures").mkdir()
     (tmp_path / "fixtures" / "fake.txt").write_text(do_token() + "\n")
-    result, failed, _ = run(capsys, path=str(tmp_path), exclude=["fixtures"])
+    result, failed, _stdout = run(capsys, path=str(tmp_path), exclude=["fixtures"])
     assert failed
     assert sorted(f["file"] for f in result["findings"]) == ["tracked.txt", "untracked.txt"]
 
@@ -107,10 +107,10 @@ def test_baseline_and_pragma_allowlist(capsys, tmp_path):
         {"type": "DigitalOcean Token", "filename": "a.txt",
          "hashed_secret": PotentialSecret.hash_secret(token), "is_verified": False, "line_number": 9}]}}
     (tmp_path / ".secrets.baseline").write_text(json.dumps(baseline))
-    result, failed, _ = run(capsys, path=str(tmp_path))
+    result, failed, _stdout = run(capsys, path=str(tmp_path))
     assert not failed and result["findings"] == [], result
     (tmp_path / ".secrets.baseline").write_text("{not json")
-    result, failed, _ = run(capsys, path=str(tmp_path))
+    result, failed, _stdout = run(capsys, path=str(tmp_path))
     assert failed and "bad baseline" in result["msg"]
 
 
@@ -139,18 +139,18 @@ def test_binary_and_check_mode(capsys, tmp_path):
     (tmp_path / "blob.bin").write_bytes(b"\0\1" + do_token().encode())
     (tmp_path / "ok.txt").write_text("nothing to see\n")
     for check in (False, True):
-        result, failed, _ = run(capsys, check=check, path=str(tmp_path))
+        result, failed, _stdout = run(capsys, check=check, path=str(tmp_path))
         assert not failed and result["changed"] is False
         assert result["scanned"] == 1 and result["findings"] == [] and result["report"] == []
 
 
 def test_collect_without_failing(capsys, tmp_path):
     (tmp_path / "a.txt").write_text(do_token() + "\n")
-    result, failed, _ = run(capsys, path=str(tmp_path), fail_on_findings=False)
+    result, failed, _stdout = run(capsys, path=str(tmp_path), fail_on_findings=False)
     assert not failed and len(result["findings"]) == 1
     assert result["report"][0] == "a.txt:1: DigitalOcean Token"
     assert result["report"][-1].startswith("hint: ")
-    result, failed, _ = run(capsys, path=str(tmp_path / "nope"))
+    result, failed, _stdout = run(capsys, path=str(tmp_path / "nope"))
     assert failed and "is not a directory" in result["msg"]
 
 
@@ -161,7 +161,7 @@ def test_collect_without_failing(capsys, tmp_path):
     ("https://inviting-moray-23.clerk.accounts.dev", None),
     (None, "DigitalOcean Token"),
     ("sk_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2", "Stripe Access Key"),
-    ("".join(random.choice(string.ascii_letters + string.digits) for _ in range(48)), "High Entropy String"),
+    ("".join(random.choice(string.ascii_letters + string.digits) for _position in range(48)), "High Entropy String"),
     (secrets.token_hex(16), "High Entropy String"),
 ])
 def test_looks_like_secret(value, kind):
@@ -178,26 +178,26 @@ def test_cache_skips_unchanged_clean_files_only(capsys, tmp_path):
     baseline = {"results": {"allowed.txt": [
         {"type": "DigitalOcean Token", "hashed_secret": PotentialSecret.hash_secret(token), "line_number": 1}]}}
     (tree / ".secrets.baseline").write_text(json.dumps(baseline))
-    first, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    first, failed, _stdout = run(capsys, path=str(tree), cache_dir=str(cache))
     assert not failed and first["cached"] == 0 and first["scanned"] == 26
     stored = (cache / "secret-scan.json").read_text()
     assert token not in stored and PotentialSecret.hash_secret(token) not in stored
     assert len(json.loads(stored)["clean"]) == 25  # the allowlisted file is scanned every time
-    second, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    second, failed, _stdout = run(capsys, path=str(tree), cache_dir=str(cache))
     assert not failed and second["cached"] == 25 and second["scanned"] == 26
     # a changed file is scanned again, and its new secret found
     (tree / "f03.txt").write_text("line 3\ntoken = %s\n" % do_token())
-    third, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    third, failed, _stdout = run(capsys, path=str(tree), cache_dir=str(cache))
     assert failed and third["cached"] == 24
     assert third["findings"] == [{"file": "f03.txt", "line": 2, "type": "DigitalOcean Token"}]
     # the same content under another path is another file
     (tree / "f03.txt").write_text("line 3\n")
     (tree / "f04.txt").rename(tree / "moved.txt")
-    fourth, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    fourth, failed, _stdout = run(capsys, path=str(tree), cache_dir=str(cache))
     assert not failed and fourth["cached"] == 23
     # the baseline no longer allowing the token: found, although the file did not change
     (tree / ".secrets.baseline").write_text(json.dumps({"results": {}}))
-    fifth, failed, _ = run(capsys, path=str(tree), cache_dir=str(cache))
+    fifth, failed, _stdout = run(capsys, path=str(tree), cache_dir=str(cache))
     assert failed and fifth["findings"] == [{"file": "allowed.txt", "line": 1, "type": "DigitalOcean Token"}]
 
 

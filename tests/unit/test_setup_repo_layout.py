@@ -7,7 +7,7 @@ from ansible_collections.tachyon.infra.plugins.modules.repo_layout import inspec
 
 
 def git(path, *args):
-    proc = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout.strip()
 
 

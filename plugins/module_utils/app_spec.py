@@ -23,14 +23,15 @@ BINDING_RE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_spec(path):
-    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML."""
+    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML, a
+    duplicate key included (strict_input: libyaml's safe loader when available)."""
     import yaml
 
-    # libyaml's safe loader when PyYAML was built with it (same YAML, several times faster)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import load_yaml
+
     with open(path, encoding="utf-8") as handle:
         try:
-            spec = yaml.load(handle, Loader=loader)  # nosec B506 - a safe loader
+            spec = load_yaml(handle)
         except yaml.YAMLError as exc:
             raise ValueError("%s is not valid YAML: %s" % (path, exc))
     if not isinstance(spec, dict):

@@ -34,14 +34,44 @@ OUTCOMES = ("succeeded", "failed", "rolled_back")
 DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
 DEFAULT_REGISTRY = "ghcr.io/tachyonapp"
 
-# semver.org's official regex (2.0.0), without a leading "v".
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
-SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
-SERVICE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# Every pattern here must match a WHOLE string. In Python, ``$`` also matches just before a
+# trailing newline ("abc1234\n" matches ``^[0-9a-f]{7,40}$``), and jsonschema applies a schema
+# ``pattern`` with ``re.search``. So the code uses ``fullmatch`` on the bare ``*_BODY`` regexes,
+# and the JSON Schema patterns are ``whole(body)``: ``^(?:body)$(?!\n)``, which refuses a
+# trailing newline under Python's re (jsonschema) and means the same under ECMA-262, JSON
+# Schema's regex dialect, whose ``$`` is the end of the input. (``\Z`` is not ECMA-262: there it
+# is a literal "Z".)
+END_OF_STRING = r"$(?!\n)"
+
+
+def whole(body):
+    """The JSON Schema ``pattern`` matching exactly ``body`` and nothing around it."""
+    return "^(?:%s)%s" % (body, END_OF_STRING)
+
+
+# semver.org's official regex (2.0.0), without a leading "v", with [0-9] for \d (Python's \d
+# also matches non-ASCII digits such as "\u0663").
+SEMVER_BODY = (
+    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?")
+SHA_BODY = r"[0-9a-f]{7,40}"
+TIMESTAMP_BODY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z"
+SERVICE_NAME_BODY = r"[a-z0-9][a-z0-9-]{0,62}"
+TAG_BODY = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+DIGEST_BODY = r"sha256:[0-9a-f]{64}"
+IMAGE_BODY = r"[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+
+# compiled for ``fullmatch`` only (never ``match``/``search``: they are not anchored at the end)
+SEMVER_RE = re.compile(SEMVER_BODY)
+SHA_RE = re.compile(SHA_BODY)
+TIMESTAMP_RE = re.compile(TIMESTAMP_BODY)
+SERVICE_NAME_RE = re.compile(SERVICE_NAME_BODY)
+
+SEMVER_PATTERN = whole(SEMVER_BODY)
+SHA_PATTERN = whole(SHA_BODY)
+TIMESTAMP_PATTERN = whole(TIMESTAMP_BODY)
+SERVICE_NAME_PATTERN = whole(SERVICE_NAME_BODY)
 
 
 class ManifestError(Exception):
@@ -87,13 +117,12 @@ MANIFEST_SCHEMA = {
         "history": {"type": "array", "items": {"$ref": "#/$defs/history_entry"}},
     },
     "$defs": {
-        "semver": {"type": "string", "pattern": SEMVER_RE.pattern},
-        "sha": {"type": "string", "pattern": SHA_RE.pattern},
+        "semver": {"type": "string", "pattern": SEMVER_PATTERN},
+        "sha": {"type": "string", "pattern": SHA_PATTERN},
         "timestamp": {"type": "string", "pattern": TIMESTAMP_PATTERN},
-        "tag": {"type": "string", "pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"},
-        "digest": {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}$"},
-        "image": {"type": "string", "minLength": 1,
-                  "pattern": r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"},
+        "tag": {"type": "string", "pattern": whole(TAG_BODY)},
+        "digest": {"type": "string", "pattern": whole(DIGEST_BODY)},
+        "image": {"type": "string", "minLength": 1, "pattern": whole(IMAGE_BODY)},
         "pinned_service": {
             "description": "A service pinned by the release. sha and tag are null only in a "
                            "manifest upgraded from a legacy one that pinned nothing ('' or "
@@ -229,7 +258,7 @@ def json_path(parts):
     for part in parts:
         if isinstance(part, int):
             out += "[%d]" % part
-        elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(part)):
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
             out += "." + str(part)
         else:
             out += "[%s]" % json.dumps(part)
@@ -257,9 +286,10 @@ def schema_errors(doc, schema=None):
 
 def _pattern_name(pattern):
     names = {
-        SHA_RE.pattern: "a git SHA (7-40 lowercase hex characters)",
-        SEMVER_RE.pattern: "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0)",
-        TIMESTAMP_PATTERN: "a UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)",
+        SHA_PATTERN: "a git SHA (7-40 lowercase hex characters, nothing else)",
+        SEMVER_PATTERN: "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0, nothing else)",
+        TIMESTAMP_PATTERN: "a UTC timestamp (YYYY-MM-DDTHH:MM:SSZ, nothing else)",
+        SERVICE_NAME_PATTERN: "a service name (lowercase letters, digits and '-', nothing else)",
     }
     return names.get(pattern, "the pattern %s" % pattern)
 
@@ -278,18 +308,29 @@ def is_legacy(doc):
 
 
 def normalize_sha(value, what):
-    """Validate a SHA (7-40 hex, any case) and return it lowercase."""
-    if not isinstance(value, str) or not SHA_RE.match(value.strip().lower()):
-        raise ManifestError("%s: %r is not a git SHA; give 7 to 40 hexadecimal characters "
-                            "(e.g. the output of `git rev-parse --short HEAD`)" % (what, value))
-    return value.strip().lower()
+    """Validate a SHA (7-40 hex, any case, nothing else: no surrounding whitespace or newline)
+    and return it lowercase."""
+    if not isinstance(value, str) or not SHA_RE.fullmatch(value.lower()):
+        raise ManifestError("%s: %r is not a git SHA; give 7 to 40 hexadecimal characters and "
+                            "nothing else (e.g. the output of `git rev-parse --short HEAD`)%s"
+                            % (what, value, _stray_whitespace(value)))
+    return value.lower()
 
 
 def check_semver(value, what="version"):
-    if not isinstance(value, str) or not SEMVER_RE.match(value):
+    if not isinstance(value, str) or not SEMVER_RE.fullmatch(value):
         raise ManifestError("%s: %r is not a semantic version; use MAJOR.MINOR.PATCH such as "
-                            "0.2.0 (optionally -prerelease / +build, no leading 'v')" % (what, value))
+                            "0.2.0 (optionally -prerelease / +build, no leading 'v')%s"
+                            % (what, value, _stray_whitespace(value)))
     return value
+
+
+def _stray_whitespace(value):
+    if isinstance(value, str) and value != value.strip():
+        return "; remove the whitespace around it (a trailing newline counts)"
+    if not isinstance(value, str) and value is not None:
+        return "; it must be one string, not a %s" % type(value).__name__
+    return ""
 
 
 def sha_matches(left, right):
@@ -321,16 +362,16 @@ def upgrade_legacy(doc, source="manifest"):
         raise ManifestError("%s is neither a current (schema_version %d) nor a legacy release "
                             "manifest:\n  %s" % (source, SCHEMA_VERSION, "\n  ".join(errors)))
     version = doc["version"]
-    if not SEMVER_RE.match(version):
+    if not SEMVER_RE.fullmatch(version):
         raise ManifestError("%s: $.version %r is not a semantic version; fix it by hand "
                             "(MAJOR.MINOR.PATCH) and read it again" % (source, version))
     services = {}
     for name, pin in doc["services"].items():
-        raw_sha = (pin.get("sha") or "").strip().lower()
-        raw_tag = (pin.get("tag") or "").strip()
+        raw_sha = (pin.get("sha") or "").lower()
+        raw_tag = pin.get("tag") or ""
         if raw_sha in ("", "latest"):
             sha = None
-        elif SHA_RE.match(raw_sha):
+        elif SHA_RE.fullmatch(raw_sha):
             sha = raw_sha
         else:
             raise ManifestError("%s: $.services[%s].sha %r is not a git SHA; fix it by hand "
@@ -397,13 +438,35 @@ def normalize(doc, source="manifest"):
     return validate(copy.deepcopy(doc), source), False
 
 
-def parse(text, source="manifest"):
+def strict_json_loads(text, source):
+    """``json.loads`` that refuses what Python's json accepts but JSON (RFC 8259) does not
+    mean: a key repeated in one object (json keeps the last value and silently drops the
+    others: a second ``"history"`` would erase the history) and NaN/Infinity."""
+    def pairs_to_dict(pairs):
+        obj = {}
+        for key, value in pairs:
+            if key in obj:
+                raise ManifestError(
+                    "%s: duplicate key %s in one JSON object (the object with keys %s); only "
+                    "one of the values would be kept and the other silently lost. Merge the "
+                    "two %s entries by hand so the key appears once, then run again"
+                    % (source, json.dumps(key), ", ".join(json.dumps(k) for k, _v in pairs),
+                       json.dumps(key)))
+            obj[key] = value
+        return obj
+
+    def no_constant(name):
+        raise ManifestError("%s: %s is not a JSON value; fix the file" % (source, name))
+
     try:
-        doc = json.loads(text)
+        return json.loads(text, object_pairs_hook=pairs_to_dict, parse_constant=no_constant)
     except ValueError as exc:
         raise ManifestError("%s is not valid JSON: %s. Fix the file (or restore it from git: "
                             "`git checkout -- %s`)" % (source, exc, source))
-    return normalize(doc, source)
+
+
+def parse(text, source="manifest"):
+    return normalize(strict_json_loads(text, source), source)
 
 
 def load(path):

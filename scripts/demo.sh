@@ -15,8 +15,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib/playbook-wrapper.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
-TACHYON_NO_OPTIONS=1
-tachyon_wrapper "[DEMO_VERSION=...] [DEMO_APPROVER=...] [DEMO_PHASE_SECONDS=...] [DEMO_KEEP=1] demo.sh" 0 0 "$@"
+TACHYON_NO_OPTIONS=1 tachyon_wrapper "[DEMO_VERSION=...] [DEMO_APPROVER=...] [DEMO_PHASE_SECONDS=...] [DEMO_KEEP=1] demo.sh" 0 0 "$@"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -14,8 +14,8 @@
 #   - exit codes: 0 ok, 1 the playbook failed (its reason above the last [ERROR] line),
 #     2 usage error.
 #
-# A wrapper: tachyon_wrapper <usage> <min positional> <max positional> "$@" (with
-# TACHYON_NO_OPTIONS=1 set first when it passes no options on either), then uses
+# A wrapper: tachyon_wrapper <usage> <min positional> <max positional> "$@" (called as
+# `TACHYON_NO_OPTIONS=1 tachyon_wrapper ...` when it passes no options on either), then uses
 # "${TACHYON_ARGS[@]}" (its positional arguments) and "${TACHYON_OPTS[@]}" (checked
 # ansible-playbook options, passed on) and prints its success message only when
 # tachyon_playbook returned, saying what a --check run did not do ($TACHYON_MODE = check).
@@ -103,6 +103,7 @@ _tachyon_count() {
 tachyon_check_options() {
   local out rc=0
   out="$(python "$TACHYON_ROOT/scripts/lib/playbook_options.py" "playbooks/$1" ${TACHYON_OPTS[@]+"${TACHYON_OPTS[@]}"})" || rc=$?
+  # shellcheck disable=SC2034  # TACHYON_MODE is read by the wrapper that sourced this file
   case $rc in
     0) TACHYON_MODE=$out ;;
     2) tachyon_usage "$out" ;;

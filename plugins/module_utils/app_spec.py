@@ -114,7 +114,7 @@ def render_images(spec, images):
             image.pop("digest", None)
         else:
             digest = str(ref["digest"])
-            if not re.match(r"^sha256:[0-9a-f]{64}$", digest):
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
                 raise ValueError("images['%s'].digest must look like sha256:<64 hex>" % name)
             image["digest"] = digest
             image.pop("tag", None)

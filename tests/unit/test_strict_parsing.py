@@ -227,3 +227,12 @@ def test_manifest_publish_refuses_a_symlinked_manifest(capsys, hub, tmp_path):
                             author_name="ci", author_email="ci@example.invalid")
     assert failed and "releases/manifest.json in %s is a symbolic link" % hub in result["msg"], result
     assert str(real) in result["msg"]
+
+
+def test_a_digest_with_a_trailing_newline_is_not_rendered_into_an_app_spec():
+    spec = aps.load_spec(os.path.join(ROOT, ".do", "app.staging.yml"))
+    component = sorted(aps.image_components(spec))[0]
+    digest = "sha256:" + "ab" * 32
+    assert aps.render_images(spec, {component: {"digest": digest}})
+    with pytest.raises(ValueError, match="digest must look like sha256:<64 hex>"):
+        aps.render_images(spec, {component: {"digest": digest + "\n"}})

@@ -236,3 +236,31 @@ def test_a_digest_with_a_trailing_newline_is_not_rendered_into_an_app_spec():
     assert aps.render_images(spec, {component: {"digest": digest}})
     with pytest.raises(ValueError, match="digest must look like sha256:<64 hex>"):
         aps.render_images(spec, {component: {"digest": digest + "\n"}})
+
+
+@pytest.mark.parametrize("duplicate", [False, True], ids=["valid", "duplicate-history"])
+def test_local_stack_ghcr_mode_reads_the_manifest_strictly(tmp_path, duplicate):
+    """roles/local_stack (ghcr mode) read the manifest with from_json, which keeps the last of
+    two "history" keys; it now reads it with the collection's lookup."""
+    text = open(os.path.join(ROOT, "releases", "manifest.json")).read()
+    if duplicate:
+        text = text.rstrip().rstrip("}") + ',\n  "history": []\n}\n'
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(text)
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+                    "    - ansible.builtin.include_tasks: %s/roles/local_stack/tasks/ghcr_tags.yml\n" % ROOT)
+    variables = {"local_stack_manifest_path": str(manifest), "local_stack_ghcr_latest": False,
+                 "ansible_python_interpreter": sys.executable,
+                 "local_stack_services": [{"name": n, "image": "ghcr.io/tachyonapp/" + n} for n in SHAS]}
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(play),
+                           "-e", json.dumps(variables)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    out = proc.stdout + proc.stderr
+    pinned = json.loads(text)["services"]["tachyon-api"]["tag"]
+    if duplicate:
+        assert proc.returncode != 0 and '%s: duplicate key "history"' % manifest in out, out
+    else:
+        assert proc.returncode == 0 and "TACHYON_API_TAG: %s" % pinned in out, out

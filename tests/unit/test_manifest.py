@@ -3,6 +3,8 @@ import copy
 import glob
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -487,3 +489,24 @@ def test_a_legacy_sha_with_a_newline_is_refused():
     legacy = {"version": "0.1.0", "services": {API: {"sha": "abc1234\n", "image": "x", "tag": ""}}}
     with pytest.raises(mf.ManifestError, match=r"sha 'abc1234\\n' is not a git SHA"):
         mf.normalize(legacy, "old.json")
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node (an ECMA-262 engine) is not installed")
+def test_schema_patterns_mean_the_same_under_ecma_262():
+    """JSON Schema's regex dialect is ECMA-262: the patterns compile there (with and without the
+    u flag), accept a valid value and refuse it with a trailing newline, as under Python."""
+    samples = {"sha": "abc1234", "semver": "0.2.0", "timestamp": NOW, "tag": "abc1234",
+               "digest": "sha256:" + "ab" * 32, "image": "ghcr.io/tachyonapp/tachyon-api"}
+    cases = [(mf.MANIFEST_SCHEMA["$defs"][name]["pattern"], value) for name, value in samples.items()]
+    cases.append((mf.SERVICE_NAME_PATTERN, "tachyon-api"))
+    script = ("const cases = JSON.parse(process.argv[1]); const out = [];"
+              "for (const [p, v] of cases) for (const f of ['', 'u']) { const r = new RegExp(p, f);"
+              " out.push([r.test(v), r.test(v + '\\n'), r.test('\\n' + v), r.test(' ' + v)]); }"
+              "console.log(JSON.stringify(out));")
+    proc = subprocess.run(["node", "-e", script, json.dumps(cases)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[True, False, False, False]] * (2 * len(cases))
+    import re
+    for pattern, value in cases:
+        assert [bool(re.search(pattern, v)) for v in (value, value + "\n", "\n" + value, " " + value)] == \
+            [True, False, False, False]

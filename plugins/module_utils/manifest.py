@@ -61,17 +61,25 @@ SERVICE_NAME_BODY = r"[a-z0-9][a-z0-9-]{0,62}"
 TAG_BODY = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 DIGEST_BODY = r"sha256:[0-9a-f]{64}"
 IMAGE_BODY = r"[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+# a person (deployed_by, approved_by, created_by): one line, no surrounding whitespace
+PERSON_BODY = r"[^\s]([^\r\n]*[^\s])?"
+# an App Platform deployment id (deployment_id, rolled_back_to): one token
+ID_BODY = r"[^\s]+"
 
 # compiled for ``fullmatch`` only (never ``match``/``search``: they are not anchored at the end)
 SEMVER_RE = re.compile(SEMVER_BODY)
 SHA_RE = re.compile(SHA_BODY)
 TIMESTAMP_RE = re.compile(TIMESTAMP_BODY)
 SERVICE_NAME_RE = re.compile(SERVICE_NAME_BODY)
+PERSON_RE = re.compile(PERSON_BODY)
+ID_RE = re.compile(ID_BODY)
 
 SEMVER_PATTERN = whole(SEMVER_BODY)
 SHA_PATTERN = whole(SHA_BODY)
 TIMESTAMP_PATTERN = whole(TIMESTAMP_BODY)
 SERVICE_NAME_PATTERN = whole(SERVICE_NAME_BODY)
+PERSON_PATTERN = whole(PERSON_BODY)
+ID_PATTERN = whole(ID_BODY)
 
 
 class ManifestError(Exception):
@@ -100,7 +108,7 @@ MANIFEST_SCHEMA = {
         "schema_version": {"const": SCHEMA_VERSION},
         "version": {"$ref": "#/$defs/semver"},
         "created_at": _nullable({"$ref": "#/$defs/timestamp"}),
-        "created_by": _nullable({"type": "string"}),
+        "created_by": _nullable({"$ref": "#/$defs/person"}),
         "description": {"type": "string"},
         "services": {
             "type": "object",
@@ -123,6 +131,8 @@ MANIFEST_SCHEMA = {
         "tag": {"type": "string", "pattern": whole(TAG_BODY)},
         "digest": {"type": "string", "pattern": whole(DIGEST_BODY)},
         "image": {"type": "string", "minLength": 1, "pattern": whole(IMAGE_BODY)},
+        "person": {"type": "string", "minLength": 1, "pattern": PERSON_PATTERN},
+        "deployment_id": {"type": "string", "minLength": 1, "pattern": ID_PATTERN},
         "pinned_service": {
             "description": "A service pinned by the release. sha and tag are null only in a "
                            "manifest upgraded from a legacy one that pinned nothing ('' or "
@@ -163,9 +173,9 @@ MANIFEST_SCHEMA = {
             "properties": {
                 "version": _nullable({"$ref": "#/$defs/semver"}),
                 "deployed_at": _nullable({"$ref": "#/$defs/timestamp"}),
-                "deployed_by": _nullable({"type": "string", "minLength": 1}),
-                "approved_by": _nullable({"type": "string", "minLength": 1}),
-                "deployment_id": _nullable({"type": "string", "minLength": 1}),
+                "deployed_by": _nullable({"$ref": "#/$defs/person"}),
+                "approved_by": _nullable({"$ref": "#/$defs/person"}),
+                "deployment_id": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "health_verified_at": _nullable({"$ref": "#/$defs/timestamp"}),
                 "services": _nullable({"$ref": "#/$defs/deployed_services"}),
             },
@@ -181,12 +191,12 @@ MANIFEST_SCHEMA = {
                 "outcome": {"enum": list(OUTCOMES)},
                 "version": _nullable({"$ref": "#/$defs/semver"}),
                 "at": {"$ref": "#/$defs/timestamp"},
-                "deployment_id": _nullable({"type": "string", "minLength": 1}),
+                "deployment_id": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "services": _nullable({"$ref": "#/$defs/deployed_services"}),
-                "deployed_by": _nullable({"type": "string", "minLength": 1}),
-                "approved_by": _nullable({"type": "string", "minLength": 1}),
+                "deployed_by": _nullable({"$ref": "#/$defs/person"}),
+                "approved_by": _nullable({"$ref": "#/$defs/person"}),
                 "health_verified_at": _nullable({"$ref": "#/$defs/timestamp"}),
-                "rolled_back_to": _nullable({"type": "string", "minLength": 1}),
+                "rolled_back_to": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "message": {"type": "string"},
                 "source": {"enum": ["legacy"]},
             },
@@ -277,6 +287,12 @@ def schema_errors(doc, schema=None):
     validator = jsonschema.Draft202012Validator(schema or MANIFEST_SCHEMA)
     found = []
     for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        if err.validator == "anyOf" and err.context:
+            # a nullable value that is not null: say what is wrong with the value, not "is not
+            # valid under any of the given schemas"
+            useful = [e for e in err.context if not (e.validator == "type" and e.validator_value == "null")]
+            if useful:
+                err = jsonschema.exceptions.best_match(useful)
         message = err.message
         if err.validator == "pattern" and isinstance(err.instance, str):
             message = "%r does not match %s" % (err.instance, _pattern_name(err.schema.get("pattern")))
@@ -290,6 +306,8 @@ def _pattern_name(pattern):
         SEMVER_PATTERN: "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0, nothing else)",
         TIMESTAMP_PATTERN: "a UTC timestamp (YYYY-MM-DDTHH:MM:SSZ, nothing else)",
         SERVICE_NAME_PATTERN: "a service name (lowercase letters, digits and '-', nothing else)",
+        PERSON_PATTERN: "a name on one line without surrounding whitespace",
+        ID_PATTERN: "a deployment id (one word, no whitespace)",
     }
     return names.get(pattern, "the pattern %s" % pattern)
 
@@ -323,6 +341,23 @@ def check_semver(value, what="version"):
                             "0.2.0 (optionally -prerelease / +build, no leading 'v')%s"
                             % (what, value, _stray_whitespace(value)))
     return value
+
+
+def check_person(value, what):
+    """``value`` (None or "" for unset) when it is a name on one line without surrounding
+    whitespace, else ManifestError; for deployed_by, approved_by, created_by."""
+    if value in (None, "") or (isinstance(value, str) and PERSON_RE.fullmatch(value)):
+        return value
+    raise ManifestError("%s: %r is not a name; give one name on one line (e.g. alice)%s"
+                        % (what, value, _stray_whitespace(value)))
+
+
+def check_deployment_id(value, what):
+    """``value`` (None or "" for unset) when it is one word, else ManifestError."""
+    if value in (None, "") or (isinstance(value, str) and ID_RE.fullmatch(value)):
+        return value
+    raise ManifestError("%s: %r is not a deployment id; give the App Platform deployment id "
+                        "(one word, no whitespace)%s" % (what, value, _stray_whitespace(value)))
 
 
 def _stray_whitespace(value):

@@ -73,6 +73,7 @@ def run(p, check_mode=False, diff=False):
     LockTimeout or OSError (see execute())."""
     path = os.path.abspath(p["path"])
     state = p["state"]
+    check_params(p)
 
     if state == "read":
         return dict(changed=False, **mf.read(path))
@@ -128,6 +129,16 @@ def run(p, check_mode=False, diff=False):
         result = _apply(check_mode, diff, path, before_text, current)
         result.update(mf.summary(current, True, path, backup_file=backup))
         return result
+
+
+def check_params(p):
+    """Refuse, before anything is read or written, a person or deployment id that the manifest
+    schema would refuse when recording (so a production deploy never starts with an approver
+    that cannot be recorded)."""
+    for name in ("created_by", "deployed_by", "approved_by"):
+        mf.check_person(p.get(name), name)
+    for name in ("deployment_id", "rolled_back_to"):
+        mf.check_deployment_id(p.get(name), name)
 
 
 def _find_entry(manifest, p):

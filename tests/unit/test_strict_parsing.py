@@ -264,3 +264,31 @@ def test_local_stack_ghcr_mode_reads_the_manifest_strictly(tmp_path, duplicate):
         assert proc.returncode != 0 and '%s: duplicate key "history"' % manifest in out, out
     else:
         assert proc.returncode == 0 and "TACHYON_API_TAG: %s" % pinned in out, out
+
+
+@pytest.mark.parametrize("option,value,expect", [
+    ("approved_by", "alice\n", "approved_by: 'alice\\n' is not a name; give one name on one line (e.g. alice); "
+                               "remove the whitespace around it (a trailing newline counts)"),
+    ("approved_by", "alice\nbob", "approved_by: 'alice\\nbob' is not a name"),
+    ("deployed_by", " ci", "deployed_by: ' ci' is not a name"),
+    ("deployment_id", "dep-1\n", "deployment_id: 'dep-1\\n' is not a deployment id; give the App Platform "
+                                 "deployment id (one word, no whitespace)"),
+])
+@pytest.mark.parametrize("state", ["recorded", "promotable"])
+def test_a_person_or_id_with_a_newline_is_refused_before_anything_is_read(capsys, manifest_path, option, value,
+                                                                          expect, state):
+    """promotable too: a production deploy must not start with an approver it cannot record."""
+    before = manifest_path.read_bytes()
+    args = staging_success(manifest_path, environment="production", approved_by="alice", state=state,
+                           version="0.1.0")
+    args[option] = value
+    result, failed = module(capsys, **args)
+    assert failed and result["msg"].startswith(expect), result
+    assert manifest_path.read_bytes() == before
+
+
+def test_the_schema_refuses_a_person_with_a_newline():
+    doc = json.load(open(os.path.join(ROOT, "releases", "manifest.json")))
+    doc["created_by"] = "alice\n"
+    assert mf.schema_errors(doc) == ["$.created_by: 'alice\\n' does not match a name on one line without "
+                                     "surrounding whitespace"]

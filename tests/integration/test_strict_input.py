@@ -35,6 +35,45 @@ def secret_env():
     return {"TACHYON_SECRET_" + key: "s3cr3t-%s" % os.urandom(4).hex() for key in keys}
 
 
+class Sandbox:
+    def __init__(self, emu, tmp_path):
+        self.emu = emu
+        self.manifest = tmp_path / "releases" / "manifest.json"
+        self.manifest.parent.mkdir()
+        shutil.copy(os.path.join(ROOT, "releases", "manifest.json"), str(self.manifest))
+        self.env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
+                        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), **secret_env())
+
+    def deploy(self, env, **extra):
+        variables = dict(FAST, manifest_path=str(self.manifest), **extra)
+        proc = subprocess.run(["ansible-playbook", "playbooks/deploy.yml", "-i", "inventories/sandbox", "-l", env,
+                               "-e", json.dumps(variables)], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def deployments(self, env):
+        return self.emu.client(env).apps.list_deployments(self.emu.app_ids[env])["deployments"]
+
+
+def test_production_refuses_an_approver_list_and_deploys_nothing(tmp_path):
+    """issue 17: "An approver given as a list is recorded as "['alice', 'bob']"."""
+    with running_emulator(phase_seconds=0.05) as emu:
+        box = Sandbox(emu, tmp_path)
+        rc, out = box.deploy("staging", tachyon_shas=RELEASE)
+        assert rc == 0, out[-3000:]
+        before = box.manifest.read_text()
+        count = len(box.deployments("production"))
+        rc, out = box.deploy("production", tachyon_version="0.1.0", tachyon_approved_by=["alice", "bob"])
+        assert rc != 0, out[-3000:]
+        # (the yaml callback doubles the quotes and wraps the line)
+        assert "argument ''approved_by'' is of type list and we were unable to convert to str" in out, out[-3000:]
+        assert len(box.deployments("production")) == count
+    after = json.loads(box.manifest.read_text())
+    assert "['alice', 'bob']" not in box.manifest.read_text()
+    assert after["environments"]["production"] == json.loads(before)["environments"]["production"]
+
+
 @pytest.mark.parametrize("bad", ["4a09142\n", "4a091424887308027935eb247097d4ffd77c8f99\n", " 4a09142"],
                          ids=["short+newline", "full+newline", "leading-space"])
 def test_staging_refuses_a_sha_with_a_newline_and_deploys_nothing(tmp_path, bad):

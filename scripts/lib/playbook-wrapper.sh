@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by the seed-compatible wrappers (scripts/setup.sh, validate-env.sh,
-# create-release.sh, upgrade-manifest.sh, demo.sh); sourced, not run.
+# create-release.sh, upgrade-manifest.sh) and, for their argument handling only, by demo.sh,
+# provision-docker.sh and actionlint.sh; sourced, not run.
 #
 # Gives every wrapper the same behaviour:
 #   - -h/--help anywhere in the arguments prints the usage (the script's header comment) and

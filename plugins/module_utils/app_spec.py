@@ -23,14 +23,15 @@ BINDING_RE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_spec(path):
-    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML."""
+    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML, a
+    duplicate key included (strict_input: libyaml's safe loader when available)."""
     import yaml
 
-    # libyaml's safe loader when PyYAML was built with it (same YAML, several times faster)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import load_yaml
+
     with open(path, encoding="utf-8") as handle:
         try:
-            spec = yaml.load(handle, Loader=loader)  # nosec B506 - a safe loader
+            spec = load_yaml(handle)
         except yaml.YAMLError as exc:
             raise ValueError("%s is not valid YAML: %s" % (path, exc))
     if not isinstance(spec, dict):
@@ -113,7 +114,7 @@ def render_images(spec, images):
             image.pop("digest", None)
         else:
             digest = str(ref["digest"])
-            if not re.match(r"^sha256:[0-9a-f]{64}$", digest):
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
                 raise ValueError("images['%s'].digest must look like sha256:<64 hex>" % name)
             image["digest"] = digest
             image.pop("tag", None)

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Extract the App Spec types of godo's apps.gen.go into a JSON fixture (offline tests).
+
+godo (https://github.com/digitalocean/godo, MIT licence) generates
+``apps.gen.go`` from App Platform's own protobuf model. This keeps, for every struct reachable
+from ``AppSpec``, each field's JSON name and Go type, and for every string enum type its
+values, so ``tests/specs/test_godo_fields.py`` can compare them with the JSON Schema that
+``do_app_spec_schema`` builds, without the network.
+
+Usage: python tests/specs/godo/extract_godo_types.py APPS_GEN_GO COMMIT > tests/specs/godo/apps_gen_types.json
+   e.g. git --git-dir=<godo mirror> show HEAD:apps.gen.go > /tmp/apps.gen.go
+"""
+import json
+import re
+import sys
+
+STRUCT_RE = re.compile(r"^type (\w+) struct \{$")
+FIELD_RE = re.compile(r"^\s*(\w+)\s+([\w\*\[\]\.]+)\s+`json:\"([^\",]+)")
+ENUM_TYPE_RE = re.compile(r"^type (\w+) string$")
+CONST_RE = re.compile(r"^\s*\w+\s+(\w+)\s*=\s*\"([^\"]*)\"")
+
+
+def parse(text):
+    structs, enums, current, in_const = {}, {}, None, False
+    for line in text.splitlines():
+        match = STRUCT_RE.match(line)
+        if match:
+            current = structs.setdefault(match.group(1), {})
+            continue
+        if current is not None:
+            if line.startswith("}"):
+                current = None
+                continue
+            field = FIELD_RE.match(line)
+            if field:
+                current[field.group(3)] = field.group(2)
+            continue
+        match = ENUM_TYPE_RE.match(line)
+        if match:
+            enums.setdefault(match.group(1), [])
+            continue
+        if line.startswith("const ("):
+            in_const = True
+            continue
+        if in_const:
+            if line.startswith(")"):
+                in_const = False
+                continue
+            const = CONST_RE.match(line)
+            if const and const.group(1) in enums:
+                enums[const.group(1)].append(const.group(2))
+    return structs, enums
+
+
+def reachable(structs, root="AppSpec"):
+    seen, todo = set(), [root]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in structs:
+            continue
+        seen.add(name)
+        for go_type in structs[name].values():
+            todo.append(go_type.lstrip("[]*"))
+    return seen
+
+
+def main(argv):
+    path, commit = argv[0], argv[1]
+    with open(path, encoding="utf-8") as handle:
+        structs, enums = parse(handle.read())
+    keep = reachable(structs)
+    used = {t.lstrip("[]*") for name in keep for t in structs[name].values()}
+    out = {
+        "source": "github:digitalocean/godo apps.gen.go",
+        "commit": commit,
+        "generated_by": "tests/specs/godo/extract_godo_types.py",
+        "root": "AppSpec",
+        "structs": {name: structs[name] for name in sorted(keep)},
+        "enums": {name: values for name, values in sorted(enums.items()) if name in used},
+    }
+    json.dump(out, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

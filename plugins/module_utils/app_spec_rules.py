@@ -42,7 +42,8 @@ SINGULAR = {"services": "service", "static_sites": "static site", "workers": "wo
 
 # Where each alert rule applies (godo AppAlertSpecRule's comments). "app": the app-level
 # `alerts`; a kind: that component list's `alerts`; "scheduled job": jobs of kind SCHEDULED.
-_COMPONENT = ("services", "workers", "jobs")
+# "Only applicable at the component level" is read as any component with `alerts`.
+_COMPONENT = ("services", "workers", "jobs", "functions")
 ALERT_SCOPE = {
     "CPU_UTILIZATION": _COMPONENT, "MEM_UTILIZATION": _COMPONENT, "RESTART_COUNT": _COMPONENT,
     "DEPLOYMENT_FAILED": ("app",), "DEPLOYMENT_LIVE": ("app",), "DEPLOYMENT_STARTED": ("app",),

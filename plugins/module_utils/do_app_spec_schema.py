@@ -47,7 +47,8 @@ _STRING_MATCH = {"type": "object", "properties": {
     "exact": {"type": ["string", "null"], "maxLength": 256}}}
 
 # (model, property path inside the flattened model, schema, DigitalOcean source).
-# A schema replaces the vendored property; ("enum+", [values]) adds enum values.
+# A schema replaces the vendored property; ("enum+", [values]) adds enum values;
+# ("required", [names]) replaces the model's required list.
 OVERLAY = [
     ("app_spec", "envs", {"type": "array", "items": {"$ref": "#/$defs/" + M + "app_variable_definition.yml"}},
      GODO + " AppSpec.Envs"),
@@ -76,6 +77,10 @@ OVERLAY = [
         "type": "object", "required": ["key"],
         "properties": {"key": {"type": "string"}, "value": {"type": "string"}}}},
      GODO + " AppLogDestinationSpecHeader"),
+    # The vendored logtail model requires `endpoint`, a field it does not declare (copied
+    # from papertrail); godo's AppLogDestinationSpecLogtail has `token` without omitempty.
+    ("app_log_destination_logtail_spec", "", ("required", ["token"]),
+     GODO + " AppLogDestinationSpecLogtail.Token (json:\"token\")"),
     ("app_domain_spec", "certificate", {"type": "string"}, GODO + " AppDomainSpec.Certificate"),
     ("app_alert_spec_rule", "", ("enum+", ["DEPLOYMENT_STARTED", "DEPLOYMENT_CANCELED", "JOB_INVOCATION_FAILED"]),
      GODO + " AppAlertSpecRule"),
@@ -196,6 +201,9 @@ def _lookup(schema, dotted):
 def _apply_overlay(defs):
     for model, dotted, value, _source in OVERLAY:
         target = defs[M + model + ".yml"]
+        if isinstance(value, tuple) and value[0] == "required":
+            target["required"] = list(value[1])
+            continue
         if not dotted:
             target["enum"] = target["enum"] + [v for v in value[1] if v not in target["enum"]]
             continue

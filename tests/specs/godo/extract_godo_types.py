@@ -15,17 +15,21 @@ import re
 import sys
 
 STRUCT_RE = re.compile(r"^type (\w+) struct \{$")
-FIELD_RE = re.compile(r"^\s*(\w+)\s+([\w\*\[\]\.]+)\s+`json:\"([^\",]+)")
+FIELD_RE = re.compile(r"^\s*(\w+)\s+([\w\*\[\]\.]+)\s+`json:\"([^\",]+)(,omitempty)?")
 ENUM_TYPE_RE = re.compile(r"^type (\w+) string$")
 CONST_RE = re.compile(r"^\s*\w+\s+(\w+)\s*=\s*\"([^\"]*)\"")
 
 
-def parse(text):
+def parse(text, required=None):
+    """(structs, enums): {struct: {json name: Go type}}, {enum type: [values]}. Fields
+    without ``omitempty`` (godo always sends them: required) go to ``required``."""
     structs, enums, current, in_const = {}, {}, None, False
+    name = None
     for line in text.splitlines():
         match = STRUCT_RE.match(line)
         if match:
-            current = structs.setdefault(match.group(1), {})
+            name = match.group(1)
+            current = structs.setdefault(name, {})
             continue
         if current is not None:
             if line.startswith("}"):
@@ -34,6 +38,8 @@ def parse(text):
             field = FIELD_RE.match(line)
             if field:
                 current[field.group(3)] = field.group(2)
+                if required is not None and not field.group(4):
+                    required.setdefault(name, []).append(field.group(3))
             continue
         match = ENUM_TYPE_RE.match(line)
         if match:
@@ -67,7 +73,8 @@ def reachable(structs, root="AppSpec"):
 def main(argv):
     path, commit = argv[0], argv[1]
     with open(path, encoding="utf-8") as handle:
-        structs, enums = parse(handle.read())
+        required = {}
+        structs, enums = parse(handle.read(), required)
     keep = reachable(structs)
     used = {t.lstrip("[]*") for name in keep for t in structs[name].values()}
     out = {
@@ -77,6 +84,7 @@ def main(argv):
         "root": "AppSpec",
         "structs": {name: structs[name] for name in sorted(keep)},
         "enums": {name: values for name, values in sorted(enums.items()) if name in used},
+        "required": {name: sorted(required[name]) for name in sorted(keep) if name in required},
     }
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

@@ -21,7 +21,9 @@ import sys
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GODO = json.load(open(os.path.join(HERE, "..", "godo", "apps_gen_types.json"), encoding="utf-8"))
+with open(os.path.join(HERE, "..", "godo", "apps_gen_types.json"), encoding="utf-8") as _handle:
+    GODO = json.load(_handle)
+GODO["structs"] = {name: dict(fields) for name, fields in GODO["structs"].items()}
 TOKEN = re.compile(r'\s*(?:(#[^\n]*|//[^\n]*)|("(?:[^"\\]|\\.)*")|([{}\[\]=,])|([A-Za-z0-9_.\-+]+))')
 
 

@@ -37,6 +37,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema i
 COMPONENT_KINDS = ("services", "static_sites", "workers", "jobs", "functions")
 NAMED_KINDS = COMPONENT_KINDS + ("databases",)
 SOURCES = ("git", "github", "gitlab", "bitbucket", "image")
+# godo's AppStaticSiteSpec and AppFunctionsSpec have no image (the schema refuses it there)
+GIT_SOURCES = SOURCES[:-1]
 SINGULAR = {"services": "service", "static_sites": "static site", "workers": "worker", "jobs": "job",
             "functions": "functions component", "databases": "database"}
 
@@ -93,7 +95,8 @@ def unique_names(spec):
 def one_source(spec):
     out = []
     for kind, index, component in _components(spec):
-        present = [s for s in SOURCES if component.get(s) is not None]
+        kinds_sources = SOURCES if kind in ("services", "workers", "jobs") else GIT_SOURCES
+        present = [s for s in kinds_sources if component.get(s) is not None]
         for extra in present[1:]:
             out.append(_finding("one-source", [kind, index, extra],
                                 "%s %r has more than one source: %s" % (
@@ -129,6 +132,11 @@ def _scopes_of(kind, component):
     return {kind}
 
 
+def _words(scopes):
+    words = [SCOPE_WORDS[s] for s in scopes]
+    return words[0] if len(words) == 1 else "%s or %s" % (", ".join(words[:-1]), words[-1])
+
+
 def alert_scope(spec):
     out = []
     places = [("app", ["alerts"], spec.get("alerts"), {"app"}, "the app")]
@@ -145,8 +153,7 @@ def alert_scope(spec):
                 continue
             out.append(_finding("alert-scope", parts + [index, "rule"],
                                 "alert rule %s does not apply to %s" % (rule, where),
-                                "App Platform applies %s only to %s" % (
-                                    rule, " and ".join(SCOPE_WORDS[s] for s in allowed))))
+                                "App Platform applies %s only to %s" % (rule, _words(allowed))))
     return out
 
 

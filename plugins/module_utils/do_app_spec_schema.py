@@ -113,6 +113,9 @@ SENSITIVE = {"envs", "value", "headers", "api_key", "token", "registry_credentia
 REGION_HINT = ("App Platform takes a region slug (for example 'nyc'), not a Droplet "
                "datacenter slug such as 'nyc3': drop the trailing digit")
 ENV_SHAPE_HINT = "write each variable as {key: NAME, value: ..., type: GENERAL|SECRET, scope: ...}"
+# When one field fails several constraints, the finding reports the first of these.
+PRIORITY = ["type", "additionalProperties", "required", "not", "enum", "oneOf", "anyOf", "pattern",
+            "minLength", "maxLength", "minimum", "maximum", "format"]
 JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
               float: "number", type(None): "null"}
 
@@ -214,8 +217,9 @@ def _apply_overlay(defs):
             prop["enum"] = prop["enum"] + [v for v in value[1] if v not in prop["enum"]]
         else:
             parent.setdefault("properties", {})[key] = copy.deepcopy(value)
-    for model, key, _source in REMOVED:
-        defs[M + model + ".yml"]["properties"][key] = False
+    for model, key, source in REMOVED:
+        # not `false`: jsonschema reports a false subschema without the property in its path
+        defs[M + model + ".yml"]["properties"][key] = {"not": {}, "x-removed": source}
 
 
 def _close_spec(node):
@@ -327,7 +331,7 @@ def _finding(parts, message, hint=""):
 
 def _enum_finding(parts, instance, allowed):
     shown = _show(instance, parts)
-    message = "%s is not an allowed value" % shown if shown else "the value is not an allowed value"
+    message = "%s is not one of the allowed values" % shown if shown else "the value is not one of the allowed values"
     if list(parts) == ["region"] and isinstance(instance, str) and re.match(r"^[a-z]{3}[0-9]$", instance) \
             and instance[:3] in allowed:
         return _finding(parts, message, REGION_HINT)
@@ -368,7 +372,7 @@ def _describe(error):
     if validator == "required":
         missing = [k for k in value if isinstance(instance, dict) and k not in instance]
         return [_finding(parts + [k], "required field %r is missing" % k) for k in missing]
-    if validator is False or error.schema is False:
+    if isinstance(error.schema, dict) and "x-removed" in error.schema:
         return [_finding(parts, "field %r is not allowed here" % parts[-1],
                          "App Platform does not accept it on this component: remove it")]
     if validator == "enum":
@@ -406,10 +410,14 @@ def schema_findings(spec):
     import jsonschema  # imported here so callers can report missing_required_lib()
 
     validator = jsonschema.Draft202012Validator(app_spec_schema())
-    findings = []
+    best = {}
     for error in validator.iter_errors(spec):
-        findings.extend(_describe(error))
-    return findings
+        rank = PRIORITY.index(error.validator) if error.validator in PRIORITY else len(PRIORITY)
+        for finding in _describe(error):
+            # one finding per field: a name that is too short and off-pattern is one defect
+            if finding["path"] not in best or rank < best[finding["path"]][0]:
+                best[finding["path"]] = (rank, finding)
+    return [finding for _rank, finding in best.values()]
 
 
 def validate_app_spec(spec):

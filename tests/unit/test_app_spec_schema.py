@@ -77,12 +77,12 @@ def test_every_overlay_entry_names_its_source():
     (service(autoscaling={"min_instance_count": 1, "metrics": {"cpu": {"percnt": 50}}}),
      "$.services[0].autoscaling.metrics.cpu.percnt", "unknown field 'percnt'", "did you mean 'percent'?"),
     (spec(services=[{"github": {"repo": "o/r"}}]), "$.services[0].name", "required field 'name' is missing", ""),
-    (spec(region="nyc3"), "$.region", "'nyc3' is not an allowed value", REGION_HINT),
-    (spec(region="mars"), "$.region", "'mars' is not an allowed value", "use one of: atl, nyc"),
+    (spec(region="nyc3"), "$.region", "'nyc3' is not one of the allowed values", REGION_HINT),
+    (spec(region="mars"), "$.region", "'mars' is not one of the allowed values", "use one of: atl, nyc"),
     (service(image={"registry_type": "ghcr", "repository": "x"}, github=None), "$.services[0].image.registry_type",
-     "'ghcr' is not an allowed value", "values are case-sensitive: write 'GHCR'"),
+     "'ghcr' is not one of the allowed values", "values are case-sensitive: write 'GHCR'"),
     (service(instance_size_slug="apps-s-9vcpu"), "$.services[0].instance_size_slug",
-     "'apps-s-9vcpu' is not an allowed value", "use one of: apps-s-1vcpu-0.5gb"),
+     "'apps-s-9vcpu' is not one of the allowed values", "use one of: apps-s-1vcpu-0.5gb"),
     (service(http_port="8080"), "$.services[0].http_port", "expected integer, got string", ""),
     (spec(name="x"), "$.name", "'x' does not match ^[a-z][a-z0-9-]{0,30}[a-z0-9]$", ""),
     (spec(static_sites=[{"name": "site", "github": {"repo": "o/r"}, "run_command": "serve"}]),
@@ -113,14 +113,14 @@ def test_one_finding_per_defect():
 
 
 @pytest.mark.parametrize("envs, path, message", [
-    ({"DATABASE_URL": "postgresql://u:%s@db:5432/app" % SECRET, "TOKEN": SECRET}, "$.services[0].envs",
+    ({"DATABASE_URL": "postgresql://u:%s@db:5432/app" % SECRET, "TOKEN": SECRET}, "$.services[0].envs",  # pragma: allowlist secret
      "envs must be a list of variables, not a mapping"),
-    (["DATABASE_URL=postgresql://u:%s@db:5432/app" % SECRET], "$.services[0].envs[0]",
+    (["DATABASE_URL=postgresql://u:%s@db:5432/app" % SECRET], "$.services[0].envs[0]",  # pragma: allowlist secret
      "an env must be an object, not a KEY=VALUE string"),
     ([{"key": "TOKEN", "value": 12345678, "type": "SECRET"}], "$.services[0].envs[0].value", "expected string, got integer"),
     ([{"key": "BAD KEY=%s" % SECRET, "value": SECRET}], "$.services[0].envs[0].key",
      "the value does not match ^[_A-Za-z][_A-Za-z0-9]*$"),
-    ([{"key": "TOKEN", "value": SECRET, "scope": SECRET}], "$.services[0].envs[0].scope", "the value is not an allowed value"),
+    ([{"key": "TOKEN", "value": SECRET, "scope": SECRET}], "$.services[0].envs[0].scope", "the value is not one of the allowed values"),
 ])
 def test_env_values_are_never_quoted(envs, path, message):
     findings = validate_app_spec(service(envs=envs))

@@ -183,8 +183,9 @@ def check_envs(spec, schema):
 
 
 def validate(spec, schema=None):
-    """All findings for a spec: DigitalOcean's schema, then env keys when a schema is given."""
-    findings = [dict(f, check="schema") for f in validate_app_spec(spec)]
+    """All findings for a spec: DigitalOcean's schema and cross-field rules (check ``schema``
+    or ``rule:<id>``), then env keys when an env schema is given."""
+    findings = [dict(f) for f in validate_app_spec(spec)]
     if schema is not None:
         findings.extend(check_envs(spec, schema))
     return findings

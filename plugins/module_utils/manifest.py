@@ -5,9 +5,10 @@
 pure operations behind ``tachyon.infra.release_manifest`` (create a release, record a deploy
 attempt, check promotion).
 
-Every function here is pure (dict in, dict out) except ``load``/``save`` which do file I/O.
+Every function here is pure (dict in, dict out) except ``load``/``read`` which do file I/O.
 Errors are ``ManifestError`` whose message says what is wrong and how to fix it.
-The JSON Schema lives here (modules run without the repo's releases/ directory);
+The JSON Schema, its patterns and the strict JSON reader live in ``manifest_schema`` (modules
+run without the repo's releases/ directory) and are re-exported here;
 ``releases/manifest.schema.json`` is generated from ``MANIFEST_SCHEMA`` and a unit test keeps
 the two identical (regenerate: see releases/README.md, or run this file with ``schema``).
 """
@@ -20,186 +21,16 @@ import os
 import re
 import sys
 
-try:
-    import jsonschema
-    HAS_JSONSCHEMA = True
-    JSONSCHEMA_IMPORT_ERROR = None
-except ImportError as _exc:  # pragma: no cover - exercised through missing_required_lib
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_IMPORT_ERROR = _exc
+from ansible_collections.tachyon.infra.plugins.module_utils.manifest_schema import (  # noqa: F401 (re-exported)
+    DIGEST_BODY, END_OF_STRING, ENVIRONMENTS, HAS_JSONSCHEMA, ID_BODY, ID_PATTERN, ID_RE, IMAGE_BODY,
+    JSONSCHEMA_IMPORT_ERROR, LEGACY_SCHEMA, MANIFEST_SCHEMA, OUTCOMES, PERSON_BODY, PERSON_PATTERN,
+    PERSON_RE, SCHEMA_VERSION, SEMVER_BODY, SEMVER_PATTERN, SEMVER_RE, SERVICE_NAME_BODY,
+    SERVICE_NAME_PATTERN, SERVICE_NAME_RE, SHA_BODY, SHA_PATTERN, SHA_RE, TAG_BODY, TIMESTAMP_BODY,
+    TIMESTAMP_PATTERN, TIMESTAMP_RE, ManifestError, check_deployment_id, check_person, check_semver,
+    json_path, normalize_sha, schema_errors, strict_json_loads, validate, whole)
 
-SCHEMA_VERSION = 1
-ENVIRONMENTS = ("staging", "production")
-OUTCOMES = ("succeeded", "failed", "rolled_back")
 DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
 DEFAULT_REGISTRY = "ghcr.io/tachyonapp"
-
-# semver.org's official regex (2.0.0), without a leading "v".
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
-SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
-SERVICE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-
-
-class ManifestError(Exception):
-    """Invalid input or manifest; the message names what is wrong and how to fix it."""
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON Schema of the current format
-# ---------------------------------------------------------------------------------------------
-def _nullable(schema):
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-MANIFEST_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://github.com/tachyonapp/tachyon-infra/releases/manifest.schema.json",
-    "title": "Tachyon release manifest",
-    "description": "The current release (pinned image SHAs per service), what is deployed in "
-                   "each environment, and an append-only history of every deploy attempt. "
-                   "Generated from plugins/module_utils/manifest.py; see releases/README.md.",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["schema_version", "version", "created_at", "description", "services",
-                 "environments", "history"],
-    "properties": {
-        "schema_version": {"const": SCHEMA_VERSION},
-        "version": {"$ref": "#/$defs/semver"},
-        "created_at": _nullable({"$ref": "#/$defs/timestamp"}),
-        "created_by": _nullable({"type": "string"}),
-        "description": {"type": "string"},
-        "services": {
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": {"pattern": SERVICE_NAME_PATTERN},
-            "additionalProperties": {"$ref": "#/$defs/pinned_service"},
-        },
-        "environments": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": list(ENVIRONMENTS),
-            "properties": {env: {"$ref": "#/$defs/environment"} for env in ENVIRONMENTS},
-        },
-        "history": {"type": "array", "items": {"$ref": "#/$defs/history_entry"}},
-    },
-    "$defs": {
-        "semver": {"type": "string", "pattern": SEMVER_RE.pattern},
-        "sha": {"type": "string", "pattern": SHA_RE.pattern},
-        "timestamp": {"type": "string", "pattern": TIMESTAMP_PATTERN},
-        "tag": {"type": "string", "pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"},
-        "digest": {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}$"},
-        "image": {"type": "string", "minLength": 1,
-                  "pattern": r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"},
-        "pinned_service": {
-            "description": "A service pinned by the release. sha and tag are null only in a "
-                           "manifest upgraded from a legacy one that pinned nothing ('' or "
-                           "'latest'): such a release cannot be deployed until re-created.",
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["sha", "image", "tag"],
-            "properties": {
-                "sha": _nullable({"$ref": "#/$defs/sha"}),
-                "image": {"$ref": "#/$defs/image"},
-                "tag": _nullable({"$ref": "#/$defs/tag"}),
-            },
-        },
-        "deployed_service": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["sha"],
-            "properties": {
-                "sha": {"$ref": "#/$defs/sha"},
-                "tag": _nullable({"$ref": "#/$defs/tag"}),
-                "digest": _nullable({"$ref": "#/$defs/digest"}),
-                "image": _nullable({"$ref": "#/$defs/image"}),
-            },
-        },
-        "deployed_services": {
-            "type": "object",
-            "propertyNames": {"pattern": SERVICE_NAME_PATTERN},
-            "additionalProperties": {"$ref": "#/$defs/deployed_service"},
-        },
-        "environment": {
-            "description": "The last SUCCESSFUL deployment to this environment (all null: "
-                           "never deployed). services is null when the deployment was imported "
-                           "from a legacy manifest, which did not record SHAs.",
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["version", "deployed_at", "deployed_by", "approved_by",
-                         "deployment_id", "health_verified_at", "services"],
-            "properties": {
-                "version": _nullable({"$ref": "#/$defs/semver"}),
-                "deployed_at": _nullable({"$ref": "#/$defs/timestamp"}),
-                "deployed_by": _nullable({"type": "string", "minLength": 1}),
-                "approved_by": _nullable({"type": "string", "minLength": 1}),
-                "deployment_id": _nullable({"type": "string", "minLength": 1}),
-                "health_verified_at": _nullable({"$ref": "#/$defs/timestamp"}),
-                "services": _nullable({"$ref": "#/$defs/deployed_services"}),
-            },
-        },
-        "history_entry": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["environment", "outcome", "version", "at", "deployment_id",
-                         "services", "deployed_by", "approved_by", "health_verified_at",
-                         "rolled_back_to", "message"],
-            "properties": {
-                "environment": {"enum": list(ENVIRONMENTS)},
-                "outcome": {"enum": list(OUTCOMES)},
-                "version": _nullable({"$ref": "#/$defs/semver"}),
-                "at": {"$ref": "#/$defs/timestamp"},
-                "deployment_id": _nullable({"type": "string", "minLength": 1}),
-                "services": _nullable({"$ref": "#/$defs/deployed_services"}),
-                "deployed_by": _nullable({"type": "string", "minLength": 1}),
-                "approved_by": _nullable({"type": "string", "minLength": 1}),
-                "health_verified_at": _nullable({"$ref": "#/$defs/timestamp"}),
-                "rolled_back_to": _nullable({"type": "string", "minLength": 1}),
-                "message": {"type": "string"},
-                "source": {"enum": ["legacy"]},
-            },
-        },
-    },
-}
-
-# What the bash-era manifests (corpus: release-manifest/*.json) look like. Loose on purpose:
-# they held "" and "latest" for SHAs and "" for unset timestamps.
-LEGACY_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["version", "services"],
-    "properties": {
-        "version": {"type": "string", "minLength": 1},
-        "created_at": {"type": "string"},
-        "description": {"type": "string"},
-        "services": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": {
-                "type": "object",
-                "properties": {
-                    "sha": {"type": "string"},
-                    "image": {"type": "string"},
-                    "tag": {"type": "string"},
-                },
-            },
-        },
-        "environments": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "properties": {
-                    "deployed_at": {"type": "string"},
-                    "deployed_by": {"type": "string"},
-                    "approved_by": {"type": "string"},
-                },
-            },
-        },
-    },
-}
 
 EMPTY_ENVIRONMENT = {
     "version": None,
@@ -224,72 +55,8 @@ def to_json_text(manifest):
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
-def json_path(parts):
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += "[%d]" % part
-        elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(part)):
-            out += "." + str(part)
-        else:
-            out += "[%s]" % json.dumps(part)
-    return out
-
-
-def _require_jsonschema():
-    if not HAS_JSONSCHEMA:
-        raise ManifestError("the Python library jsonschema is required: pip install jsonschema "
-                            "(%s)" % JSONSCHEMA_IMPORT_ERROR)
-
-
-def schema_errors(doc, schema=None):
-    """All schema violations as ``["$.path: message", ...]`` (empty list: valid)."""
-    _require_jsonschema()
-    validator = jsonschema.Draft202012Validator(schema or MANIFEST_SCHEMA)
-    found = []
-    for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
-        message = err.message
-        if err.validator == "pattern" and isinstance(err.instance, str):
-            message = "%r does not match %s" % (err.instance, _pattern_name(err.schema.get("pattern")))
-        found.append("%s: %s" % (json_path(err.absolute_path), message))
-    return found
-
-
-def _pattern_name(pattern):
-    names = {
-        SHA_RE.pattern: "a git SHA (7-40 lowercase hex characters)",
-        SEMVER_RE.pattern: "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0)",
-        TIMESTAMP_PATTERN: "a UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)",
-    }
-    return names.get(pattern, "the pattern %s" % pattern)
-
-
-def validate(doc, source="manifest"):
-    """Raise ManifestError naming ``source`` and every JSON path that violates the schema."""
-    errors = schema_errors(doc)
-    if errors:
-        raise ManifestError("%s does not match the release manifest schema (releases/"
-                            "manifest.schema.json):\n  %s" % (source, "\n  ".join(errors)))
-    return doc
-
-
 def is_legacy(doc):
     return isinstance(doc, dict) and "schema_version" not in doc
-
-
-def normalize_sha(value, what):
-    """Validate a SHA (7-40 hex, any case) and return it lowercase."""
-    if not isinstance(value, str) or not SHA_RE.match(value.strip().lower()):
-        raise ManifestError("%s: %r is not a git SHA; give 7 to 40 hexadecimal characters "
-                            "(e.g. the output of `git rev-parse --short HEAD`)" % (what, value))
-    return value.strip().lower()
-
-
-def check_semver(value, what="version"):
-    if not isinstance(value, str) or not SEMVER_RE.match(value):
-        raise ManifestError("%s: %r is not a semantic version; use MAJOR.MINOR.PATCH such as "
-                            "0.2.0 (optionally -prerelease / +build, no leading 'v')" % (what, value))
-    return value
 
 
 def sha_matches(left, right):
@@ -321,16 +88,16 @@ def upgrade_legacy(doc, source="manifest"):
         raise ManifestError("%s is neither a current (schema_version %d) nor a legacy release "
                             "manifest:\n  %s" % (source, SCHEMA_VERSION, "\n  ".join(errors)))
     version = doc["version"]
-    if not SEMVER_RE.match(version):
+    if not SEMVER_RE.fullmatch(version):
         raise ManifestError("%s: $.version %r is not a semantic version; fix it by hand "
                             "(MAJOR.MINOR.PATCH) and read it again" % (source, version))
     services = {}
     for name, pin in doc["services"].items():
-        raw_sha = (pin.get("sha") or "").strip().lower()
-        raw_tag = (pin.get("tag") or "").strip()
+        raw_sha = (pin.get("sha") or "").lower()
+        raw_tag = pin.get("tag") or ""
         if raw_sha in ("", "latest"):
             sha = None
-        elif SHA_RE.match(raw_sha):
+        elif SHA_RE.fullmatch(raw_sha):
             sha = raw_sha
         else:
             raise ManifestError("%s: $.services[%s].sha %r is not a git SHA; fix it by hand "
@@ -398,12 +165,7 @@ def normalize(doc, source="manifest"):
 
 
 def parse(text, source="manifest"):
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ManifestError("%s is not valid JSON: %s. Fix the file (or restore it from git: "
-                            "`git checkout -- %s`)" % (source, exc, source))
-    return normalize(doc, source)
+    return normalize(strict_json_loads(text, source), source)
 
 
 def load(path):

@@ -14,28 +14,32 @@ import time
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
     FileLock, LockTimeout, atomic_write)
+from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import strict_str
+
+# Every text option is ONE string (strict_str): type="str" would turn a list approver into
+# the text "['alice', 'bob']" and record that. The documentation says type: str.
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", default="releases/manifest.json"),
-    state=dict(type="str", default="read",
+    state=dict(type=strict_str, default="read",
                choices=["created", "read", "recorded", "promotable", "upgraded"]),
-    version=dict(type="str"),
+    version=dict(type=strict_str),
     services=dict(type="dict"),
-    known_services=dict(type="list", elements="str", default=list(mf.DEFAULT_SERVICES)),
+    known_services=dict(type="list", elements=strict_str, default=list(mf.DEFAULT_SERVICES)),
     images=dict(type="dict"),
-    description=dict(type="str"),
-    created_by=dict(type="str"),
+    description=dict(type=strict_str),
+    created_by=dict(type=strict_str),
     partial=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
-    environment=dict(type="str", choices=list(mf.ENVIRONMENTS)),
-    outcome=dict(type="str", choices=list(mf.OUTCOMES)),
-    deployment_id=dict(type="str"),
-    deployed_by=dict(type="str"),
-    approved_by=dict(type="str"),
-    health_verified_at=dict(type="str"),
-    rolled_back_to=dict(type="str"),
-    message=dict(type="str"),
-    at=dict(type="str"),
+    environment=dict(type=strict_str, choices=list(mf.ENVIRONMENTS)),
+    outcome=dict(type=strict_str, choices=list(mf.OUTCOMES)),
+    deployment_id=dict(type=strict_str),
+    deployed_by=dict(type=strict_str),
+    approved_by=dict(type=strict_str),
+    health_verified_at=dict(type=strict_str),
+    rolled_back_to=dict(type=strict_str),
+    message=dict(type=strict_str),
+    at=dict(type=strict_str),
     lock_timeout=dict(type="float", default=30.0),
 )
 
@@ -69,6 +73,7 @@ def run(p, check_mode=False, diff=False):
     LockTimeout or OSError (see execute())."""
     path = os.path.abspath(p["path"])
     state = p["state"]
+    check_params(p)
 
     if state == "read":
         return dict(changed=False, **mf.read(path))
@@ -124,6 +129,16 @@ def run(p, check_mode=False, diff=False):
         result = _apply(check_mode, diff, path, before_text, current)
         result.update(mf.summary(current, True, path, backup_file=backup))
         return result
+
+
+def check_params(p):
+    """Refuse, before anything is read or written, a person or deployment id that the manifest
+    schema would refuse when recording (so a production deploy never starts with an approver
+    that cannot be recorded)."""
+    for name in ("created_by", "deployed_by", "approved_by"):
+        mf.check_person(p.get(name), name)
+    for name in ("deployment_id", "rolled_back_to"):
+        mf.check_deployment_id(p.get(name), name)
 
 
 def _find_entry(manifest, p):

@@ -12,13 +12,21 @@ short_description: Validate a DigitalOcean App Spec, or render its image tags
 version_added: 0.1.0
 description:
   - O(state=validated) validates an App Spec file against DigitalOcean's vendored AppSpec
-    schema plus a small local overlay (app-level C(envs), C(alerts), C(features); database
-    C(size), C(num_nodes)). Objects are closed, so a misspelt key is a finding.
+    schema plus a small local overlay of the fields and enum values godo's C(apps.gen.go)
+    defines and the vendored OpenAPI lacks (app-level C(envs), C(alerts), C(features);
+    component C(alerts); C(SCHEDULED) jobs with C(schedule); C(inactivity_sleep); domain
+    C(certificate); log destination C(endpoint), C(headers), C(tls_insecure); ...).
+    Objects are closed, so a misspelt key is a finding.
+  - Also checks the cross-field rules App Platform enforces (unique component names, one
+    source per component, C(instance_count) not with C(autoscaling), image C(tag) not with
+    C(digest), alert rules only where they apply).
   - "With O(env_schema), also checks every env key of every component and of the app is
     declared in the env schema, that variables the schema marks C(@secret) are
     C(type: SECRET), and that SECRET envs hold no literal value."
-  - Each finding gives the JSON path (C($.services[0].image.registry_type)), what is wrong
-    and a hint how to fix it. Secret values are never echoed.
+  - Each finding gives the JSON path of the offending field (C($.services[0].image.registry_type),
+    C($.services[0].http_prot) for an unknown key), what is wrong and, where one applies, a
+    hint how to fix it; one finding per defect. Env values and credentials are never echoed,
+    whatever the shape of C(envs).
   - O(state=rendered) sets C(image.tag) or C(image.digest) of the listed components (the
     other one is removed) and returns the rendered spec with every SECRET env value
     blanked. It does not write any file.
@@ -97,9 +105,12 @@ findings:
   contains:
     path: {description: JSON path of the offending node., type: str, sample: "$.region"}
     message: {description: What is wrong (never a secret value)., type: str}
-    hint: {description: How to fix it., type: str}
+    hint: {description: How to fix it (empty when no hint applies)., type: str}
     check:
-      description: C(schema), C(env-declared), C(env-secret-type) or C(env-secret-value).
+      description: >-
+        C(schema), C(rule:<id>) (C(rule:unique-names), C(rule:one-source),
+        C(rule:count-autoscaling), C(rule:tag-digest), C(rule:alert-scope)), C(env-declared),
+        C(env-secret-type) or C(env-secret-value).
       type: str
 report:
   description: "One readable line per finding: C(file: path: message (hint: ...))."

@@ -18,6 +18,8 @@ description:
     C(git pull --rebase) and pushes again, up to O(retries) times. A rebase conflict (the other
     push changed the manifest too) is aborted, so the checkout is never left mid-rebase, and
     the module fails saying so; the local commit is kept.
+  - O(path) must not be a symbolic link (git would commit the link, not the manifest); O(path),
+    O(remote) and O(branch) must be one line each; every text option must be one string.
   - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
     message and output.
 author:
@@ -114,6 +116,8 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import strict_str
 
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
@@ -241,12 +245,12 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             repo_dir=dict(type="path", required=True),
-            path=dict(type="str", default="releases/manifest.json"),
-            message=dict(type="str", default="release: update releases/manifest.json"),
-            remote=dict(type="str", default="origin"),
-            branch=dict(type="str"),
-            author_name=dict(type="str"),
-            author_email=dict(type="str"),
+            path=dict(type=strict_str, default="releases/manifest.json"),
+            message=dict(type=strict_str, default="release: update releases/manifest.json"),
+            remote=dict(type=strict_str, default="origin"),
+            branch=dict(type=strict_str),
+            author_name=dict(type=strict_str),
+            author_email=dict(type=strict_str),
             retries=dict(type="int", default=3),
             push=dict(type="bool", default=True),
         ),
@@ -256,6 +260,17 @@ def main():
     p = module.params
     if os.path.isabs(p["path"]) or ".." in p["path"].split("/"):
         module.fail_json(msg="path %r must be relative to repo_dir and inside it" % p["path"])
+    for name in ("path", "remote", "branch"):
+        value = p[name]
+        if value is not None and (not value or value != value.strip() or any(ord(c) < 32 for c in value)):
+            module.fail_json(msg="%s %r must be one non-empty line without surrounding whitespace"
+                             % (name, value))
+    if os.path.islink(os.path.join(p["repo_dir"], p["path"])):
+        module.fail_json(msg="%s in %s is a symbolic link: git would commit the link, not the "
+                         "manifest it points to. Publish the checkout that holds the real file "
+                         "(%s), or replace the link by the file" % (
+                             p["path"], p["repo_dir"],
+                             os.path.realpath(os.path.join(p["repo_dir"], p["path"]))))
     if p["retries"] < 0:
         module.fail_json(msg="retries must be 0 or more (got %d)" % p["retries"])
     if not os.path.isdir(p["repo_dir"]):

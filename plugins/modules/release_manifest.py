@@ -17,6 +17,11 @@ description:
   - Writes are atomic (temporary file in the same directory, fsync, rename, fsync of the
     directory) and done under an exclusive lock (C(.manifest.json.lock) next to the file), so
     a killed run leaves the previous file intact and concurrent runs never interleave.
+  - When O(path) is a symbolic link, its final target is written (atomically, in the target's
+    directory, the lock beside the target) and the link is kept.
+  - Reading is strict (see "Strict reading" in C(releases/README.md)). A duplicate JSON key, a
+    value with a trailing newline or surrounding whitespace, or a non-string given for a text
+    option (an approver list) fails naming it; nothing is trimmed or converted.
   - Legacy manifests (the bash-era format without C(schema_version)) are read and upgraded in
     memory; O(state=upgraded) rewrites one in the current format.
 author:

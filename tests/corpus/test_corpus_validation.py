@@ -17,7 +17,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils import env_schema as
 from ansible_collections.tachyon.infra.plugins.modules import app_spec, env_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus", "tachyon-infra"))
+# ../shared beside the checkout; TACHYON_SHARED overrides it (a git worktree elsewhere)
+SHARED = os.environ.get("TACHYON_SHARED") or os.path.join(ROOT, "..", "shared")
+CORPUS = os.path.normpath(os.path.join(SHARED, "corpus", "tachyon-infra"))
 pytestmark = pytest.mark.skipif(not os.path.isdir(CORPUS),
                                 reason="real-world corpus ../shared/corpus/tachyon-infra is absent")
 

@@ -101,8 +101,9 @@ def test_validate_env_sh_fails_naming_file_and_key(world):
 def test_create_release_sh_without_arguments_is_a_usage_error(world):
     before = world["manifest"].read_bytes()
     res = script("create-release.sh", "0.2.0", "abc1234", cwd=world["work"])
-    assert res.rc == 1, res
+    assert res.rc == 2, res
     assert res.stderr.startswith("Usage: create-release.sh <version> <api-sha> <workers-sha> <db-sha>"), res
+    assert res.stderr.splitlines()[-1] == "create-release.sh: error: expected 4 argument(s) before any option, got 2", res
     assert world["manifest"].read_bytes() == before
 
 

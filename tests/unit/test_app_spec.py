@@ -75,10 +75,11 @@ def test_schema_findings_have_path_and_hint(capsys, tmp_path):
     result, failed, _ = run(capsys, src=str(path), display_path=".do/app.yml")
     assert failed
     by_path = {f["path"]: f for f in result["findings"]}
-    assert set(by_path) == {"$.region", "$.services[0]", "$.services[0].image.registry_type"}
+    assert set(by_path) == {"$.region", "$.services[0].http_prot", "$.services[0].image.registry_type"}
     assert "datacenter slug" in by_path["$.region"]["hint"]
-    assert "'http_prot'" in by_path["$.services[0]"]["message"]
-    assert "GHCR" in by_path["$.services[0].image.registry_type"]["hint"]
+    assert by_path["$.services[0].http_prot"]["message"] == "unknown field 'http_prot'"
+    assert "did you mean 'http_port'?" in by_path["$.services[0].http_prot"]["hint"]
+    assert by_path["$.services[0].image.registry_type"]["hint"] == "values are case-sensitive: write 'GHCR'"
     assert result["msg"].startswith(".do/app.yml: 3 App Spec finding(s):")
     assert ".do/app.yml: $.region:" in result["msg"]
 

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -122,3 +123,46 @@ def test_lock_excludes_a_second_holder_in_the_same_process(tmp_path):
     with FileLock(str(tmp_path / "m.json"), timeout=0):
         with pytest.raises(LockTimeout):
             FileLock(str(tmp_path / "m.json"), timeout=0).acquire()
+
+
+# issue 17: "A symlinked manifest is replaced by a regular file, the real target left stale."
+def test_atomic_write_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path):
+    real_dir = tmp_path / "shared"
+    real_dir.mkdir()
+    target = real_dir / "manifest.json"
+    target.write_text("old")
+    os.chmod(str(target), 0o640)
+    link_dir = tmp_path / "checkout"
+    link_dir.mkdir()
+    link = link_dir / "manifest.json"
+    link.symlink_to(os.path.relpath(str(target), str(link_dir)))
+    atomic_write(str(link), "new")
+    assert link.is_symlink() and os.readlink(str(link)) == os.path.relpath(str(target), str(link_dir))
+    assert target.read_text() == "new" and link.read_text() == "new"
+    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o640
+    # the temporary file was made beside the target (same filesystem), none is left anywhere
+    assert sorted(os.listdir(str(real_dir))) == ["manifest.json"]
+    assert sorted(os.listdir(str(link_dir))) == ["manifest.json"]
+
+
+def test_a_chain_of_links_reaches_the_final_target(tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    (tmp_path / "a.json").symlink_to("real.json")
+    (tmp_path / "b.json").symlink_to("a.json")
+    atomic_write(str(tmp_path / "b.json"), "new")
+    assert target.read_text() == "new" and not target.is_symlink()
+    assert (tmp_path / "a.json").is_symlink() and (tmp_path / "b.json").is_symlink()
+
+
+def test_every_link_to_one_file_shares_its_lock(tmp_path):
+    target = tmp_path / "real" / "manifest.json"
+    target.parent.mkdir()
+    target.write_text("{}")
+    link = tmp_path / "manifest.json"
+    link.symlink_to(target)
+    assert atomic_file.lock_path_for(str(link)) == atomic_file.lock_path_for(str(target)) \
+        == str(target.parent / ".manifest.json.lock")
+    with FileLock(str(target), timeout=0):
+        with pytest.raises(LockTimeout):
+            FileLock(str(link), timeout=0).acquire()

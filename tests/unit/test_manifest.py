@@ -3,6 +3,8 @@ import copy
 import glob
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -369,3 +371,142 @@ def test_operations_do_not_mutate_their_input():
     staged(first)
     release("0.3.0", current=first)
     assert first == snapshot
+
+
+# ----------------------------------------------------------------------------- strict parsing
+# issue 17: "A SHA `abc1234\n` is accepted ... and passes the manifest's own schema (a `$`
+# anchor matches before a trailing newline). A manifest with a duplicate "history" key is
+# accepted and rewritten with the history gone."
+SCHEMA_FILE = os.path.join(ROOT, "releases", "manifest.schema.json")
+
+
+@pytest.mark.parametrize("sha", ["abc1234\n", "abc1234\r\n", " abc1234", "abc1234 ", "\nabc1234",
+                                 "abc\n1234", "abc1234\x00"])
+def test_a_sha_with_a_newline_or_whitespace_is_refused_not_trimmed(sha):
+    with pytest.raises(mf.ManifestError) as exc:
+        release(shas=dict(SHAS, **{API: sha}))
+    assert "services.%s: %r is not a git SHA" % (API, sha) in str(exc.value)
+
+
+def test_the_refusal_says_to_remove_the_whitespace():
+    with pytest.raises(mf.ManifestError, match="remove the whitespace around it"):
+        mf.normalize_sha("abc1234\n", "services.tachyon-api")
+
+
+@pytest.mark.parametrize("version", ["0.2.0\n", "0.2.0 ", "1\u0661.2.0", "0.2.1\u0663"])
+def test_a_version_with_a_newline_or_non_ascii_digit_is_refused(version):
+    with pytest.raises(mf.ManifestError, match="is not a semantic version"):
+        release(version=version)
+
+
+def _with(doc, path, value):
+    doc = copy.deepcopy(doc)
+    target = doc
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize("path,value", [
+    (("services", API, "sha"), "9f8e7d6\n"),
+    (("services", API, "tag"), "9f8e7d6\n"),
+    (("services", API, "image"), "ghcr.io/tachyonapp/tachyon-api\n"),
+    (("version",), "0.2.0\n"),
+    (("created_at",), NOW + "\n"),
+    (("services", API + "\n"), {"sha": "9f8e7d6", "tag": "9f8e7d6", "image": "x"}),
+])
+def test_schema_refuses_a_trailing_newline_in_every_pattern(path, value):
+    """Both the schema in module_utils and releases/manifest.schema.json, read by jsonschema
+    (which applies `pattern` with re.search: `^...$` would match "abc1234\\n")."""
+    import jsonschema
+
+    doc = _with(release(), path, value)
+    with open(SCHEMA_FILE) as handle:
+        file_schema = json.load(handle)
+    assert mf.schema_errors(doc), doc
+    assert not jsonschema.Draft202012Validator(file_schema).is_valid(doc)
+    assert jsonschema.Draft202012Validator(file_schema).is_valid(release())
+
+
+def test_schema_patterns_are_whole_string_in_python_and_ecma_262():
+    """Every pattern is ^(?:...)$(?!\\n): no \\Z (a literal "Z" in ECMA-262, JSON Schema's
+    dialect) and no bare $ at the end (Python: matches before a final newline)."""
+    patterns = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.append(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(mf.MANIFEST_SCHEMA)
+    assert len(patterns) >= 8
+    for pattern in patterns:
+        assert pattern.startswith("^(?:") and pattern.endswith(")$(?!\\n)"), pattern
+        assert "\\Z" not in pattern and "\\d" not in pattern, pattern
+
+
+def _manifest_text_with_duplicate(key="history"):
+    doc = staged(release())
+    text = mf.to_json_text(doc)
+    # the same key again at the end of the object: a JSON reader keeps only the last one
+    return text.rstrip().rstrip("}") + ',\n  "%s": []\n}\n' % key, doc
+
+
+def test_a_duplicate_history_key_is_refused_naming_it(tmp_path):
+    text, doc = _manifest_text_with_duplicate("history")
+    assert json.loads(text)["history"] == []  # what plain json would have read: history gone
+    path = tmp_path / "manifest.json"
+    path.write_text(text)
+    with pytest.raises(mf.ManifestError) as exc:
+        mf.load(str(path))
+    message = str(exc.value)
+    assert str(path) in message and 'duplicate key "history"' in message
+    assert '"schema_version"' in message  # which object: its keys
+    assert path.read_text() == text
+
+
+def test_a_duplicate_key_in_a_nested_object_is_refused():
+    text = mf.to_json_text(release()).replace('"sha": "9f8e7d6",', '"sha": "9f8e7d6", "sha": "0000000",', 1)
+    assert text.count('"sha": ') == 4
+    with pytest.raises(mf.ManifestError, match='duplicate key "sha"'):
+        mf.parse(text, "m.json")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant):
+    text = mf.to_json_text(release()).replace('"schema_version": 1', '"schema_version": %s' % constant)
+    with pytest.raises(mf.ManifestError, match="%s is not a JSON value" % constant):
+        mf.parse(text, "m.json")
+
+
+def test_a_legacy_sha_with_a_newline_is_refused():
+    legacy = {"version": "0.1.0", "services": {API: {"sha": "abc1234\n", "image": "x", "tag": ""}}}
+    with pytest.raises(mf.ManifestError, match=r"sha 'abc1234\\n' is not a git SHA"):
+        mf.normalize(legacy, "old.json")
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node (an ECMA-262 engine) is not installed")
+def test_schema_patterns_mean_the_same_under_ecma_262():
+    """JSON Schema's regex dialect is ECMA-262: the patterns compile there (with and without the
+    u flag), accept a valid value and refuse it with a trailing newline, as under Python."""
+    samples = {"sha": "abc1234", "semver": "0.2.0", "timestamp": NOW, "tag": "abc1234",
+               "digest": "sha256:" + "ab" * 32, "image": "ghcr.io/tachyonapp/tachyon-api"}
+    cases = [(mf.MANIFEST_SCHEMA["$defs"][name]["pattern"], value) for name, value in samples.items()]
+    cases.append((mf.SERVICE_NAME_PATTERN, "tachyon-api"))
+    script = ("const cases = JSON.parse(process.argv[1]); const out = [];"
+              "for (const [p, v] of cases) for (const f of ['', 'u']) { const r = new RegExp(p, f);"
+              " out.push([r.test(v), r.test(v + '\\n'), r.test('\\n' + v), r.test(' ' + v)]); }"
+              "console.log(JSON.stringify(out));")
+    proc = subprocess.run(["node", "-e", script, json.dumps(cases)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[True, False, False, False]] * (2 * len(cases))
+    import re
+    for pattern, value in cases:
+        assert [bool(re.search(pattern, v)) for v in (value, value + "\n", "\n" + value, " " + value)] == \
+            [True, False, False, False]

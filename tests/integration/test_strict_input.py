@@ -1,0 +1,104 @@
+"""Strict parsing end to end (issue 17, deliverable 4): "A SHA `abc1234\\n` is accepted, deployed
+as tag `abc1234\\n`". playbooks/deploy.yml against the App Platform emulator with a SHA that
+has a trailing newline (the form `$(git rev-parse HEAD)` loses but a file or a JSON value keeps)
+must refuse it before anything is deployed, and leave no such tag in the manifest.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from emulator.testing import running_emulator
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
+           "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
+           "tachyon-db-migrate": "9252ea24498a84c0fdcdc75be8ea8182caebb176"}
+FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
+        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
+
+
+def secret_env():
+    keys = set()
+    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
+        spec = yaml.safe_load(open(os.path.join(ROOT, path)))
+        lists = [spec.get("envs") or []]
+        for kind in ("services", "workers", "jobs"):
+            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
+        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
+    return {"TACHYON_SECRET_" + key: "s3cr3t-%s" % os.urandom(4).hex() for key in keys}
+
+
+class Sandbox:
+    def __init__(self, emu, tmp_path):
+        self.emu = emu
+        self.manifest = tmp_path / "releases" / "manifest.json"
+        self.manifest.parent.mkdir()
+        shutil.copy(os.path.join(ROOT, "releases", "manifest.json"), str(self.manifest))
+        self.env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
+                        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), **secret_env())
+
+    def deploy(self, env, **extra):
+        variables = dict(FAST, manifest_path=str(self.manifest), **extra)
+        proc = subprocess.run(["ansible-playbook", "playbooks/deploy.yml", "-i", "inventories/sandbox", "-l", env,
+                               "-e", json.dumps(variables)], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def deployments(self, env):
+        return self.emu.client(env).apps.list_deployments(self.emu.app_ids[env])["deployments"]
+
+
+def test_production_refuses_an_approver_list_and_deploys_nothing(tmp_path):
+    """issue 17: "An approver given as a list is recorded as "['alice', 'bob']"."""
+    with running_emulator(phase_seconds=0.05) as emu:
+        box = Sandbox(emu, tmp_path)
+        rc, out = box.deploy("staging", tachyon_shas=RELEASE)
+        assert rc == 0, out[-3000:]
+        before = box.manifest.read_text()
+        count = len(box.deployments("production"))
+        rc, out = box.deploy("production", tachyon_version="0.1.0", tachyon_approved_by=["alice", "bob"])
+        assert rc != 0, out[-3000:]
+        # (the yaml callback doubles the quotes and wraps the line)
+        assert "argument ''approved_by'' is of type list and we were unable to convert to str" in out, out[-3000:]
+        assert len(box.deployments("production")) == count
+    after = json.loads(box.manifest.read_text())
+    assert "['alice', 'bob']" not in box.manifest.read_text()
+    assert after["environments"]["production"] == json.loads(before)["environments"]["production"]
+
+
+@pytest.mark.parametrize("bad", ["4a09142\n", "4a091424887308027935eb247097d4ffd77c8f99\n", " 4a09142"],
+                         ids=["short+newline", "full+newline", "leading-space"])
+def test_staging_refuses_a_sha_with_a_newline_and_deploys_nothing(tmp_path, bad):
+    manifest = tmp_path / "releases" / "manifest.json"
+    manifest.parent.mkdir()
+    shutil.copy(os.path.join(ROOT, "releases", "manifest.json"), str(manifest))
+    with running_emulator(phase_seconds=0.05) as emu:
+        client = emu.client("staging")
+        app_id = emu.app_ids["staging"]
+        before_active = client.apps.get(app_id)["app"]["active_deployment"]["id"]
+        before_count = len(client.apps.list_deployments(app_id)["deployments"])
+        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
+                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), **secret_env())
+        variables = dict(FAST, manifest_path=str(manifest), tachyon_shas=dict(RELEASE, **{"tachyon-api": bad}))
+        proc = subprocess.run(["ansible-playbook", "playbooks/deploy.yml", "-i", "inventories/sandbox", "-l",
+                               "staging", "-e", json.dumps(variables)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out
+        assert "malformed SHA for tachyon-api" in out and "Nothing was deployed" in out, out[-3000:]
+        assert len(client.apps.list_deployments(app_id)["deployments"]) == before_count
+        assert client.apps.get(app_id)["app"]["active_deployment"]["id"] == before_active
+    data = json.loads(manifest.read_text())
+    mf.validate(data, "test")
+    assert bad not in manifest.read_text() and json.dumps(bad) not in manifest.read_text()
+    assert data["environments"]["staging"] == json.loads(
+        open(os.path.join(ROOT, "releases", "manifest.json")).read())["environments"]["staging"]

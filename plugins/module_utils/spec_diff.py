@@ -132,7 +132,7 @@ def _project(live, desired):
     if isinstance(desired, list) and isinstance(live, list):
         ids = [_item_id(d) for d in desired]
         if desired and all(ids):
-            by_id = {i: d for i, d in zip(ids, desired)}
+            by_id = dict(zip(ids, desired))
             return [_project(item, by_id.get(_item_id(item), item)) for item in live]
         if len(live) == len(desired):
             return [_project(lv, dv) for lv, dv in zip(live, desired)]

@@ -32,8 +32,9 @@ description:
     blanked. It does not write any file.
   - Never changes anything on disk or remotely (C(changed) is always V(false)).
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
 options:
   src:

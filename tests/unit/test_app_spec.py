@@ -39,7 +39,7 @@ def write(tmp_path, spec, name="app.yml"):
 
 @pytest.mark.parametrize("path", SPECS)
 def test_repo_specs_are_valid_and_declared(capsys, path):
-    result, failed, _ = run(capsys, src=path, env_schema=SCHEMA)
+    result, failed, _stdout = run(capsys, src=path, env_schema=SCHEMA)
     assert not failed, result.get("msg")
     assert result["findings"] == [] and result["changed"] is False
     assert result["components"] == ["api", "workers", "db-migrate"]
@@ -72,7 +72,7 @@ def test_schema_findings_have_path_and_hint(capsys, tmp_path):
     spec["services"][0]["http_prot"] = 4000
     spec["services"][0]["image"]["registry_type"] = "ghcr"
     path = write(tmp_path, spec)
-    result, failed, _ = run(capsys, src=str(path), display_path=".do/app.yml")
+    result, failed, _stdout = run(capsys, src=str(path), display_path=".do/app.yml")
     assert failed
     by_path = {f["path"]: f for f in result["findings"]}
     assert set(by_path) == {"$.region", "$.services[0].http_prot", "$.services[0].image.registry_type"}
@@ -114,7 +114,7 @@ def test_collect_and_check_mode(capsys, tmp_path):
     path = write(tmp_path, spec)
     before = path.read_text()
     for check in (False, True):
-        result, failed, _ = run(capsys, check=check, src=str(path), fail_on_findings=False)
+        result, failed, _stdout = run(capsys, check=check, src=str(path), fail_on_findings=False)
         assert not failed and result["changed"] is False
         assert [f["path"] for f in result["findings"]] == ["$.region"]
     assert path.read_text() == before
@@ -123,12 +123,12 @@ def test_collect_and_check_mode(capsys, tmp_path):
 def test_bad_yaml_and_missing_file(capsys, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("name: [unclosed\n")
-    result, failed, _ = run(capsys, src=str(bad))
+    result, failed, _stdout = run(capsys, src=str(bad))
     assert failed and "is not valid YAML" in result["msg"]
     bad.write_text("- a list\n")
-    result, failed, _ = run(capsys, src=str(bad))
+    result, failed, _stdout = run(capsys, src=str(bad))
     assert failed and "does not hold an App Spec" in result["msg"]
-    result, failed, _ = run(capsys, src=str(tmp_path / "absent.yml"))
+    result, failed, _stdout = run(capsys, src=str(tmp_path / "absent.yml"))
     assert failed and "cannot load App Spec" in result["msg"]
 
 
@@ -161,7 +161,7 @@ def test_render_tags_and_digests(capsys, tmp_path):
 ])
 def test_render_errors(capsys, tmp_path, images, error):
     path = write(tmp_path, load())
-    result, failed, _ = run(capsys, src=str(path), state="rendered", images=images)
+    result, failed, _stdout = run(capsys, src=str(path), state="rendered", images=images)
     assert failed and error in result["msg"], result["msg"]
 
 
@@ -178,7 +178,7 @@ def test_render_git_component_and_unset_image():
 
 
 def test_rendered_requires_images(capsys):
-    result, failed, _ = run(capsys, src=SPECS[0], state="rendered")
+    result, failed, _stdout = run(capsys, src=SPECS[0], state="rendered")
     assert failed and "images" in result["msg"]
 
 

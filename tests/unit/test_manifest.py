@@ -39,7 +39,7 @@ def staged(manifest, shas=None, verified=True, deployment_id="dep-staging-1"):
 
 # ----------------------------------------------------------------------------- files in repo
 def test_repo_manifest_is_current_and_valid():
-    manifest, legacy, _ = mf.load(os.path.join(ROOT, "releases", "manifest.json"))
+    manifest, legacy, _text = mf.load(os.path.join(ROOT, "releases", "manifest.json"))
     assert legacy is False
     assert all(pin["sha"] for pin in manifest["services"].values())
     assert set(manifest["services"]) == {API, WORKERS, DB}
@@ -59,7 +59,7 @@ def test_schema_file_is_generated_from_module_utils():
 def test_every_corpus_manifest_loads_and_upgrades(path):
     with open(path) as handle:
         raw = json.load(handle)
-    manifest, legacy, _ = mf.load(path)
+    manifest, legacy, _text = mf.load(path)
     assert legacy is True
     assert mf.schema_errors(manifest) == []
     assert manifest["version"] == raw["version"]

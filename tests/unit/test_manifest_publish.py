@@ -70,14 +70,14 @@ def remote_file(bare, path=MANIFEST):
 
 
 def test_nothing_to_commit_nothing_to_push(capsys, repos):
-    _, hub, _ = repos
+    _bare, hub, _other = repos
     result, failed = run(capsys, hub)
     assert not failed and result["changed"] is False
     assert result["committed"] is False and result["pushed"] is False
 
 
 def test_commit_and_push_four_ways(capsys, repos):
-    bare, hub, _ = repos
+    bare, hub, _other = repos
     write_manifest(hub, ["a", "b"])
     head = git(hub, "rev-parse", "HEAD")
     result, failed = run(capsys, hub, check=True, diff=True)
@@ -91,12 +91,12 @@ def test_commit_and_push_four_ways(capsys, repos):
     assert git(bare, "log", "-1", "--format=%an|%s", "main") == "tachyon CI|deploy: record staging"
 
     for check in (True, False):
-        result, _ = run(capsys, hub, check=check)
+        result, _failed = run(capsys, hub, check=check)
         assert result["changed"] is False
 
 
 def test_only_the_manifest_is_committed(capsys, repos):
-    bare, hub, _ = repos
+    bare, hub, _other = repos
     write_manifest(hub, ["a", "b"])
     (hub / "README.md").write_text("local edit\n")
     (hub / "staged.txt").write_text("staged\n")
@@ -109,12 +109,12 @@ def test_only_the_manifest_is_committed(capsys, repos):
 
 
 def test_unpushed_commit_is_pushed(capsys, repos):
-    bare, hub, _ = repos
+    bare, hub, _other = repos
     write_manifest(hub, ["a", "c"])
     git(hub, "commit", "-qam", "committed earlier, push failed")
-    result, _ = run(capsys, hub, check=True)
+    result, _failed = run(capsys, hub, check=True)
     assert result["changed"] and result["pushed"] and not result["committed"]
-    result, _ = run(capsys, hub)
+    result, _failed = run(capsys, hub)
     assert result["changed"] and result["pushed"]
     assert json.loads(remote_file(bare))["history"] == ["a", "c"]
 
@@ -150,7 +150,7 @@ def test_conflicting_concurrent_manifest_change_aborts_cleanly(capsys, repos):
 
 
 def test_retries_zero_reports_rejection(capsys, repos):
-    _, hub, other = repos
+    _bare, hub, other = repos
     (other / "x.txt").write_text("x\n")
     git(other, "add", "x.txt")
     git(other, "commit", "-qm", "x")
@@ -161,7 +161,7 @@ def test_retries_zero_reports_rejection(capsys, repos):
 
 
 def test_credentials_in_remote_url_are_never_printed(capsys, repos):
-    _, hub, _ = repos
+    _bare, hub, _other = repos
     token = "ghp_" + "A1b2C3d4" * 4 + "e5f6"
     git(hub, "remote", "add", "tokened", "http://x-access-token:%s@127.0.0.1:9/hub.git" % token)
     write_manifest(hub, ["a", "b"])
@@ -178,13 +178,13 @@ def test_mask():
 
 
 def test_detached_head_needs_branch(capsys, repos):
-    _, hub, _ = repos
+    _bare, hub, _other = repos
     git(hub, "checkout", "-q", "--detach")
     result, failed = run(capsys, hub)
     assert failed and "detached" in result["msg"]
 
 
 def test_path_must_stay_inside_repo(capsys, repos):
-    _, hub, _ = repos
+    _bare, hub, _other = repos
     result, failed = run(capsys, hub, path="../outside.json")
     assert failed and "inside it" in result["msg"]

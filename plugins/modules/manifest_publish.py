@@ -23,7 +23,9 @@ description:
   - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
     message and output.
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   repo_dir:
     description: The hub checkout (a git work tree).
@@ -64,11 +66,11 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Reports whether it would commit and push; commits and pushes nothing
+    details: Reports whether it would commit and push; commits and pushes nothing
       (it may query the remote with C(git ls-remote)).
   diff_mode:
     support: partial
-    description: The uncommitted change of O(path) (C(git diff)) as C(prepared).
+    details: The uncommitted change of O(path) (C(git diff)) as C(prepared).
   platform:
     platforms: posix
 requirements:
@@ -145,7 +147,7 @@ class Git(object):
                                                environ_update=self.env)
         if check and rc != 0:
             raise GitError("`git %s` failed (rc=%d): %s" % (mask(" ".join(args)), rc,
-                                                             mask((err or out).strip())))
+                                                            mask((err or out).strip())))
         return rc, mask(out), mask(err)
 
     def out(self, *args):
@@ -223,7 +225,7 @@ def publish(module, git, p):
             return result
         if not REJECTED_RE.search(out + err):
             raise GitError("`git push %s HEAD:%s` failed: %s" % (p["remote"], branch,
-                                                                (err or out).strip()))
+                                                                 (err or out).strip()))
         if attempt == p["retries"]:
             break
         rc, out, err = git.run("pull", "--rebase", "-q", p["remote"], branch, check=False)

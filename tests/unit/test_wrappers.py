@@ -45,7 +45,7 @@ def script(name, *args, cwd):
     env["ANSIBLE_NOCOLOR"] = "1"
     start = time.monotonic()
     proc = subprocess.run(["bash", os.path.join(SCRIPTS, name)] + list(args), cwd=str(cwd), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
     result = Result(proc, time.monotonic() - start)
     print("$ %s %s\n%r" % (name, " ".join(args), result))
     return result

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Extract the App Spec types of godo's apps.gen.go into a JSON fixture (offline tests).
 
 godo (https://github.com/digitalocean/godo, MIT licence) generates

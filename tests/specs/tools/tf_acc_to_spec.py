@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Translate the `spec { ... }` block of a terraform-provider-digitalocean acceptance test
 config (HCL) into an App Spec (YAML), for the real-spec corpus.
 

@@ -22,10 +22,11 @@ for arg in "${@:1:4}"; do [[ -n "$arg" ]] || tachyon_usage "$USAGE  (an argument
 
 VERSION=$1 API_SHA=$2 WORKERS_SHA=$3 DB_SHA=$4
 shift 4
-# JSON extra vars: each value reaches the module as one string, whatever it contains.
+# JSON extra vars marked untrusted ({"__ansible_unsafe": ...}): each value reaches the module
+# as the exact string given, never evaluated as a Jinja template, whatever it contains.
 tachyon_venv
 VARS=$(python -c 'import json, sys
-print(json.dumps(dict(zip(["release_version", "api_sha", "workers_sha", "db_sha"], sys.argv[1:]))))' \
+print(json.dumps({k: {"__ansible_unsafe": v} for k, v in zip(["release_version", "api_sha", "workers_sha", "db_sha"], sys.argv[1:])}))' \
   "$VERSION" "$API_SHA" "$WORKERS_SHA" "$DB_SHA")
 tachyon_playbook "create-release" release.yml -e "$VARS" "$@"
 echo "Commit and push the manifest before triggering a deployment."

@@ -17,8 +17,11 @@ tachyon_help "$@"
 ARGS=()
 if [[ $# -gt 0 && "$1" != -* ]]; then
   [[ -f "$1" ]] || tachyon_usage "upgrade-manifest.sh [manifest.json] [ansible-playbook options]  ($1: no such file)"
-  # absolute, so a path relative to the caller's directory keeps its meaning
-  ARGS=(-e "{\"manifest_path\": \"$(cd "$(dirname "$1")" && pwd)/$(basename "$1")\"}")
+  # absolute, so a path relative to the caller's directory keeps its meaning; JSON marked
+  # untrusted, so the path is data, never a Jinja template
+  tachyon_venv
+  ARGS=(-e "$(python -c 'import json, os, sys
+print(json.dumps({"manifest_path": {"__ansible_unsafe": os.path.abspath(sys.argv[1])}}))' "$1")")
   shift
 fi
 tachyon_playbook "upgrade-manifest" upgrade_manifest.yml "${ARGS[@]}" "$@"

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -166,14 +167,23 @@ def test_survey_and_template_variables_are_read_by_the_deploy_playbook(data):
 
 
 def test_staging_sha_answers_become_tachyon_shas(data):
-    """Render the job template's tachyon_shas template the way Ansible will at run time."""
-    from ansible.template import Templar
-    template = _job_templates(data)["deploy-staging"]["extra_vars"]["tachyon_shas"]
-    answers = {"tachyon_sha_api": "abc1234", "tachyon_sha_workers": "", "tachyon_sha_db": "0a1b2c3"}
+    """Render the deploy role's tachyon_shas default the way Ansible will at run time, with the
+    survey answers as AWX passes them (launch-time variables are !unsafe: never templates)."""
+    from ansible.template import Templar, trust_as_template
+    from ansible.utils.unsafe_proxy import wrap_var
+    with open(os.path.join(ROOT, "roles", "deploy", "defaults", "main.yml"), encoding="utf-8") as handle:
+        template = yaml.safe_load(handle)["tachyon_shas"]
+    marker = os.path.join(ROOT, ".awx-survey-injection")
+    hostile = "{{ lookup('pipe', 'touch %s') }}" % marker
+    answers = {"tachyon_sha_api": wrap_var("abc1234"), "tachyon_sha_workers": wrap_var(""),
+               "tachyon_sha_db": wrap_var(hostile)}
     templar = Templar(loader=DataLoader(), variables=answers)
-    from ansible.template import trust_as_template
     rendered = templar.template(trust_as_template(str(template)))
-    assert rendered == {"tachyon-api": "abc1234", "tachyon-db-migrate": "0a1b2c3"}
+    assert rendered == {"tachyon-api": "abc1234", "tachyon-db-migrate": hostile}
+    assert not os.path.exists(marker), "a survey answer was evaluated as a template"
+    for jt in _job_templates(data).values():
+        assert "{{" not in json.dumps(jt.get("extra_vars") or {}), \
+            "%s: extra_vars must hold no template (run_guard refuses them)" % jt["name"]
     with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"),
               encoding="utf-8") as handle:
         services = {s["name"] for s in DataLoader().load(handle.read())["tachyon_services"]}

@@ -25,7 +25,7 @@ BIN = os.path.dirname(sys.executable)
 RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
            "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
            "tachyon-db-migrate": "9252ea24498a84c0fdcdc75be8ea8182caebb176"}
-OTHER = {"tachyon-api": "aaaaaaa", "tachyon-workers": "bbbbbbb", "tachyon-db-migrate": "ccccccc"}
+OTHER = {"tachyon-api": "a" * 40, "tachyon-workers": "b" * 40, "tachyon-db-migrate": "c" * 40}
 CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isinstance(v, str) else v)
             for k, v in s.items()}
            for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]

@@ -31,6 +31,7 @@ ARGUMENT_SPEC = dict(
     require_environment=dict(type="bool", default=True),
     environment_var=dict(type="str", default="tachyon_environment"),
     internal_prefixes=dict(type="list", elements="str", default=[]),
+    inventory_vars=dict(type="list", elements="str", default=[]),
     protected_tags=dict(type="dict", default={}),
 )
 
@@ -99,6 +100,12 @@ class ActionModule(ActionBase):
                         "resolved services, the promotion proof, results); they cannot be given with "
                         "-e. Remove -e %s." % (name, prefix, name))
 
+        # 3. the environment's identity is the inventory's: its app and token, its group
+        for name in sorted(set(extra) & set(p["inventory_vars"])):
+            problems.append(
+                "extra var %s: the app id and token belong to the environment and come only from its "
+                "inventory (group_vars of the host's group, or the environment variables they read); "
+                "they cannot be given with -e. Remove -e %s." % (name, name))
         # 3. the environment is the inventory group of the host
         groups = [g for g in task_vars.get("group_names", []) if g in p["environments"]]
         host = task_vars.get("inventory_hostname", "?")

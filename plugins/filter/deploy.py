@@ -19,7 +19,13 @@ description:
   - C(tachyon.infra.deploy_repo_urls) maps catalog entries (name, repo) to name -> git URL:
     C(overrides[name]) when given, else C(<base_url>/<repo>.git); the input of
     C(lookup('tachyon.infra.git_ls_remote')).
+  - C(tachyon.infra.deployment_environment) gives the environment a release manifest records a
+    deployment id under (C(environments.<env>.deployment_id), or a history entry's
+    C(deployment_id) / C(rolled_back_to)), or null when it records it nowhere; the deploy role
+    uses it to check that the app it is about to update belongs to the run's environment.
 """
+
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 
 
 def deploy_images(services):
@@ -48,10 +54,17 @@ def deploy_repo_urls(services, base_url, overrides=None):
     }
 
 
+def deployment_environment(manifest, deployment_id):
+    if not deployment_id:
+        return None
+    return mf.environment_of_deployment(manifest, deployment_id)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "deploy_images": deploy_images,
             "deploy_manifest_services": deploy_manifest_services,
             "deploy_repo_urls": deploy_repo_urls,
+            "deployment_environment": deployment_environment,
         }

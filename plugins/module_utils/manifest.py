@@ -571,7 +571,7 @@ def latest_attempt(manifest, environment):
     return None
 
 
-def _environment_of_deployment(manifest, deployment_id):
+def environment_of_deployment(manifest, deployment_id):
     """The environment the manifest records ``deployment_id`` under, or None."""
     for env in ENVIRONMENTS:
         if manifest["environments"][env].get("deployment_id") == deployment_id:
@@ -604,7 +604,7 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
     deployed = _deployed_services(services, known, "services")
     at = at or utcnow()
     for what, dep in (("deployment_id", deployment_id), ("rolled_back_to", rolled_back_to)):
-        owner = _environment_of_deployment(current, dep) if dep else None
+        owner = environment_of_deployment(current, dep) if dep else None
         if owner and owner != environment:
             raise ManifestError(
                 "%s %s is recorded as a %s deployment, so the app it belongs to is %s's, not %s's; "

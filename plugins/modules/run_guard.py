@@ -25,6 +25,8 @@ description:
     their inputs that way.
   - an extra var starts with one of O(internal_prefixes) (the playbook's computed variables, such
     as the resolved services or the promotion result, which extra vars would otherwise override).
+  - an extra var is one of O(inventory_vars) (the app id and token of the environment, which
+    only its inventory gives).
   - the host is not in exactly one of the O(environments) inventory groups (with
     O(require_environment)), or O(environment_var) is given (extra var, host_vars, group_vars)
     with a value other than that group.
@@ -52,6 +54,11 @@ options:
     type: list
     elements: str
     default: []
+  inventory_vars:
+    description: Variables only the inventory may set; extra vars setting them are refused.
+    type: list
+    elements: str
+    default: []
   protected_tags:
     description: Environment name to the tags that C(--skip-tags) may not skip there.
     type: dict
@@ -72,6 +79,7 @@ EXAMPLES = r"""
 - name: Check the run's inputs before anything reads them
   tachyon.infra.run_guard:
     internal_prefixes: [deploy_]
+    inventory_vars: [tachyon_do_app_id, tachyon_do_token]
     protected_tags:
       production: [promotion_check]
   tags: [always]

@@ -150,7 +150,7 @@ class ActionModule(ActionBase):
 
         if problems:
             return dict(failed=True, changed=False, environment=environment,
-                        msg="refused before reading or writing anything:\n  - " + "\n  - ".join(problems))
+                        msg="refused before deploying or writing anything:\n  - " + "\n  - ".join(problems))
         return dict(changed=False, environment=environment, checked_extra_vars=sorted(extra),
                     msg="inputs checked: %d extra var(s), environment %s from the inventory"
                         % (len(extra), environment or "-"))

@@ -169,7 +169,7 @@ def ls_remote(remotes, ref, shas=None):
             % (ref, "; ".join(errors)))
     if expand_errors:
         problems.append(
-            "cannot expand the short SHA of %s to the full commit SHA. Give all 40 hexadecimal "
+            "cannot expand the short SHA of %s. Give all 40 hexadecimal "
             "characters in tachyon_shas (`git rev-parse <sha>` in a checkout of the service); "
             "images are tagged with the full SHA and production deploys exactly what staging ran."
             % "; ".join(expand_errors))

@@ -494,8 +494,8 @@ def create_release(current, version, services, known_services=None, images=None,
             continue
         else:
             raise ManifestError("services.%s: missing; every service in the catalog needs a SHA "
-                                "(or set partial: true to carry the others over from the current "
-                                "release)" % name)
+                                "(or set partial: true - playbooks/release.yml: -e release_partial=true - "
+                                "to carry the others over from the current release)" % name)
         image = images.get(name) or ((current or {}).get("services", {}).get(name) or {}).get("image") \
             or "%s/%s" % (DEFAULT_REGISTRY, name)
         pins[name] = {"sha": sha, "image": image, "tag": sha}
@@ -510,7 +510,8 @@ def create_release(current, version, services, known_services=None, images=None,
                      for n in pins if current["services"].get(n) != pins[n]]
             raise ManifestError("release %s already exists with other pins (%s); a version must "
                                 "not change meaning: bump the version (e.g. a patch release), or "
-                                "set force: true to re-pin it" % (version, "; ".join(diffs)))
+                                "set force: true to re-pin it (playbooks/release.yml and scripts/create-release.sh: "
+                                "-e release_force=true)" % (version, "; ".join(diffs)))
     result = copy.deepcopy(current) if current is not None else new_manifest()
     result.update({
         "schema_version": SCHEMA_VERSION,
@@ -689,14 +690,14 @@ def check_promotion(manifest, version, approved_by, environment="production"):
     unpinned = sorted(n for n, pin in manifest["services"].items() if not pin.get("sha"))
     if unpinned:
         problems.append("the release pins no SHA for %s (legacy manifest): create a release with "
-                        "SHAs" % ", ".join(unpinned))
+                        "SHAs (scripts/create-release.sh or playbooks/release.yml)" % ", ".join(unpinned))
     redeploy = ("deploy release %s to staging again (playbooks/deploy.yml -l staging, or "
                 "-i inventories/staging) and let its health check pass" % release)
     latest = latest_attempt(manifest, "staging")
     proof = None
     if not staging.get("deployed_at"):
         problems.append("staging has no successful deployment: deploy release %s to staging "
-                        "first" % release)
+                        "first (playbooks/deploy.yml -l staging, or -i inventories/staging)" % release)
     elif latest is None or latest.get("source") == "legacy" or (
             latest["outcome"] == "succeeded" and latest.get("services") is None):
         problems.append("staging's deployment (%s) recorded no SHAs (legacy manifest): %s"

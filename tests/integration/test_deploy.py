@@ -593,3 +593,19 @@ def test_rolled_back_attempt_records_the_services_it_attempted(run):
     entry = manifest_json(run)["history"][-1]
     assert entry["outcome"] == "rolled_back"
     assert {n: s["sha"] for n, s in entry["services"].items()} == RELEASE
+
+
+def test_re_pin_hint_names_the_wrapper_option_that_fixes_it(run):
+    env = dict(run.env)
+    script = os.path.join(ROOT, "scripts", "create-release.sh")
+    extra = ["-e", json.dumps({"manifest_path": str(run.manifest)})]
+    other = ["0.1.0", "a" * 40, "b" * 40, "c" * 40]
+    proc = subprocess.run([script] + other + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "already exists with other pins" in out, out[-3000:]
+    hint = re.search(r"-e (release_force=true)", out)
+    assert hint, out[-3000:]
+    proc = subprocess.run([script] + other + extra + ["-e", hint.group(1)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert manifest_json(run)["services"]["tachyon-api"]["sha"] == "a" * 40

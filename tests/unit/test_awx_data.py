@@ -300,3 +300,16 @@ def test_applying_with_every_secret_reaches_awx_and_prints_no_secret(tmp_path):
     assert "127.0.0.1:9" in output
     for value in (TOKEN, TOKEN[::-1], push, "sk_live_staging_value", "sk_live_prod_value"):
         assert value not in output
+
+
+def test_secret_inputs_given_as_templates_are_refused_unevaluated_and_unprinted(tmp_path):
+    """A credential input with Jinja in it is refused by run_guard before anything reads it,
+    naming the variable, never the value, and nothing it holds runs."""
+    marker = tmp_path / "ran"
+    secret = "dop_v1_" + "cd34" * 16
+    rc, output = _awx_playbook({"tachyon_awx_do_staging": {
+        "token": secret + "{{ lookup('pipe', 'touch %s') }}" % marker, "app_id": "x"}}, tmp_path)
+    assert rc != 0
+    assert "extra var tachyon_awx_do_staging.token holds Jinja template syntax" in output, output
+    assert not marker.exists()
+    assert secret not in output and "cd34cd34" not in output

@@ -16,7 +16,7 @@ description:
     {digest} when a digest is pinned, else {tag}.
   - C(tachyon.infra.deploy_manifest_services) drops the component name, giving name ->
     {sha, tag, digest, image} for M(tachyon.infra.release_manifest) C(state=recorded).
-  - C(tachyon.infra.deploy_repo_urls) maps catalog entries (name, repo) to name -> git URL:
+  - C(tachyon.infra.deploy_repo_urls) maps catalog entries (name, repo) to name -> git URL,
     C(overrides[name]) when given, else C(<base_url>/<repo>.git); the input of
     C(lookup('tachyon.infra.git_ls_remote')).
   - C(tachyon.infra.deployment_environment) gives the environment a release manifest records a

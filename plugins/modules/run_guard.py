@@ -18,9 +18,10 @@ description:
     printing a value, when
   - an extra var (C(-e key=value), C(-e JSON), C(-e @file)) holds Jinja template syntax
     (C({{), C({%), C({#)) that ansible-core would evaluate. ansible-core 2.19 trusts extra vars
-    as templates; values marked C(!unsafe) (YAML) or C({"__ansible_unsafe": ...}) (JSON), values
+    as templates; values marked C(!unsafe) (YAML) or given as a JSON object whose one key is
+    C(__ansible_unsafe), values
     read through lookups (environment variables, files) and values returned by modules are not
-    trusted and pass: they reach the modules verbatim. The wrappers in C(scripts/), the GitHub
+    trusted and pass, reaching the modules verbatim. The wrappers in C(scripts/), the GitHub
     workflows and AWX (which marks launch-time variables and survey answers C(!unsafe)) pass
     their inputs that way.
   - an extra var starts with one of O(internal_prefixes) (the playbook's computed variables, such

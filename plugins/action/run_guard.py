@@ -87,9 +87,9 @@ class ActionModule(ActionBase):
                 problems.append(
                     "extra var %s holds Jinja template syntax; values given with -e are data and are "
                     "never evaluated, so the run stops here. Give the literal value, or pass it as "
-                    "untrusted data ({\"%s\": {\"__ansible_unsafe\": \"...\"}} in JSON, !unsafe in "
-                    "YAML), as scripts/ and the workflows do: it then reaches the modules verbatim."
-                    % (_label(path), name))
+                    "untrusted data (in JSON the value as {\"__ansible_unsafe\": \"...\"}, in YAML "
+                    "!unsafe \"...\"), as scripts/ and the workflows do: it then reaches the modules "
+                    "verbatim." % _label(path))
 
         # 2. the role's own variables are not inputs
         for name in sorted(extra):

@@ -609,3 +609,14 @@ def test_re_pin_hint_names_the_wrapper_option_that_fixes_it(run):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert manifest_json(run)["services"]["tachyon-api"]["sha"] == "a" * 40
+
+
+def test_run_guard_hints_followed_let_the_run_through(run):
+    _manifest_with_staging(run, RELEASE)
+    extra = {"tachyon_environment": "staging", "deploy_services": {}, "tachyon_do_token": "sandbox-staging-token"}
+    rc, out = run.production(extra=extra)
+    assert rc != 0
+    removed = re.findall(r"Remove -e (\w+)", out)
+    assert sorted(set(removed)) == sorted(extra), out[-3000:]
+    rc, out = run.production(extra={k: v for k, v in extra.items() if k not in removed})
+    assert rc == 0, out

@@ -23,6 +23,8 @@ description:
     deployment id under (C(environments.<env>.deployment_id), or a history entry's
     C(deployment_id) / C(rolled_back_to)), or null when it records it nowhere; the deploy role
     uses it to check that the app it is about to update belongs to the run's environment.
+  - C(tachyon.infra.recorded_deployments) lists the deployment ids a release manifest records
+    for an environment (its current one and every history entry's).
 """
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
@@ -60,6 +62,13 @@ def deployment_environment(manifest, deployment_id):
     return mf.environment_of_deployment(manifest, deployment_id)
 
 
+def recorded_deployments(manifest, environment):
+    ids = [manifest["environments"][environment].get("deployment_id")]
+    ids += [e.get(key) for e in manifest["history"] if e["environment"] == environment
+            for key in ("deployment_id", "rolled_back_to")]
+    return sorted({i for i in ids if i})
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -67,4 +76,5 @@ class FilterModule(object):
             "deploy_manifest_services": deploy_manifest_services,
             "deploy_repo_urls": deploy_repo_urls,
             "deployment_environment": deployment_environment,
+            "recorded_deployments": recorded_deployments,
         }

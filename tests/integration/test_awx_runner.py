@@ -198,8 +198,7 @@ def _events(runner):
 
 
 def _deploy_event(events):
-    # the last one: the deploy role reads the target app first (app_deploy in check mode)
-    for event in reversed(events):
+    for event in events:
         data = event.get("event_data") or {}
         if event.get("event") == "runner_on_ok" and \
                 data.get("resolved_action") == "tachyon.infra.app_deploy":

@@ -146,3 +146,12 @@ def test_short_sha_the_repo_does_not_know_is_refused(tmp_path):
 def test_malformed_sha_is_refused_naming_the_service(sha):
     with pytest.raises(AnsibleLookupError, match=r"malformed SHA for api in tachyon_shas"):
         ls_remote({"api": "file:///nonexistent"}, "refs/heads/main", {"api": sha})
+
+
+def test_recorded_deployments_of_an_environment():
+    from ansible_collections.tachyon.infra.plugins.filter.deploy import recorded_deployments
+    doc = staged(release())
+    doc = mf.record_deployment(doc, "staging", "rolled_back", deployment_id="dep-s2", rolled_back_to="dep-s0",
+                               deployed_by="ci", at=LATER)
+    assert recorded_deployments(doc, "staging") == ["dep-s0", "dep-s1", "dep-s2"]
+    assert recorded_deployments(doc, "production") == []

@@ -21,10 +21,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
 tachyon_wrapper "create-release.sh <version> <api-sha> <workers-sha> <db-sha> [ansible-playbook options]" 4 4 "$@"
 VERSION=${TACHYON_ARGS[0]} API_SHA=${TACHYON_ARGS[1]} WORKERS_SHA=${TACHYON_ARGS[2]} DB_SHA=${TACHYON_ARGS[3]}
-# JSON extra vars: each value reaches the module as one string, whatever it contains.
+# JSON extra vars marked untrusted ({"__ansible_unsafe": ...}): each value reaches the module
+# as the exact string given, never evaluated as a Jinja template, whatever it contains.
 tachyon_venv
 VARS=$(python -c 'import json, sys
-print(json.dumps(dict(zip(["release_version", "api_sha", "workers_sha", "db_sha"], sys.argv[1:]))))' \
+print(json.dumps({k: {"__ansible_unsafe": v} for k, v in zip(["release_version", "api_sha", "workers_sha", "db_sha"], sys.argv[1:])}))' \
   "$VERSION" "$API_SHA" "$WORKERS_SHA" "$DB_SHA")
 tachyon_playbook "create-release" release.yml -e "$VARS"
 if [[ $TACHYON_MODE == check ]]; then

@@ -19,7 +19,10 @@ ARGS=()
 if [[ ${#TACHYON_ARGS[@]} -eq 1 ]]; then
   MANIFEST=${TACHYON_ARGS[0]}
   [[ -f "$MANIFEST" ]] || tachyon_usage "$MANIFEST: no such file"
-  # absolute, so a path relative to the caller's directory keeps its meaning
-  ARGS=(-e "{\"manifest_path\": \"$(cd "$(dirname "$MANIFEST")" && pwd)/$(basename "$MANIFEST")\"}")
+  # absolute, so a path relative to the caller's directory keeps its meaning; JSON marked
+  # untrusted, so the path is data, never a Jinja template
+  tachyon_venv
+  ARGS=(-e "$(python -c 'import json, os, sys
+print(json.dumps({"manifest_path": {"__ansible_unsafe": os.path.abspath(sys.argv[1])}}))' "$MANIFEST")")
 fi
 tachyon_playbook "upgrade-manifest" upgrade_manifest.yml ${ARGS[@]+"${ARGS[@]}"}

@@ -32,6 +32,19 @@ options:
     description: The full ref to resolve; only a ref of exactly this name counts.
     type: str
     default: refs/heads/main
+  shas:
+    description:
+      - Given SHAs, name to SHA (7-40 hexadecimal characters). A remote named here is not
+        resolved to O(ref); its SHA is returned in full (40 lowercase hex characters). A full
+        SHA is returned as given (lowercased), with no C(git) run. A shorter one is expanded
+        against the remote - C(git ls-remote <url>) lists the commits its branches and tags point
+        to - and must match exactly one of them; otherwise the lookup fails, naming the service
+        and asking for the full SHA (an image tag is the full SHA, and production must deploy
+        exactly the commit staging ran).
+      - A value that is not 7-40 hex characters (the whole string) fails the lookup naming the
+        service.
+    type: dict
+    default: {}
 notes:
   - Like the C(ansible.builtin.command) it replaces in the deploy role, no timeout is applied;
     git's own network timeouts and credential helpers apply.
@@ -47,11 +60,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One dict C(name -> SHA) (lowercase hex, as git prints it).
+  description: One dict C(name -> SHA), every SHA in full (40 lowercase hex characters).
   type: list
   elements: dict
 """
 
+import re
 import subprocess
 
 from ansible.errors import AnsibleLookupError
@@ -74,40 +88,94 @@ def _git_error(stderr):
     return " ".join(errors or lines)
 
 
-def ls_remote(remotes, ref):
-    """{name: sha} for {name: url}; raises AnsibleLookupError naming every remote that failed."""
+SHA_RE = re.compile(r"[0-9a-fA-F]{7,40}")
+FULL_SHA_LENGTH = 40
+
+
+def _run_all(argvs):
+    """{name: (returncode, stdout, stderr)} of every git command, all started at once."""
     procs = {}
     try:
-        for name, url in remotes.items():
+        for name, argv in argvs.items():
             # All started before any is waited for: the remotes are queried concurrently.
             # Reading them one after the other cannot deadlock: a process waiting on a full
             # pipe only waits for its own turn, and no process waits on another.
-            procs[name] = subprocess.Popen(["git", "ls-remote", "--exit-code", str(url), ref],
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                            stderr=subprocess.PIPE, text=True)
     except OSError as exc:
         for proc in procs.values():
             proc.kill()
             proc.wait()
         raise AnsibleLookupError("cannot run git ls-remote (%s): install git on the controller" % exc)
-    shas, errors = {}, []
+    results = {}
     for name, proc in procs.items():
         out, err = proc.communicate()
-        sha = _sha_of(out, ref) if proc.returncode == 0 else None
-        if sha:
-            shas[name] = sha
+        results[name] = (proc.returncode, out, err)
+    return results
+
+
+def ls_remote(remotes, ref, shas=None):
+    """{name: full sha} for {name: url}: ``shas[name]`` expanded to its full SHA when given,
+    else what ``ref`` points to; raises AnsibleLookupError naming every remote that failed."""
+    shas = dict(shas or {})
+    malformed = sorted(name for name, sha in shas.items()
+                       if not isinstance(sha, str) or not SHA_RE.fullmatch(sha))
+    if malformed:
+        raise AnsibleLookupError(
+            "malformed SHA for %s in tachyon_shas: a git commit SHA is 7 to 40 hexadecimal "
+            "characters (e.g. 9f8e7d6, or the full 40 from `git rev-parse HEAD`)." % ", ".join(malformed))
+    unknown = sorted(set(shas) - set(remotes))
+    if unknown:
+        raise AnsibleLookupError("no remote URL for %s (given in shas)" % ", ".join(unknown))
+    resolved = {name: sha.lower() for name, sha in shas.items() if len(sha) == FULL_SHA_LENGTH}
+    short = {name: sha.lower() for name, sha in shas.items() if len(sha) < FULL_SHA_LENGTH}
+    argvs = {}
+    for name, url in remotes.items():
+        if name in short:
+            argvs[name] = ["git", "ls-remote", "--exit-code", str(url)]
+        elif name not in resolved:
+            argvs[name] = ["git", "ls-remote", "--exit-code", str(url), ref]
+    errors, expand_errors = [], []
+    for name, (code, out, err) in _run_all(argvs).items():
+        if name in short:
+            prefix = short[name]
+            listed = {line.split()[0].lower() for line in out.splitlines() if len(line.split()) == 2}
+            matches = sorted(sha for sha in listed if sha.startswith(prefix)) if code == 0 else []
+            if len(matches) == 1:
+                resolved[name] = matches[0]
+                continue
+            if code not in (0, 2):
+                why = _git_error(err) or "git exited with %d" % code
+            elif not matches:
+                why = "no branch or tag of the remote points to a commit starting with it"
+            else:
+                why = "it is ambiguous (%d branch/tag commits start with it)" % len(matches)
+            expand_errors.append("%s %s (%s): %s" % (name, prefix, remotes[name], why))
             continue
-        if proc.returncode == 2 or (proc.returncode == 0 and not sha):
+        sha = _sha_of(out, ref) if code == 0 else None
+        if sha:
+            resolved[name] = sha.lower()
+            continue
+        if code == 2 or (code == 0 and not sha):
             why = "the remote has no %s" % ref
         else:
-            why = _git_error(err) or "git exited with %d" % proc.returncode
+            why = _git_error(err) or "git exited with %d" % code
         errors.append("%s (%s): %s" % (name, remotes[name], why))
+    problems = []
     if errors:
-        raise AnsibleLookupError(
+        problems.append(
             "git ls-remote could not resolve %s of %s. Give the SHA in tachyon_shas, or fix the URL "
             "(tachyon_repo_base_url / tachyon_repo_urls) or the branch (tachyon_repo_branch)."
             % (ref, "; ".join(errors)))
-    return shas
+    if expand_errors:
+        problems.append(
+            "cannot expand the short SHA of %s. Give all 40 hexadecimal "
+            "characters in tachyon_shas (`git rev-parse <sha>` in a checkout of the service); "
+            "images are tagged with the full SHA and production deploys exactly what staging ran."
+            % "; ".join(expand_errors))
+    if problems:
+        raise AnsibleLookupError(" ".join(problems))
+    return resolved
 
 
 class LookupModule(LookupBase):
@@ -118,4 +186,4 @@ class LookupModule(LookupBase):
             if not isinstance(term, dict):
                 raise AnsibleLookupError("git_ls_remote takes dicts name -> remote URL, got %s" % type(term).__name__)
             remotes.update(term)
-        return [ls_remote(remotes, self.get_option("ref"))]
+        return [ls_remote(remotes, self.get_option("ref"), self.get_option("shas"))]

@@ -256,8 +256,8 @@ def create_release(current, version, services, known_services=None, images=None,
             continue
         else:
             raise ManifestError("services.%s: missing; every service in the catalog needs a SHA "
-                                "(or set partial: true to carry the others over from the current "
-                                "release)" % name)
+                                "(or set partial: true - playbooks/release.yml: -e release_partial=true - "
+                                "to carry the others over from the current release)" % name)
         image = images.get(name) or ((current or {}).get("services", {}).get(name) or {}).get("image") \
             or "%s/%s" % (DEFAULT_REGISTRY, name)
         pins[name] = {"sha": sha, "image": image, "tag": sha}
@@ -272,7 +272,8 @@ def create_release(current, version, services, known_services=None, images=None,
                      for n in pins if current["services"].get(n) != pins[n]]
             raise ManifestError("release %s already exists with other pins (%s); a version must "
                                 "not change meaning: bump the version (e.g. a patch release), or "
-                                "set force: true to re-pin it" % (version, "; ".join(diffs)))
+                                "set force: true to re-pin it (playbooks/release.yml and scripts/create-release.sh: "
+                                "-e release_force=true)" % (version, "; ".join(diffs)))
     result = copy.deepcopy(current) if current is not None else new_manifest()
     result.update({
         "schema_version": SCHEMA_VERSION,
@@ -325,6 +326,25 @@ def _same_attempt(entry, new):
     return entry["deployment_id"] is None and entry["at"] == new["at"]
 
 
+def latest_attempt(manifest, environment):
+    """The last history entry of ``environment`` (None: never attempted)."""
+    for entry in reversed(manifest["history"]):
+        if entry["environment"] == environment:
+            return entry
+    return None
+
+
+def environment_of_deployment(manifest, deployment_id):
+    """The environment the manifest records ``deployment_id`` under, or None."""
+    for env in ENVIRONMENTS:
+        if manifest["environments"][env].get("deployment_id") == deployment_id:
+            return env
+    for entry in manifest["history"]:
+        if deployment_id in (entry.get("deployment_id"), entry.get("rolled_back_to")):
+            return entry["environment"]
+    return None
+
+
 def record_deployment(current, environment, outcome, version=None, deployment_id=None,
                       services=None, deployed_by=None, approved_by=None,
                       health_verified_at=None, rolled_back_to=None, message=None, at=None):
@@ -346,6 +366,22 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
     known = list(current["services"])
     deployed = _deployed_services(services, known, "services")
     at = at or utcnow()
+    for what, dep in (("deployment_id", deployment_id), ("rolled_back_to", rolled_back_to)):
+        owner = environment_of_deployment(current, dep) if dep else None
+        if owner and owner != environment:
+            raise ManifestError(
+                "%s %s is recorded as a %s deployment, so the app it belongs to is %s's, not %s's; "
+                "nothing was recorded. The app id and token of inventory group %s "
+                "(tachyon_do_app_id, tachyon_do_token) must be the %s app's"
+                % (what, dep, owner, owner, environment, environment, environment))
+    if deployed is None and outcome == "rolled_back" and rolled_back_to:
+        # what a rollback put back: the services of the deployment it returned to
+        target = [e for e in current["history"] if e["environment"] == environment
+                  and e["deployment_id"] == rolled_back_to and e.get("services")]
+        if target:
+            deployed = copy.deepcopy(target[-1]["services"])
+        elif current["environments"][environment].get("deployment_id") == rolled_back_to:
+            deployed = copy.deepcopy(current["environments"][environment].get("services"))
     if outcome == "succeeded":
         missing = [what for what, value in (("deployment_id", deployment_id),
                                             ("services", deployed), ("deployed_by", deployed_by))
@@ -371,9 +407,11 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
         "rolled_back_to": rolled_back_to or None,
         "message": message or "",
     }
-    for existing in current["history"]:
-        if _same_attempt(existing, entry):
-            return current
+    # the same attempt recorded again changes nothing; after another attempt of this environment
+    # it is a new entry (a staging deploy re-verified after a failure is current proof again)
+    last = latest_attempt(current, environment)
+    if last is not None and _same_attempt(last, entry):
+        return current
     result = copy.deepcopy(current)
     result["history"].append(entry)
     if outcome == "succeeded":
@@ -392,54 +430,78 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
 def check_promotion(manifest, version, approved_by, environment="production"):
     """Return the services production must deploy, or raise ManifestError naming every gap.
 
-    Production needs: the requested version equal to the manifest's; every pinned SHA
-    deployed to staging (same commit, see ``sha_matches``) by a successful deployment whose
-    health was verified; a non-empty approver.
+    Production needs: the requested version equal to the manifest's; staging's LATEST recorded
+    attempt a successful, health-verified deployment of this release (not superseded by a
+    failed attempt, a rollback or another deploy since) that deployed every pinned SHA (same
+    commit, see ``sha_matches``); a non-empty approver. The services returned are the image
+    references staging ran, exactly as recorded: sha, tag, digest and image.
     """
     if environment != "production":
         raise ManifestError("promotion is checked for environment production only (got %r); "
                             "staging takes any release" % environment)
     problems = []
-    if version != manifest["version"]:
+    release = manifest["version"]
+    if version != release:
         problems.append("version %s was requested but the manifest's release is %s (create "
-                        "release %s first, or request %s)" % (version, manifest["version"],
-                                                               version, manifest["version"]))
-    if not (approved_by or "").strip():
-        problems.append("no approver: set approved_by (on the CLI -e approved_by=<name>; in AWX "
-                        "the approval node does it)")
+                        "release %s first with playbooks/release.yml, or request the manifest's: "
+                        "-e tachyon_version=%s)" % (version, release, version, release))
+    if not isinstance(approved_by, str) or not approved_by.strip():
+        problems.append("no approver: set tachyon_approved_by (on the CLI -e tachyon_approved_by=<name>; "
+                        "in AWX the survey's approver; the module option approved_by)")
     staging = manifest["environments"]["staging"]
     unpinned = sorted(n for n, pin in manifest["services"].items() if not pin.get("sha"))
     if unpinned:
         problems.append("the release pins no SHA for %s (legacy manifest): create a release with "
-                        "SHAs" % ", ".join(unpinned))
+                        "SHAs (scripts/create-release.sh or playbooks/release.yml)" % ", ".join(unpinned))
+    redeploy = ("deploy release %s to staging again (playbooks/deploy.yml -l staging, or "
+                "-i inventories/staging) and let its health check pass" % release)
+    latest = latest_attempt(manifest, "staging")
+    proof = None
     if not staging.get("deployed_at"):
         problems.append("staging has no successful deployment: deploy release %s to staging "
-                        "first" % manifest["version"])
-    elif staging.get("services") is None:
-        problems.append("staging's deployment (%s) recorded no SHAs (legacy manifest): deploy "
-                        "release %s to staging again" % (staging["deployed_at"], manifest["version"]))
+                        "first (playbooks/deploy.yml -l staging, or -i inventories/staging)" % release)
+    elif latest is None or latest.get("source") == "legacy" or (
+            latest["outcome"] == "succeeded" and latest.get("services") is None):
+        problems.append("staging's deployment (%s) recorded no SHAs (legacy manifest): %s"
+                        % (staging["deployed_at"], redeploy))
+    elif latest["outcome"] != "succeeded":
+        problems.append("staging's latest attempt (%s, deployment %s) %s%s: its earlier success is "
+                        "no longer what staging runs, so it is no proof; %s"
+                        % (latest["at"], latest.get("deployment_id") or "-",
+                           "was rolled back" if latest["outcome"] == "rolled_back" else "failed",
+                           " to %s" % latest["rolled_back_to"] if latest.get("rolled_back_to") else "",
+                           redeploy))
+    elif latest.get("deployment_id") != staging.get("deployment_id"):
+        problems.append("staging's latest history entry (deployment %s) is not the deployment "
+                        "environments.staging records (%s): the manifest is inconsistent; %s"
+                        % (latest.get("deployment_id"), staging.get("deployment_id"), redeploy))
     else:
+        proof = latest
+        if latest.get("version") != release:
+            problems.append("staging's latest deployment (%s, %s) is release %s, not %s: %s"
+                            % (latest["at"], latest.get("deployment_id"), latest.get("version"),
+                               release, redeploy))
         for name, pin in sorted(manifest["services"].items()):
             if not pin.get("sha"):
                 continue
-            got = staging["services"].get(name)
+            got = latest["services"].get(name)
             if got is None:
                 problems.append("staging did not deploy %s; the release pins %s"
                                 % (name, pin["sha"]))
             elif not sha_matches(got["sha"], pin["sha"]):
                 problems.append("staging deployed %s %s but the release pins %s"
                                 % (name, got["sha"], pin["sha"]))
-        if not staging.get("health_verified_at"):
-            problems.append("staging's deployment %s was never health-verified: deploy it to "
-                            "staging again and let the health check pass"
-                            % (staging.get("deployment_id") or staging["deployed_at"]))
+        if not latest.get("health_verified_at"):
+            problems.append("staging's deployment %s was never health-verified: %s"
+                            % (latest.get("deployment_id") or latest["at"], redeploy))
     if problems:
         raise ManifestError("production promotion of %s refused:\n  - %s"
                             % (version, "\n  - ".join(problems)))
     return {
-        name: {"sha": pin["sha"], "tag": pin["tag"], "image": pin["image"],
-               "digest": (staging["services"].get(name) or {}).get("digest")}
-        for name, pin in manifest["services"].items()
+        name: {"sha": ran["sha"], "tag": ran.get("tag"),
+               "image": ran.get("image") or manifest["services"][name]["image"],
+               "digest": ran.get("digest")}
+        for name, ran in proof["services"].items() if name in manifest["services"]
     }
 
 

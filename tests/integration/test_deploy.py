@@ -8,6 +8,7 @@ deployment, and the manifest valid with one more history entry and nothing else 
 import copy
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,7 @@ BIN = os.path.dirname(sys.executable)
 RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
            "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
            "tachyon-db-migrate": "9252ea24498a84c0fdcdc75be8ea8182caebb176"}
-OTHER = {"tachyon-api": "aaaaaaa", "tachyon-workers": "bbbbbbb", "tachyon-db-migrate": "ccccccc"}
+OTHER = {"tachyon-api": "a" * 40, "tachyon-workers": "b" * 40, "tachyon-db-migrate": "c" * 40}
 CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isinstance(v, str) else v)
             for k, v in s.items()}
            for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]
@@ -61,10 +62,11 @@ class Run:
                         TACHYON_SANDBOX_ENDPOINT=emu.url)
         self.env.update({"TACHYON_SECRET_" + k: v for k, v in SECRETS.items()})
 
-    def playbook(self, env="staging", extra=None, check=False, playbook="deploy.yml", args=(), background=False):
+    def playbook(self, env="staging", extra=None, check=False, playbook="deploy.yml", args=(), background=False,
+                 inventory="inventories/sandbox"):
         variables = dict(FAST, manifest_path=str(self.manifest))
         variables.update(extra or {})
-        cmd = ["ansible-playbook", os.path.join("playbooks", playbook), "-i", "inventories/sandbox", "-l", env,
+        cmd = ["ansible-playbook", os.path.join("playbooks", playbook), "-i", str(inventory), "-l", env,
                "-e", json.dumps(variables)] + (["--check", "--diff"] if check else []) + list(args)
         if background:
             return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -382,3 +384,239 @@ def test_manual_rollback_playbook(run):
     assert entry["outcome"] == "rolled_back" and entry["rolled_back_to"] == first
     rc, out = run.playbook("staging", playbook="rollback.yml", extra={"tachyon_rollback_to": first})
     assert rc == 0 and recap(out)["changed"] == 0, out
+
+
+# --------------------------------------------------------------------------- issue 17: the gate
+def _images(app):
+    """component name -> image reference the app runs (tag or digest)."""
+    out = {}
+    for kind in ("services", "workers", "jobs"):
+        for comp in app["spec"].get(kind) or []:
+            image = comp.get("image") or {}
+            out[comp["name"]] = image.get("digest") or image.get("tag")
+    return out
+
+
+def _assert_refused_untouched(run, rc, out, before_text, expect):
+    """Refused before anything was read or written: message, manifest bytes, both apps."""
+    assert rc != 0, out
+    assert "refused before deploying or writing anything" in out, out[-3000:]
+    for text in expect:
+        assert text in out, "%r not in output:\n%s" % (text, out[-3000:])
+    assert run.manifest.read_text() == before_text
+    assert "Deploy to App Platform" not in out and "Take the deploy lock" not in out
+
+
+@pytest.mark.parametrize("extra,args,expect", [
+    # the reproduction of issue 17: production host, environment forced to staging, a bad SHA
+    ({"tachyon_environment": "staging", "tachyon_shas": {"tachyon-api": "baddbad"}}, [],
+     ["extra var tachyon_environment=staging disagrees with the inventory",
+      "host tachyon-production is in inventory group production"]),
+    ({"deploy_promotion": {"services": {}}, "deploy_services": {}}, [],
+     ["extra var deploy_promotion", "extra var deploy_services", "cannot be given with -e"]),
+    ({"tachyon_do_app_id": "5a4db0c5-0000-4000-8000-5a4db0c5a001", "tachyon_do_token": "sandbox-staging-token"},
+     [], ["extra var tachyon_do_app_id", "extra var tachyon_do_token", "come only from its inventory"]),
+    ({}, ["--skip-tags", "promotion_check"], ["--skip-tags promotion_check would skip a safety check of production"]),
+    ({}, ["--skip-tags", "always"], ["--skip-tags always would skip a safety check"]),
+], ids=["environment", "internal-vars", "app-id-token", "skip-promotion", "skip-always"])
+def test_production_identity_cannot_be_overridden(run, extra, args, expect):
+    before_text = run.manifest.read_text()
+    before = {env: (run.app(env)["active_deployment"]["id"], len(run.deployments(env)))
+              for env in ("staging", "production")}
+    rc, out = run.production(approver=None, version=None, extra=extra, args=args)
+    _assert_refused_untouched(run, rc, out, before_text, expect)
+    for env in ("staging", "production"):
+        assert (run.app(env)["active_deployment"]["id"], len(run.deployments(env))) == before[env]
+    status, payload = run.emu.health(run.emu.app_ids["production"])
+    assert payload is None or payload.get("version") != "baddbad"
+
+
+def test_environment_disagreeing_in_host_vars_is_refused(run, tmp_path):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.join(ROOT, "inventories", "sandbox"), inventory)
+    (inventory / "host_vars").mkdir()
+    (inventory / "host_vars" / "tachyon-production.yml").write_text("tachyon_environment: staging\n")
+    before_text = run.manifest.read_text()
+    rc, out = run.playbook("production", extra={"tachyon_version": "0.1.0", "tachyon_approved_by": "alice"},
+                           inventory=inventory)
+    _assert_refused_untouched(run, rc, out, before_text, ["tachyon_environment is 'staging' for host tachyon-production"])
+
+
+def test_production_inventory_pointing_at_the_staging_app_is_refused(run, tmp_path):
+    rc, out = run.staging()
+    assert rc == 0, out
+    staging_active = run.app("staging")["active_deployment"]["id"]
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.join(ROOT, "inventories", "sandbox"), inventory)
+    staging_vars = (inventory / "group_vars" / "staging.yml").read_text()
+    (inventory / "group_vars" / "production.yml").write_text(staging_vars)  # the staging app and token
+    before = manifest_json(run)
+    count = len(run.deployments("staging"))
+    rc, out = run.playbook("production", extra={"tachyon_version": "0.1.0", "tachyon_approved_by": "alice"},
+                           inventory=inventory)
+    assert rc != 0, out
+    assert "records as a staging deployment: it is the staging app, not the production one" in out, out[-3000:]
+    assert "Nothing was deployed" in out
+    assert run.app("staging")["active_deployment"]["id"] == staging_active
+    assert len(run.deployments("staging")) == count
+    after = manifest_json(run)
+    assert after["environments"] == before["environments"]
+    assert all(e["environment"] != "production" or e["outcome"] == "failed" for e in after["history"])
+
+
+def _staging_then(run):
+    rc, out = run.staging()
+    assert rc == 0, out
+    return manifest_json(run)["environments"]["staging"]["deployment_id"]
+
+
+def test_promotion_refused_after_staging_was_rolled_back_off_the_release(run):
+    first = run.app("staging")["active_deployment"]["id"]
+    _staging_then(run)
+    rc, out = run.playbook("staging", playbook="rollback.yml",
+                           extra={"tachyon_rollback_to": first, "tachyon_rollback_reason": "0.1.0 is bad"})
+    assert rc == 0, out
+    entry = manifest_json(run)["history"][-1]
+    assert entry["outcome"] == "rolled_back" and entry["services"] is None  # sandbox-initial: never recorded
+    before = snapshot(run, "production")
+    rc, out = run.production()
+    assert_failed_cleanly(run, rc, out, before, ["staging's latest attempt", "was rolled back to %s" % first,
+                                                 "Nothing was deployed"], env="production")
+    assert len(run.deployments("production")) == before["deployments"]
+    # staging deploys the release again: current proof, production goes
+    rc, out = run.staging()
+    assert rc == 0, out
+    rc, out = run.production()
+    assert rc == 0, out
+
+
+def test_promotion_refused_after_a_failed_staging_attempt_until_staging_is_verified_again(run):
+    good = _staging_then(run)
+    run.emu.set_faults([{"kind": "deploy_fail", "stage": "build", "component": "workers", "count": 1}])
+    rc, out = run.staging(shas=dict(RELEASE, **{"tachyon-workers": OTHER["tachyon-workers"]}))
+    assert rc != 0, out
+    failed = manifest_json(run)["history"][-1]
+    assert failed["outcome"] == "failed"
+    # the history says which SHAs were attempted
+    assert failed["services"]["tachyon-workers"]["sha"] == OTHER["tachyon-workers"]
+    assert failed["services"]["tachyon-api"] == {"sha": RELEASE["tachyon-api"], "tag": RELEASE["tachyon-api"],
+                                                 "digest": None, "image": "ghcr.io/tachyonapp/tachyon-api"}
+    before = snapshot(run, "production")
+    rc, out = run.production()
+    assert_failed_cleanly(run, rc, out, before, ["staging's latest attempt", "failed"], env="production")
+    # staging still runs the good deployment: deploying the release again changes nothing on the
+    # app but records a fresh verified success, which is current proof
+    rc, out = run.staging()
+    assert rc == 0, out
+    data = manifest_json(run)
+    assert data["history"][-1]["outcome"] == "succeeded" and data["history"][-1]["deployment_id"] == good
+    rc, out = run.production()
+    assert rc == 0, out
+
+
+def _service_repos(tmp_path):
+    shas = {}
+    for repo in ("tachyon-api", "tachyon-workers", "tachyon-db"):
+        src = tmp_path / "work" / repo
+        src.mkdir(parents=True)
+        (src / "README").write_text(repo)
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(src)]
+        subprocess.run(git[:5] + ["init", "-q", "-b", "main", str(src)], check=True)
+        subprocess.run(git + ["add", "."], check=True)
+        subprocess.run(git + ["commit", "-qm", "init"], check=True)
+        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(["git", "clone", "-q", "--bare", str(src), str(tmp_path / "remotes" / (repo + ".git"))], check=True)
+    return {"tachyon-api": shas["tachyon-api"], "tachyon-workers": shas["tachyon-workers"],
+            "tachyon-db-migrate": shas["tachyon-db"]}
+
+
+def test_short_shas_are_expanded_and_production_runs_exactly_what_staging_ran(run, tmp_path):
+    full = _service_repos(tmp_path)
+    base = {"tachyon_repo_base_url": "file://%s" % (tmp_path / "remotes")}
+    # a release pinned with 7-character prefixes (the seed's create-release.sh habit)
+    data = manifest_json(run)
+    data = mf.create_release(data, "0.2.0", {n: s[:7] for n, s in full.items()}, now="2026-05-01T00:00:00Z")
+    run.manifest.write_text(mf.to_json_text(data))
+    rc, out = run.staging(shas={n: s[:7].upper() for n, s in full.items()}, extra=base)
+    assert rc == 0, out
+    staging = manifest_json(run)["environments"]["staging"]["services"]
+    assert {n: (s["sha"], s["tag"]) for n, s in staging.items()} == {n: (s, s) for n, s in full.items()}
+    ran = _images(run.app("staging"))
+    assert ran == {"api": full["tachyon-api"], "workers": full["tachyon-workers"], "db-migrate": full["tachyon-db-migrate"]}
+    rc, out = run.production(version="0.2.0")
+    assert rc == 0, out
+    assert _images(run.app("production")) == ran
+    production = manifest_json(run)["environments"]["production"]["services"]
+    assert production == staging
+
+
+def test_short_sha_that_the_repo_cannot_expand_is_refused(run, tmp_path):
+    _service_repos(tmp_path)
+    before = snapshot(run)
+    rc, out = run.staging(shas={"tachyon-api": "abcdef1"},
+                          extra={"tachyon_repo_base_url": "file://%s" % (tmp_path / "remotes")})
+    assert_failed_cleanly(run, rc, out, before, [
+        "cannot expand the short SHA of tachyon-api abcdef1", "Give all 40 hexadecimal characters in tachyon_shas",
+        "Nothing was deployed"])
+
+
+# --------------------------------------------------------------------------- issue 17: hints that work
+def test_missing_approver_hint_names_the_variable_that_fixes_it(run):
+    _manifest_with_staging(run, RELEASE)
+    rc, out = run.production(approver=None)
+    assert rc != 0
+    hint = re.search(r"-e (\w+)=<name>", out)
+    assert hint and hint.group(1) == "tachyon_approved_by", out[-3000:]
+    # the pre-issue-17 hint did not work: -e approved_by=alice is still refused
+    rc, out = run.production(approver=None, extra={"approved_by": "alice"})
+    assert rc != 0 and "no approver" in out
+    rc, out = run.production(approver=None, extra={hint.group(1): "alice"})
+    assert rc == 0, out
+    assert manifest_json(run)["environments"]["production"]["approved_by"] == "alice"
+
+
+def test_missing_version_hint_names_the_variable_that_fixes_it(run):
+    _manifest_with_staging(run, RELEASE)
+    rc, out = run.production(version=None)
+    assert rc != 0
+    assert "all of the following are missing" not in out
+    hint = re.search(r"-e (\w+)=(\S+?)[;)]", out)
+    assert hint and hint.group(1) == "tachyon_version" and hint.group(2) == "0.1.0", out[-3000:]
+    rc, out = run.production(version=None, extra={hint.group(1): hint.group(2)})
+    assert rc == 0, out
+
+
+def test_rolled_back_attempt_records_the_services_it_attempted(run):
+    run.emu.set_faults([{"kind": "health", "mode": "unhealthy"}])
+    rc, out = run.staging()
+    assert rc != 0
+    entry = manifest_json(run)["history"][-1]
+    assert entry["outcome"] == "rolled_back"
+    assert {n: s["sha"] for n, s in entry["services"].items()} == RELEASE
+
+
+def test_re_pin_hint_names_the_wrapper_option_that_fixes_it(run):
+    env = dict(run.env)
+    script = os.path.join(ROOT, "scripts", "create-release.sh")
+    extra = ["-e", json.dumps({"manifest_path": str(run.manifest)})]
+    other = ["0.1.0", "a" * 40, "b" * 40, "c" * 40]
+    proc = subprocess.run([script] + other + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "already exists with other pins" in out, out[-3000:]
+    hint = re.search(r"-e (release_force=true)", out)
+    assert hint, out[-3000:]
+    proc = subprocess.run([script] + other + extra + ["-e", hint.group(1)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert manifest_json(run)["services"]["tachyon-api"]["sha"] == "a" * 40
+
+
+def test_run_guard_hints_followed_let_the_run_through(run):
+    _manifest_with_staging(run, RELEASE)
+    extra = {"tachyon_environment": "staging", "deploy_services": {}, "tachyon_do_token": "sandbox-staging-token"}
+    rc, out = run.production(extra=extra)
+    assert rc != 0
+    removed = re.findall(r"Remove -e (\w+)", out)
+    assert sorted(set(removed)) == sorted(extra), out[-3000:]
+    rc, out = run.production(extra={k: v for k, v in extra.items() if k not in removed})
+    assert rc == 0, out

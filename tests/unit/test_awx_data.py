@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -166,14 +167,23 @@ def test_survey_and_template_variables_are_read_by_the_deploy_playbook(data):
 
 
 def test_staging_sha_answers_become_tachyon_shas(data):
-    """Render the job template's tachyon_shas template the way Ansible will at run time."""
-    from ansible.template import Templar
-    template = _job_templates(data)["deploy-staging"]["extra_vars"]["tachyon_shas"]
-    answers = {"tachyon_sha_api": "abc1234", "tachyon_sha_workers": "", "tachyon_sha_db": "0a1b2c3"}
+    """Render the deploy role's tachyon_shas default the way Ansible will at run time, with the
+    survey answers as AWX passes them (launch-time variables are !unsafe: never templates)."""
+    from ansible.template import Templar, trust_as_template
+    from ansible.utils.unsafe_proxy import wrap_var
+    with open(os.path.join(ROOT, "roles", "deploy", "defaults", "main.yml"), encoding="utf-8") as handle:
+        template = yaml.safe_load(handle)["tachyon_shas"]
+    marker = os.path.join(ROOT, ".awx-survey-injection")
+    hostile = "{{ lookup('pipe', 'touch %s') }}" % marker
+    answers = {"tachyon_sha_api": wrap_var("abc1234"), "tachyon_sha_workers": wrap_var(""),
+               "tachyon_sha_db": wrap_var(hostile)}
     templar = Templar(loader=DataLoader(), variables=answers)
-    from ansible.template import trust_as_template
     rendered = templar.template(trust_as_template(str(template)))
-    assert rendered == {"tachyon-api": "abc1234", "tachyon-db-migrate": "0a1b2c3"}
+    assert rendered == {"tachyon-api": "abc1234", "tachyon-db-migrate": hostile}
+    assert not os.path.exists(marker), "a survey answer was evaluated as a template"
+    for jt in _job_templates(data).values():
+        assert "{{" not in json.dumps(jt.get("extra_vars") or {}), \
+            "%s: extra_vars must hold no template (run_guard refuses them)" % jt["name"]
     with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"),
               encoding="utf-8") as handle:
         services = {s["name"] for s in DataLoader().load(handle.read())["tachyon_services"]}
@@ -290,3 +300,16 @@ def test_applying_with_every_secret_reaches_awx_and_prints_no_secret(tmp_path):
     assert "127.0.0.1:9" in output
     for value in (TOKEN, TOKEN[::-1], push, "sk_live_staging_value", "sk_live_prod_value"):
         assert value not in output
+
+
+def test_secret_inputs_given_as_templates_are_refused_unevaluated_and_unprinted(tmp_path):
+    """A credential input with Jinja in it is refused by run_guard before anything reads it,
+    naming the variable, never the value, and nothing it holds runs."""
+    marker = tmp_path / "ran"
+    secret = "dop_v1_" + "cd34" * 16
+    rc, output = _awx_playbook({"tachyon_awx_do_staging": {
+        "token": secret + "{{ lookup('pipe', 'touch %s') }}" % marker, "app_id": "x"}}, tmp_path)
+    assert rc != 0
+    assert "extra var tachyon_awx_do_staging.token holds Jinja template syntax" in output, output
+    assert not marker.exists()
+    assert secret not in output and "cd34cd34" not in output

@@ -305,7 +305,8 @@ def test_promotion_allowed_returns_services_with_staging_digest():
 
 def test_promotion_accepts_full_sha_deployed_for_short_pin():
     doc = staged(release(), shas=dict(SHAS, **{API: "9f8e7d6" + "0" * 33}))
-    assert mf.check_promotion(doc, "0.2.0", "alice")[API]["sha"] == "9f8e7d6"
+    # production deploys what staging ran: the full SHA (issue 17: promotion proof is exact)
+    assert mf.check_promotion(doc, "0.2.0", "alice")[API]["sha"] == "9f8e7d6" + "0" * 33
 
 
 def test_promotion_refused_without_staging():

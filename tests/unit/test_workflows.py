@@ -180,7 +180,7 @@ def test_deploy_prod_validates_before_the_approval_gate_and_passes_the_approver(
     _, argv, step = deploy_calls[0]
     assert "playbooks/deploy.yml" in argv
     assert option(argv, "-i", "--inventory") == ["inventories/production"]
-    assert "tachyon_approved_by: $approved_by" in step["run"]
+    assert "tachyon_approved_by: ($approved_by | data)" in step["run"]
     assert "steps.approval.outputs.approver" in step["env"]["APPROVED_BY"]
     assert "secrets.DIGITALOCEAN_PROD_ACCESS_TOKEN" in step["env"]["DIGITALOCEAN_PROD_ACCESS_TOKEN"]
     assert "secrets.DO_PROD_APP_ID" in step["env"]["DO_PROD_APP_ID"]
@@ -284,19 +284,25 @@ def _run_deploy_step(tmp_path, name, env):
     return called["argv"], extra
 
 
+def _data(value):
+    """What an input must look like in the extra vars file: marked untrusted, so ansible-core
+    never evaluates it as a template."""
+    return {"__ansible_unsafe": value}
+
+
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
 def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
     argv, extra = _run_deploy_step(tmp_path / "a", "deploy-staging.yml", {
         "VERSION": "", "API_SHA": "abc1234", "WORKERS_SHA": "", "DB_SHA": "0a1b2c3",
         "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/staging"]
-    assert extra == {"tachyon_deployed_by": "octocat", "tachyon_publish_manifest": True,
-                     "tachyon_shas": {"tachyon-api": "abc1234", "tachyon-db-migrate": "0a1b2c3"}}
+    assert extra == {"tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
+                     "tachyon_shas": {"tachyon-api": _data("abc1234"), "tachyon-db-migrate": _data("0a1b2c3")}}
     # An input crafted to smuggle options stays one string value (script-injection safe).
     hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
     _, extra = _run_deploy_step(tmp_path / "b", "deploy-staging.yml", {
         "VERSION": hostile, "API_SHA": "", "WORKERS_SHA": "", "DB_SHA": "", "DEPLOYED_BY": "x"})
-    assert extra["tachyon_version"] == hostile and extra["tachyon_publish_manifest"] is True
+    assert extra["tachyon_version"] == _data(hostile) and extra["tachyon_publish_manifest"] is True
     assert extra["tachyon_shas"] == {}
     assert not (tmp_path / "b" / "project" / "pwned").exists()
 
@@ -306,8 +312,8 @@ def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
     argv, extra = _run_deploy_step(tmp_path, "deploy-prod.yml", {
         "VERSION": "0.2.0", "APPROVED_BY": "reviewer-1", "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/production"]
-    assert extra == {"tachyon_version": "0.2.0", "tachyon_approved_by": "reviewer-1",
-                     "tachyon_deployed_by": "octocat", "tachyon_publish_manifest": True}
+    assert extra == {"tachyon_version": _data("0.2.0"), "tachyon_approved_by": _data("reviewer-1"),
+                     "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True}
 
 
 def test_deploy_workflows_serialize_per_environment():

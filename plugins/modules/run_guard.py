@@ -1,0 +1,100 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: run_guard
+short_description: Refuse extra vars that would run as templates or override the inventory's environment
+version_added: "0.2.0"
+description:
+  - The first task of C(playbooks/deploy.yml), C(playbooks/release.yml) and the rollback. It
+    runs before any user-supplied variable is read, and fails, naming each variable and never
+    printing a value, when
+  - an extra var (C(-e key=value), C(-e JSON), C(-e @file)) holds Jinja template syntax
+    (C({{), C({%), C({#)) that ansible-core would evaluate. ansible-core 2.19 trusts extra vars
+    as templates; values marked C(!unsafe) (YAML) or given as a JSON object whose one key is
+    C(__ansible_unsafe), values
+    read through lookups (environment variables, files) and values returned by modules are not
+    trusted and pass, reaching the modules verbatim. The wrappers in C(scripts/), the GitHub
+    workflows and AWX (which marks launch-time variables and survey answers C(!unsafe)) pass
+    their inputs that way.
+  - an extra var starts with one of O(internal_prefixes) (the playbook's computed variables, such
+    as the resolved services or the promotion result, which extra vars would otherwise override).
+  - an extra var is one of O(inventory_vars) (the app id and token of the environment, which
+    only its inventory gives).
+  - the host is not in exactly one of the O(environments) inventory groups (with
+    O(require_environment)), or O(environment_var) is given (extra var, host_vars, group_vars)
+    with a value other than that group.
+  - C(--skip-tags) names C(always) or one of O(protected_tags) for the environment, or
+    C(--start-at-task) is used.
+  - Runs entirely in the action plugin on the controller (like M(ansible.builtin.assert)).
+author:
+  - tachyon-infra contributors
+options:
+  environments:
+    description: Inventory groups that name an environment.
+    type: list
+    elements: str
+    default: [staging, production]
+  require_environment:
+    description: The host must be in exactly one of O(environments).
+    type: bool
+    default: true
+  environment_var:
+    description: The variable that must agree with the host's environment group.
+    type: str
+    default: tachyon_environment
+  internal_prefixes:
+    description: Extra vars whose names start with one of these are refused.
+    type: list
+    elements: str
+    default: []
+  inventory_vars:
+    description: Variables only the inventory may set; extra vars setting them are refused.
+    type: list
+    elements: str
+    default: []
+  protected_tags:
+    description: Environment name to the tags that C(--skip-tags) may not skip there.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    details: Only checks; the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+  action:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Check the run's inputs before anything reads them
+  tachyon.infra.run_guard:
+    internal_prefixes: [deploy_]
+    inventory_vars: [tachyon_do_app_id, tachyon_do_token]
+    protected_tags:
+      production: [promotion_check]
+  tags: [always]
+"""
+
+RETURN = r"""
+environment:
+  description: The environment of the host (its inventory group), or null.
+  returned: always
+  type: str
+  sample: production
+checked_extra_vars:
+  description: Names of the extra vars that were checked.
+  returned: success
+  type: list
+  elements: str
+"""

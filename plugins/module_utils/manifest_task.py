@@ -38,7 +38,7 @@ ARGUMENT_SPEC = dict(
     approved_by=dict(type=strict_str),
     health_verified_at=dict(type=strict_str),
     rolled_back_to=dict(type=strict_str),
-    message=dict(type=strict_str),
+    note=dict(type=strict_str),
     at=dict(type=strict_str),
     lock_timeout=dict(type="float", default=30.0),
 )
@@ -113,7 +113,7 @@ def run(p, check_mode=False, diff=False):
                 deployment_id=p["deployment_id"], services=p["services"],
                 deployed_by=p["deployed_by"], approved_by=p["approved_by"],
                 health_verified_at=p["health_verified_at"], rolled_back_to=p["rolled_back_to"],
-                message=p["message"], at=p["at"])
+                message=p["note"], at=p["at"])
             entry = after["history"][-1] if after is not current else _find_entry(current, p)
             result = _apply(check_mode, diff, path, before_text, after)
             result.update(mf.summary(after, False, path, history_entry=entry))

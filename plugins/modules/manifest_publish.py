@@ -35,8 +35,10 @@ options:
     description: The manifest path, relative to O(repo_dir).
     type: str
     default: releases/manifest.json
-  message:
-    description: Commit message.
+  note:
+    description:
+      - Commit message.
+      - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
     type: str
     default: "release: update releases/manifest.json"
   remote:
@@ -82,7 +84,7 @@ EXAMPLES = r"""
   tachyon.infra.manifest_publish:
     repo_dir: "{{ playbook_dir }}/.."
     path: releases/manifest.json
-    message: "deploy: staging {{ release.version }} ({{ deployment_id }})"
+    note: "deploy: staging {{ release.version }} ({{ deployment_id }})"
     author_name: tachyon-infra CI
     author_email: ci@tachyonapp.dev
 """
@@ -184,7 +186,7 @@ def publish(module, git, p):
         result["committed"] = True
         if not module.check_mode:
             git.run("add", "--", path)
-            rc, out, err = git.run("commit", "-q", "-m", p["message"], "--only", "--", path,
+            rc, out, err = git.run("commit", "-q", "-m", p["note"], "--only", "--", path,
                                    check=False)
             if rc != 0:
                 raise GitError("`git commit` of %s failed: %s%s" % (
@@ -248,7 +250,7 @@ def main():
         argument_spec=dict(
             repo_dir=dict(type="path", required=True),
             path=dict(type=strict_str, default="releases/manifest.json"),
-            message=dict(type=strict_str, default="release: update releases/manifest.json"),
+            note=dict(type=strict_str, default="release: update releases/manifest.json"),
             remote=dict(type=strict_str, default="origin"),
             branch=dict(type=strict_str),
             author_name=dict(type=strict_str),

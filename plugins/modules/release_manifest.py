@@ -116,8 +116,11 @@ options:
   rolled_back_to:
     description: Deployment id the app was rolled back to; required for O(outcome=rolled_back).
     type: str
-  message:
-    description: What happened, in a sentence (O(state=recorded)); e.g. the failing step.
+  note:
+    description:
+      - What happened, in a sentence (O(state=recorded)); e.g. the failing step. Stored as the
+        history entry's C(message).
+      - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
     type: str
   at:
     description: UTC timestamp of the attempt (O(state=recorded)); default now.
@@ -198,7 +201,7 @@ EXAMPLES = r"""
     deployment_id: 8c1f0d4e-5b1c-4f4e-9d43-2f0a8e5b7c11
     rolled_back_to: 3aa4d20e-8a87-4a8e-a3a1-7c0ed4e3b9f1
     deployed_by: ci
-    message: health never reported version 9f8e7d6 within 300s
+    note: health never reported version 9f8e7d6 within 300s
 
 - name: Rewrite a legacy manifest in the current format
   tachyon.infra.release_manifest:

@@ -86,7 +86,7 @@ def test_release_manifest_in_process_keeps_required_if_check_mode_and_diff(tmp_p
 
     result = run({"state": "recorded"})
     assert result["failed"] and "environment" in result["msg"] and "outcome" in result["msg"]
-    record = {"state": "recorded", "environment": "staging", "outcome": "failed", "message": "boom", "at": "2026-01-01T00:00:00Z"}
+    record = {"state": "recorded", "environment": "staging", "outcome": "failed", "note": "boom", "at": "2026-01-01T00:00:00Z"}
     result = run(record, check_mode=True, diff=True)
     assert result["changed"] and "boom" in result["diff"]["after"] and path.read_text() == before
     result = run(record)

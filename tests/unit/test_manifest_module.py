@@ -123,7 +123,7 @@ def test_recorded_success_then_same_attempt_is_no_change(capsys, manifest_path):
 def test_recorded_failure_keeps_environments(capsys, manifest_path):
     before = mf.load(str(manifest_path))[0]
     result, failed = run(capsys, path=str(manifest_path), state="recorded", environment="production",
-                         outcome="failed", message="deploy step failed", at=NOW)
+                         outcome="failed", note="deploy step failed", at=NOW)
     assert not failed and result["changed"]
     after = mf.load(str(manifest_path))[0]
     assert after["environments"] == before["environments"]
@@ -258,7 +258,7 @@ def test_concurrent_recorders_lose_no_history_entry(tmp_path, manifest_path):
         args_file = tmp_path / ("args%d.json" % index)
         args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
             "path": str(manifest_path), "state": "recorded", "environment": "staging",
-            "outcome": "failed", "deployment_id": "dep-%d" % index, "message": "run %d" % index}}))
+            "outcome": "failed", "deployment_id": "dep-%d" % index, "note": "run %d" % index}}))
         procs.append(subprocess.Popen([sys.executable, "-c", prelude + code, str(args_file)],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for proc in procs:

@@ -53,7 +53,7 @@ def repos(tmp_path, monkeypatch):
 
 def run(capsys, hub, check=False, diff=False, **args):
     args.setdefault("repo_dir", str(hub))
-    args.setdefault("message", "deploy: record staging")
+    args.setdefault("note", "deploy: record staging")
     for key, value in IDENTITY.items():
         args.setdefault(key, value)
     if check:

@@ -167,7 +167,7 @@ def test_an_approver_list_is_refused_not_recorded_as_text(capsys, manifest_path,
 
 
 @pytest.mark.parametrize("option,value", [
-    ("version", 1.0), ("deployed_by", ["ci"]), ("message", {"text": "x"}), ("deployment_id", 12345),
+    ("version", 1.0), ("deployed_by", ["ci"]), ("note", {"text": "x"}), ("deployment_id", 12345),
     ("rolled_back_to", ["dep-0"]), ("at", 20260501), ("environment", ["staging"]),
 ])
 def test_every_text_option_of_release_manifest_must_be_one_string(capsys, manifest_path, option, value):
@@ -205,7 +205,7 @@ def hub(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 @pytest.mark.parametrize("option,value,expect", [
-    ("message", ["a", "b"], "argument 'message' is of type list"),
+    ("note", ["a", "b"], "argument 'note' is of type list"),
     ("author_name", 42, "argument 'author_name' is of type int"),
     ("branch", "main\n", "branch 'main\\n' must be one non-empty line"),
     ("remote", " origin", "remote ' origin' must be one non-empty line"),

@@ -1,31 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters the deploy role uses to turn resolved services into module arguments."""
+"""Filters the deploy role uses to turn resolved services into module arguments.
+
+Each filter is documented in plugins/filter/<name>.yml (ansible-doc -t filter tachyon.infra.<name>).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r"""
-name: deploy
-short_description: Shapes of resolved services for app_spec and release_manifest
-description:
-  - C(tachyon.infra.deploy_images) maps resolved services (name -> {sha, tag, digest, image,
-    component}) to the O(tachyon.infra.app_spec#module:images) argument, component ->
-    {digest} when a digest is pinned, else {tag}.
-  - C(tachyon.infra.deploy_manifest_services) drops the component name, giving name ->
-    {sha, tag, digest, image} for M(tachyon.infra.release_manifest) C(state=recorded).
-  - C(tachyon.infra.deploy_repo_urls) maps catalog entries (name, repo) to name -> git URL,
-    C(overrides[name]) when given, else C(<base_url>/<repo>.git); the input of
-    C(lookup('tachyon.infra.git_ls_remote')).
-  - C(tachyon.infra.deployment_environment) gives the environment a release manifest records a
-    deployment id under (C(environments.<env>.deployment_id), or a history entry's
-    C(deployment_id) / C(rolled_back_to)), or null when it records it nowhere; the deploy role
-    uses it to check that the app it is about to update belongs to the run's environment.
-  - C(tachyon.infra.recorded_deployments) lists the deployment ids a release manifest records
-    for an environment (its current one and every history entry's).
-"""
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 

@@ -19,9 +19,9 @@ import datetime
 import json
 import os
 import re
-import sys
 
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest_schema import (  # noqa: F401 (re-exported)
+# re-exported: callers use manifest.<name> for the schema, patterns and value checks too
+from ansible_collections.tachyon.infra.plugins.module_utils.manifest_schema import (  # noqa: F401 pylint: disable=unused-import
     DIGEST_BODY, END_OF_STRING, ENVIRONMENTS, HAS_JSONSCHEMA, ID_BODY, ID_PATTERN, ID_RE, IMAGE_BODY,
     JSONSCHEMA_IMPORT_ERROR, LEGACY_SCHEMA, MANIFEST_SCHEMA, OUTCOMES, PERSON_BODY, PERSON_PATTERN,
     PERSON_RE, SCHEMA_VERSION, SEMVER_BODY, SEMVER_PATTERN, SEMVER_RE, SERVICE_NAME_BODY,
@@ -503,16 +503,3 @@ def check_promotion(manifest, version, approved_by, environment="production"):
                "digest": ran.get("digest")}
         for name, ran in proof["services"].items() if name in manifest["services"]
     }
-
-
-def main(argv=None):  # pragma: no cover - tiny CLI to regenerate releases/manifest.schema.json
-    argv = sys.argv[1:] if argv is None else argv
-    if argv == ["schema"]:
-        sys.stdout.write(json.dumps(MANIFEST_SCHEMA, indent=2) + "\n")
-        return 0
-    sys.stderr.write("usage: python -m ...module_utils.manifest schema\n")
-    return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -25,7 +25,9 @@ description:
   - Legacy manifests (the bash-era format without C(schema_version)) are read and upgraded in
     memory; O(state=upgraded) rewrites one in the current format.
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: Path of the manifest file.
@@ -143,11 +145,11 @@ seealso:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change (with O(state=created), O(state=recorded),
+    details: Reports what would change (with O(state=created), O(state=recorded),
       O(state=upgraded)) and writes nothing.
   diff_mode:
     support: full
-    description: Before and after JSON text of the manifest.
+    details: Before and after JSON text of the manifest.
   platform:
     platforms: posix
 requirements:

@@ -117,7 +117,7 @@ class AwxWorld:
         work = self.tmp / "seed-checkout"
         shutil.copytree(ROOT, work, ignore=PROJECT_IGNORE, symlinks=True)
         manifest_path = work / "releases" / "manifest.json"
-        current, _, _ = mf.load(str(manifest_path))
+        current, _legacy, _text = mf.load(str(manifest_path))
         release = mf.create_release(current, VERSION, dict(SHAS), known_services=sorted(SHAS))
         manifest_path.write_text(mf.to_json_text(release), encoding="utf-8")
         _git("init", "-q", "-b", "main", cwd=work)
@@ -213,7 +213,7 @@ def _assert_no_secret_anywhere(world, runner, pdd, events):
     deletes after the job): both hold exactly the injected variables, by design."""
     stdout = runner.stdout.read()
     blob = json.dumps(events) + stdout
-    for root, _, files in os.walk(pdd / "artifacts"):
+    for root, _dirs, files in os.walk(pdd / "artifacts"):
         for name in files:
             if name == "command" and os.path.dirname(root) == str(pdd / "artifacts"):
                 continue

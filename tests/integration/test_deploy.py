@@ -70,11 +70,11 @@ class Run:
                "-e", json.dumps(variables)] + (["--check", "--diff"] if check else []) + list(args)
         if background:
             return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300, check=False)
         return proc.returncode, proc.stdout + proc.stderr
 
-    def staging(self, shas=RELEASE, **kw):
-        extra = dict(kw.pop("extra", {}), tachyon_shas=shas)
+    def staging(self, shas=None, **kw):
+        extra = dict(kw.pop("extra", {}), tachyon_shas=RELEASE if shas is None else shas)
         return self.playbook("staging", extra=extra, **kw)
 
     def production(self, version="0.1.0", approver="alice", **kw):
@@ -179,7 +179,7 @@ def test_staging_resolves_main_with_git_ls_remote(run, tmp_path):
         subprocess.run(git[:5] + ["init", "-q", "-b", "main", str(src)], check=True)
         subprocess.run(git + ["add", "."], check=True)
         subprocess.run(git + ["commit", "-qm", "init"], check=True)
-        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         subprocess.run(["git", "clone", "-q", "--bare", str(src), str(tmp_path / "remotes" / (repo + ".git"))], check=True)
     rc, out = run.playbook("staging", extra={"tachyon_shas": {"tachyon-workers": OTHER["tachyon-workers"]},
                                              "tachyon_repo_base_url": "file://%s" % (tmp_path / "remotes")})
@@ -257,7 +257,7 @@ def test_superseded_deployment_fails_without_rolling_back_the_other(run):
     spec = copy.deepcopy(client.apps.get(app_id)["app"]["spec"])
     spec["envs"].append({"key": "SOMEONE_ELSE", "value": "1"})
     other = client.apps.update(app_id, {"spec": spec})["app"]["pending_deployment"]["id"]
-    out, _ = proc.communicate(timeout=120)
+    out, _err = proc.communicate(timeout=120)
     while client.apps.get(app_id)["app"]["active_deployment"]["id"] != other and time.monotonic() < deadline:
         time.sleep(0.1)
     assert_failed_cleanly(run, proc.returncode, out, before, ["SUPERSEDED"], active=other)
@@ -524,7 +524,7 @@ def _service_repos(tmp_path):
         subprocess.run(git[:5] + ["init", "-q", "-b", "main", str(src)], check=True)
         subprocess.run(git + ["add", "."], check=True)
         subprocess.run(git + ["commit", "-qm", "init"], check=True)
-        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        shas[repo] = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         subprocess.run(["git", "clone", "-q", "--bare", str(src), str(tmp_path / "remotes" / (repo + ".git"))], check=True)
     return {"tachyon-api": shas["tachyon-api"], "tachyon-workers": shas["tachyon-workers"],
             "tachyon-db-migrate": shas["tachyon-db"]}
@@ -600,13 +600,13 @@ def test_re_pin_hint_names_the_wrapper_option_that_fixes_it(run):
     script = os.path.join(ROOT, "scripts", "create-release.sh")
     extra = ["-e", json.dumps({"manifest_path": str(run.manifest)})]
     other = ["0.1.0", "a" * 40, "b" * 40, "c" * 40]
-    proc = subprocess.run([script] + other + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([script] + other + extra, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "already exists with other pins" in out, out[-3000:]
     hint = re.search(r"-e (release_force=true)", out)
     assert hint, out[-3000:]
     proc = subprocess.run([script] + other + extra + ["-e", hint.group(1)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert manifest_json(run)["services"]["tachyon-api"]["sha"] == "a" * 40
 

@@ -28,7 +28,6 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from test_deploy import FAST, RELEASE, ROOT, SECRETS, Run, manifest_json, snapshot  # noqa: F401
 from emulator.testing import running_emulator
 
@@ -75,7 +74,7 @@ def unsafe(value):
 
 
 def _set(variables, dotted, value):
-    head, _, rest = dotted.partition(".")
+    head, _dot, rest = dotted.partition(".")
     if rest:
         variables.setdefault(head, {})[rest] = value
     else:
@@ -100,7 +99,7 @@ def playbook(run, name, host, args, env=None, deployer=True):
         del base["tachyon_deployed_by"]
     cmd = ["ansible-playbook", os.path.join("playbooks", name), "-i", "inventories/sandbox"] + limit + [
         "-e", json.dumps(base)] + list(args)
-    proc = subprocess.run(cmd, cwd=ROOT, env=dict(run.env, **(env or {})), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=ROOT, env=dict(run.env, **(env or {})), capture_output=True, text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -252,7 +251,7 @@ def test_untrusted_rollback_reason_is_recorded_verbatim(run, marks, kind):
 # --------------------------------------------------------------------------- wrappers
 def _script(run, name, *args, cwd=ROOT):
     proc = subprocess.run([os.path.join(ROOT, "scripts", name)] + list(args), cwd=cwd, env=run.env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -314,7 +313,7 @@ def _run_workflow_step(run, tmp_path, name, job, marker, inputs):
     step = _workflow_step(name, job, marker)
     env = dict(run.env, RUNNER_TEMP=str(tmp_path), **inputs)
     proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -375,7 +374,7 @@ def _job_template(name):
 
 def test_awx_survey_variables_are_the_documented_ones():
     staging, data = _job_template("deploy-staging")
-    production, _ = _job_template("deploy-production")
+    production, _data = _job_template("deploy-production")
     surveys = {q["variable"] for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]
                for q in item["survey"]["spec"]}
     assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db",
@@ -385,8 +384,8 @@ def test_awx_survey_variables_are_the_documented_ones():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_awx_survey_answers_are_data(run, marks, tmp_path, kind):
-    staging, _ = _job_template("deploy-staging")
-    production, _ = _job_template("deploy-production")
+    staging, _data = _job_template("deploy-staging")
+    production, _data = _job_template("deploy-production")
     no_publish = {"tachyon_publish_manifest": False, "awx_user_name": "awx-operator"}
     # as AWX passes them (!unsafe): a hostile SHA is refused as data, naming the service
     path = tmp_path / "extravars-1.yml"

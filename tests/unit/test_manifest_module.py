@@ -54,14 +54,14 @@ def test_created_four_ways(capsys, manifest_path):
     assert result["diff"]["before"] == original
     assert manifest_path.read_text() == original, "check mode wrote the file"
 
-    result, _ = create(capsys, manifest_path)
+    result, _failed = create(capsys, manifest_path)
     assert result["changed"] is True and result["version"] == "0.2.0"
     applied = manifest_path.read_text()
     assert json.loads(applied)["services"]["tachyon-api"]["sha"] == "9f8e7d6"
 
-    result, _ = create(capsys, manifest_path, check=True, diff=True)
+    result, _failed = create(capsys, manifest_path, check=True, diff=True)
     assert result["changed"] is False and "diff" not in result
-    result, _ = create(capsys, manifest_path)
+    result, _failed = create(capsys, manifest_path)
     assert result["changed"] is False
     assert manifest_path.read_text() == applied
 
@@ -111,11 +111,11 @@ def test_recorded_success_then_same_attempt_is_no_change(capsys, manifest_path):
     result, failed = run(capsys, check=True, diff=True, **args)
     assert not failed and result["changed"] is True and "dep-1" in result["diff"]["after"]
     assert mf.load(str(manifest_path))[0]["history"] == []
-    result, _ = run(capsys, **args)
+    result, _failed = run(capsys, **args)
     assert result["changed"] is True
     assert result["history_entry"]["deployment_id"] == "dep-1"
     assert result["environments"]["staging"]["deployment_id"] == "dep-1"
-    result, _ = run(capsys, **dict(args, at="2026-05-01T13:00:00Z"))
+    result, _failed = run(capsys, **{**args, "at": "2026-05-01T13:00:00Z"})
     assert result["changed"] is False and result["history_entry"]["at"] == NOW
     assert len(mf.load(str(manifest_path))[0]["history"]) == 1
 
@@ -170,12 +170,12 @@ def test_read_legacy_upgrades_in_memory_only(capsys, legacy_path):
 
 def test_upgraded_four_ways_with_backup(capsys, legacy_path):
     before = legacy_path.read_text()
-    result, _ = run(capsys, check=True, diff=True, path=str(legacy_path), state="upgraded")
+    result, _failed = run(capsys, check=True, diff=True, path=str(legacy_path), state="upgraded")
     assert result["changed"] is True and result["diff"]["before"] == before
     assert legacy_path.read_text() == before
     assert not os.path.exists(result["backup_file"])
 
-    result, _ = run(capsys, path=str(legacy_path), state="upgraded")
+    result, _failed = run(capsys, path=str(legacy_path), state="upgraded")
     assert result["changed"] is True
     with open(result["backup_file"]) as handle:
         assert handle.read() == before
@@ -183,7 +183,7 @@ def test_upgraded_four_ways_with_backup(capsys, legacy_path):
     assert json.loads(upgraded)["schema_version"] == 1
 
     for check in (True, False):
-        result, _ = run(capsys, check=check, path=str(legacy_path), state="upgraded")
+        result, _failed = run(capsys, check=check, path=str(legacy_path), state="upgraded")
         assert result["changed"] is False and result["legacy"] is False
     assert legacy_path.read_text() == upgraded
 

@@ -18,8 +18,8 @@ SHAS = {"tachyon-api": "9f8e7d6", "tachyon-workers": "1a2b3c4", "tachyon-db-migr
 FULL = {n: s + "0" * 33 for n, s in SHAS.items()}
 
 
-def release(shas=SHAS, version="0.2.0", current=None):
-    return mf.create_release(current, version, dict(shas), now=NOW)
+def release(shas=None, version="0.2.0", current=None):
+    return mf.create_release(current, version, dict(SHAS if shas is None else shas), now=NOW)
 
 
 def ran(shas=FULL, digest=None):

@@ -51,7 +51,7 @@ def commands(script):
 
 def playbook_calls(workflow, job_id=None):
     """(job_id, argv, step) for every ansible-playbook invocation."""
-    for jid, _, step in steps(workflow):
+    for jid, _index, step in steps(workflow):
         if job_id and jid != job_id or "run" not in step:
             continue
         for argv in commands(step["run"]):
@@ -118,9 +118,9 @@ def test_build_push_has_a_size_threshold_input_and_trivy():
     workflow = load("build-push.yml")
     inputs = workflow["on"]["workflow_call"]["inputs"]
     assert inputs["max-size-mb"]["type"] == "number"
-    uses = [step.get("uses", "") for _, _, step in steps(workflow)]
+    uses = [step.get("uses", "") for _job, _index, step in steps(workflow)]
     assert any(u.startswith("aquasecurity/trivy-action@") for u in uses)
-    runs = "\n".join(step.get("run", "") for _, _, step in steps(workflow))
+    runs = "\n".join(step.get("run", "") for _job, _index, step in steps(workflow))
     assert "Dockerfile.node" in str(workflow) and "MAX_MB" in runs
     assert "docker push \"$REPO:$SHA\"" in runs and "docker push \"$REPO:latest\"" in runs
 
@@ -136,7 +136,7 @@ def test_test_workflow_has_lint_test_lockfile_and_secret_scan():
 def test_validate_runs_setup_the_validate_playbook_and_molecule_on_push_and_pr():
     workflow = load("validate.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])
-    runs = [step.get("run", "") for _, _, step in steps(workflow)]
+    runs = [step.get("run", "") for _job, _index, step in steps(workflow)]
     assert "make setup" in runs
     assert any("playbooks/validate.yml" in r for r in runs)
     assert "make test" in runs  # pytest + `molecule test --all` (Makefile)
@@ -150,7 +150,7 @@ def test_deploy_staging_calls_the_deploy_playbook_on_the_staging_inventory():
     assert not any(inputs[k].get("required") for k in ("api_sha", "workers_sha", "db_sha"))
     calls = list(playbook_calls(workflow))
     assert len(calls) == 1
-    _, argv, step = calls[0]
+    _job, argv, step = calls[0]
     assert "playbooks/deploy.yml" in argv
     assert option(argv, "-i", "--inventory") == ["inventories/staging"]
     assert {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID"} <= set(step["env"])
@@ -174,10 +174,10 @@ def test_deploy_prod_validates_before_the_approval_gate_and_passes_the_approver(
     assert "environment" not in jobs["validate"], "the promotion check runs before approval"
     # the promotion check runs the playbook without any DigitalOcean secret
     validate_calls = list(playbook_calls(workflow, "validate"))
-    assert validate_calls and all("secrets." not in str(step.get("env")) for _, _, step in validate_calls)
+    assert validate_calls and all("secrets." not in str(step.get("env")) for _job, _argv, step in validate_calls)
     deploy_calls = list(playbook_calls(workflow, "deploy"))
     assert len(deploy_calls) == 1
-    _, argv, step = deploy_calls[0]
+    _job, argv, step = deploy_calls[0]
     assert "playbooks/deploy.yml" in argv
     assert option(argv, "-i", "--inventory") == ["inventories/production"]
     assert "tachyon_approved_by: ($approved_by | data)" in step["run"]
@@ -203,8 +203,8 @@ def test_deploy_step_gets_what_the_inventory_and_app_spec_need(name, inventory, 
     """The token and app id under the names inventories/<env> reads, and every SECRET env of
     the App Spec as TACHYON_SECRET_<KEY> (app_deploy reads them from the environment)."""
     workflow = load(name)
-    (_, _, step), = [c for c in playbook_calls(workflow) if "-i" in c[1] and
-                     option(c[1], "-i") == ["inventories/" + inventory] and c[0] == "deploy"]
+    (_job, _argv, step), = [c for c in playbook_calls(workflow) if "-i" in c[1] and
+                            option(c[1], "-i") == ["inventories/" + inventory] and c[0] == "deploy"]
     with open(os.path.join(ROOT, "inventories", inventory, "group_vars", "all", "main.yml"),
               encoding="utf-8") as handle:
         wanted = set(re.findall(r"lookup\('ansible.builtin.env', '([A-Z_]+)'\)", handle.read()))
@@ -228,7 +228,7 @@ def _promotion_check(tmp_path, manifest):
             os.symlink(os.path.join(ROOT, entry), project / entry)
     (project / "releases").mkdir()
     (project / "releases" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    (step,) = [s for _, _, s in steps(load("deploy-prod.yml"))
+    (step,) = [s for _job, _index, s in steps(load("deploy-prod.yml"))
                if "promotion_check" in s.get("run", "")]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DIGITALOCEAN", "DO_", "TACHYON_SECRET_"))}
@@ -244,7 +244,7 @@ def _promotion_check(tmp_path, manifest):
 def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path):
     from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
     with open(os.path.join(ROOT, "releases", "manifest.json"), encoding="utf-8") as handle:
-        base, _ = mf.parse(handle.read())
+        base, _legacy = mf.parse(handle.read())
     rc, output = _promotion_check(tmp_path / "refused", base)
     assert rc != 0
     assert "staging has no successful deployment" in output
@@ -274,7 +274,7 @@ def _run_deploy_step(tmp_path, name, env):
                         % (tmp_path / "called.json"), encoding="utf-8")
     recorder.chmod(0o755)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    (_, _, step), = [c for c in playbook_calls(load(name), "deploy")]
+    (_job, _argv, step), = list(playbook_calls(load(name), "deploy"))
     run_env = dict(os.environ, RUNNER_TEMP=str(tmp_path), **env)
     result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=run_env,
                             capture_output=True, text=True, check=False, timeout=60)
@@ -300,7 +300,7 @@ def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
                      "tachyon_shas": {"tachyon-api": _data("abc1234"), "tachyon-db-migrate": _data("0a1b2c3")}}
     # An input crafted to smuggle options stays one string value (script-injection safe).
     hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
-    _, extra = _run_deploy_step(tmp_path / "b", "deploy-staging.yml", {
+    _argv, extra = _run_deploy_step(tmp_path / "b", "deploy-staging.yml", {
         "VERSION": hostile, "API_SHA": "", "WORKERS_SHA": "", "DB_SHA": "", "DEPLOYED_BY": "x"})
     assert extra["tachyon_version"] == _data(hostile) and extra["tachyon_publish_manifest"] is True
     assert extra["tachyon_shas"] == {}
@@ -344,7 +344,7 @@ def test_no_expression_is_pasted_into_a_run_script(workflow):
 
 def test_actions_are_pinned_to_a_version(workflow):
     name, data = workflow
-    for _, _, step in steps(data):
+    for _job, _index, step in steps(data):
         uses = step.get("uses")
         if not uses or uses.startswith("./"):
             continue

@@ -100,15 +100,54 @@ def test_polls_start_on_a_fixed_cadence_whatever_the_request_time():
     assert starts == pytest.approx([0.0, 0.25, 0.75, 1.75, 2.75])
 
 
-def test_last_good_is_the_newest_active_before_the_current():
+def _done(n=3):
+    return {"success_steps": n, "total_steps": n,
+            "steps": [{"name": "s%d" % i, "status": "SUCCESS"} for i in range(n)]}
+
+
+def test_last_good_is_the_newest_formerly_active_before_the_current():
+    """Earlier active deployments are listed SUPERSEDED: they count when every step succeeded."""
     deps = [
-        {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z"},
-        {"id": "failed", "phase": "ERROR", "created_at": "2026-01-02T12:00:00Z"},
-        {"id": "good", "phase": "ACTIVE", "created_at": "2026-01-02T00:00:00Z"},
-        {"id": "old", "phase": "ACTIVE", "created_at": "2026-01-01T00:00:00Z"},
+        {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z", "progress": _done(), "spec": {"n": 3}},
+        {"id": "failed", "phase": "ERROR", "created_at": "2026-01-02T12:00:00Z", "spec": {"n": 9}},
+        {"id": "replaced", "phase": "SUPERSEDED", "created_at": "2026-01-02T06:00:00Z", "spec": {"n": 8},
+         "progress": {"success_steps": 1, "pending_steps": 2, "total_steps": 3,
+                      "steps": [{"name": "build", "status": "SUCCESS"}, {"name": "deploy", "status": "PENDING"}]}},
+        {"id": "good", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "progress": _done(), "spec": {"n": 2}},
+        {"id": "old", "phase": "SUPERSEDED", "created_at": "2026-01-01T00:00:00Z", "progress": _done(), "spec": {"n": 1}},
     ]
-    assert last_good(deps, "new")["id"] == "good"
-    assert last_good(deps, "old") is None
+    target, reason = last_good(deps, deps[0])
+    assert target["id"] == "good"
+    assert "SUPERSEDED after being ACTIVE (all 3 steps succeeded)" in reason
+    assert "failed ended ERROR" in reason and "replaced SUPERSEDED before it became ACTIVE (1 of 3 steps done)" in reason
+    target, reason = last_good(deps, deps[-1])
+    assert target is None and "no deployment older than the running one" in reason
+
+
+def test_last_good_skips_failed_superseded_and_the_running_spec():
+    deps = [
+        {"id": "maint", "phase": "ACTIVE", "created_at": "2026-01-04T00:00:00Z", "spec": {"n": 2},
+         "cause_details": {"type": "MAINTENANCE"}, "progress": _done()},
+        {"id": "same", "phase": "SUPERSEDED", "created_at": "2026-01-03T00:00:00Z", "spec": {"n": 2}, "progress": _done()},
+        {"id": "broken", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "spec": {"n": 1},
+         "progress": {"error_steps": 1, "steps": [{"name": "deploy", "status": "ERROR"}]}},
+    ]
+    target, reason = last_good(deps, deps[0])
+    assert target is None
+    assert "same SUPERSEDED after being ACTIVE (all 3 steps succeeded), but with the spec the app runs now" in reason
+    assert "broken SUPERSEDED with failed step(s) deploy" in reason
+
+
+def test_last_good_from_a_rollback_goes_one_release_further_back():
+    deps = [
+        {"id": "rb", "phase": "ACTIVE", "created_at": "2026-01-04T00:00:00Z", "cloned_from": "b", "spec": {"n": 2},
+         "progress": _done()},
+        {"id": "c", "phase": "SUPERSEDED", "created_at": "2026-01-03T00:00:00Z", "spec": {"n": 3}, "progress": _done()},
+        {"id": "b", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "spec": {"n": 2}, "progress": _done()},
+        {"id": "a", "phase": "SUPERSEDED", "created_at": "2026-01-01T00:00:00Z", "spec": {"n": 1}, "progress": _done()},
+    ]
+    target, reason = last_good(deps, deps[0])
+    assert target["id"] == "a"
 
 
 def _holder(**kw):

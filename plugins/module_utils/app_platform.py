@@ -200,7 +200,9 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
             deployment = resp.get("deployment") or {}
             errors = 0
         except DOApiError as exc:
-            if exc.deadline or clock() >= deadline:
+            if exc.deadline:
+                raise WaitTimeout(deployment, waiting())
+            if clock() >= deadline:
                 raise WaitTimeout(deployment, "%s; the last poll failed: %s" % (waiting(), exc))
             if not exc.retryable:
                 raise

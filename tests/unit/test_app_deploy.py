@@ -180,3 +180,68 @@ def test_lock_acquire_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path)
     new, taken = deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
     assert "took over a stale lock of alice" in taken and new["owner"] == "bob"
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+
+
+def _rate_limited(seconds, waiting_for):
+    from ansible_collections.tachyon.infra.plugins.module_utils.do_client import DOApiError
+    err = DOApiError("get deployment d: rate limited by the API (429): %s." % waiting_for, status=429, retryable=True)
+    err.retry_after, err.waiting_for = seconds, waiting_for
+    return err
+
+
+def test_429s_while_polling_are_waited_out_and_not_counted_as_errors():
+    now = [0.0]
+    polls = []
+
+    class Apps:
+        def get_deployment(self, app_id, dep_id):
+            polls.append(now[0])
+            if len(polls) <= 8:
+                raise _rate_limited(2.0, "the API's rate limit (429 with retry-after 2s)")
+            return {"deployment": {"id": dep_id, "phase": "ACTIVE"}}
+
+    client = type("C", (), {"apps": Apps()})()
+    dep = app_platform.wait_for_deployment(client, "a", "d", 100, 1, None, lambda: now[0],
+                                           lambda s: now.__setitem__(0, now[0] + s))
+    assert dep["phase"] == "ACTIVE" and len(polls) == 9 > app_platform.MAX_POLL_ERRORS
+    assert polls[1] - polls[0] == pytest.approx(2.0)  # the wait the API asked for
+
+
+def test_a_429_wait_past_the_deadline_ends_the_wait_at_once_saying_why():
+    now = [0.0]
+
+    class Apps:
+        def get_deployment(self, app_id, dep_id):
+            raise _rate_limited(60.0, "the API's rate limit (429 with retry-after 60s)")
+
+    client = type("C", (), {"apps": Apps()})()
+    with pytest.raises(app_platform.WaitTimeout) as exc:
+        app_platform.wait_for_deployment(client, "a", "d", 5, 1, None, lambda: now[0],
+                                         lambda s: now.__setitem__(0, now[0] + s))
+    assert now[0] == 0.0  # nothing slept
+    assert exc.value.waiting_for == ("deployment d to become ACTIVE (last phase not seen yet); polling is held back by "
+                                     "the API's rate limit (429 with retry-after 60s), which ends after the deadline "
+                                     "(5.0s left)")
+
+
+def test_in_progress_means_a_running_phase_without_error_steps():
+    assert app_platform.in_progress({"phase": "BUILDING"})
+    for phase in ("ACTIVE", "ERROR", "CANCELED", "SUPERSEDED", "UNKNOWN", None):
+        assert not app_platform.in_progress({"phase": phase})
+    assert not app_platform.in_progress(dict(DEPLOYMENT, phase="DEPLOYING"))
+
+
+def test_log_tail_never_prints_a_presigned_url_or_live_token():
+    client = type("C", (), {})()
+    url = "https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log?X-Amz-Signature=abc123&X-Amz-Credential=K"
+
+    def refuse(_url):
+        raise OSError("HTTP Error 403: Forbidden for %s" % _url)
+
+    client.apps = _Logs({"historic_urls": [url]})
+    _type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1], refuse)
+    assert tail == ["(could not read the archived log https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log: "
+                    "HTTP Error 403: Forbidden for https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log)"]
+    client.apps = _Logs({"live_url": "wss://proxy.example/live?token=s3cr3t", "historic_urls": None})
+    _type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1], refuse)
+    assert tail == ["(live log only, see wss://proxy.example/live)"]

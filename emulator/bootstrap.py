@@ -15,6 +15,7 @@ Seed file (YAML; ``emulator/sandbox-seed.yml`` is the sandbox's)::
         account: staging
         spec: {...}                # an App Spec, or
         spec_file: path.yml        # relative to the seed file; used when it exists and is valid
+        maintenance: true          # optional: App Platform then redeployed it for maintenance
     faults: []                     # see emulator.faults
 
 Apps are created with one ACTIVE deployment. With a state folder, a saved state.json is
@@ -87,7 +88,8 @@ def build_server(seed=None, host="127.0.0.1", port=0, state_dir=None, phase_seco
             if entry.get("account") not in store.accounts:
                 raise SeedError("app %s: account %r is not defined under accounts" % (entry.get("id"), entry.get("account")))
             store.create_app(store.accounts[entry["account"]], _app_spec(entry, base),
-                             app_id=entry.get("id"), initial_active=True)
+                             app_id=entry.get("id"), initial_active=True,
+                             maintenance=bool(entry.get("maintenance")))
     fault_set.add(data.get("faults") or [])
     if faults:
         fault_set.add(faults)

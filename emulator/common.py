@@ -10,17 +10,22 @@ COMPONENT_KINDS = (("services", "service"), ("workers", "worker"), ("jobs", "job
                    ("static_sites", "static site"), ("functions", "functions"))
 ENCRYPTED = re.compile(r"^EV\[1:[A-Za-z0-9+/=_-]+:[A-Za-z0-9+/=_-]+\]$")
 LOG_TYPES = ("BUILD", "DEPLOY", "RUN")
+# label, flag, continent, data centers: the OpenAPI regions example
+# (specification/resources/apps/responses/examples.yml#/regions); syd is not in the example.
 REGIONS = {
-    "nyc": ("New York", "us", "north america", ["nyc1", "nyc3"]),
-    "ams": ("Amsterdam", "nl", "europe", ["ams3"]),
-    "sfo": ("San Francisco", "us", "north america", ["sfo3"]),
-    "sgp": ("Singapore", "sg", "asia", ["sgp1"]),
-    "lon": ("London", "gb", "europe", ["lon1"]),
-    "fra": ("Frankfurt", "de", "europe", ["fra1"]),
-    "tor": ("Toronto", "ca", "north america", ["tor1"]),
-    "blr": ("Bangalore", "in", "asia", ["blr1"]),
-    "syd": ("Sydney", "au", "australia", ["syd1"]),
+    "nyc": ("New York", "usa", "North America", ["nyc1", "nyc3"]),
+    "ams": ("Amsterdam", "netherlands", "Europe", ["ams3"]),
+    "sfo": ("San Francisco", "usa", "North America", ["sfo3"]),
+    "sgp": ("Singapore", "singapore", "Asia", ["sgp1"]),
+    "lon": ("London", "uk", "Europe", ["lon1"]),
+    "fra": ("Frankfurt", "germany", "Europe", ["fra1"]),
+    "tor": ("Toronto", "canada", "North America", ["tor1"]),
+    "blr": ("Bangalore", "india", "Asia", ["blr1"]),
+    "syd": ("Sydney", "australia", "Australia", ["syd1"]),
 }
+# Go's zero time.Time as App Platform returns it on steps that carry no time of their own
+# (component steps of a finished deployment, tests/recorded/fixtures/deployment_active_image.json)
+ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ApiError(Exception):
@@ -36,11 +41,31 @@ def not_found():
 
 
 def iso(ts):
-    """Epoch seconds -> RFC 3339 UTC with milliseconds (what the API returns)."""
+    """Epoch seconds -> RFC 3339 UTC with milliseconds (archived log lines, /health)."""
     if ts is None:
         return None
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.") + "%03dZ" % int((ts % 1) * 1000)
+
+
+def iso_s(ts):
+    """Epoch seconds -> RFC 3339 UTC in whole seconds, like the API's created_at, updated_at,
+    phase_last_updated_at ("2021-07-08T08:11:07Z")."""
+    if ts is None:
+        return None
+    return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ns(ts):
+    """Epoch seconds -> RFC 3339 UTC with nanoseconds, trailing zeros trimmed as Go's
+    RFC3339Nano does ("2021-07-08T08:11:16.50496129Z"): progress step times."""
+    if ts is None:
+        return None
+    nanos = int(round(ts * 1e9))
+    secs, frac = divmod(nanos, 1000000000)
+    text = datetime.datetime.fromtimestamp(secs, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    digits = ("%09d" % frac).rstrip("0")
+    return text + ("." + digits if digits else "") + "Z"
 
 
 def components(spec):

@@ -15,12 +15,20 @@ kind               fields
 =================  ==========================================================================
 ``http_error``     ``method`` (default ``*``), ``path`` (fnmatch glob on the URL path, default
                    ``/v2/*``), ``status`` (default 500). Answers with DigitalOcean's error body.
-``rate_limit``     ``method``, ``path``, ``retry_after`` (seconds, default 1): a 429 burst
-                   with ``retry-after`` on the matching calls.
+``rate_limit``     ``method``, ``path``, ``scope``: ``burst`` (default) answers 429 with
+                   ``retry-after`` (``retry_after`` seconds, default 1), as DigitalOcean does for
+                   its per-minute burst limit; ``hourly`` answers 429 with only
+                   ``ratelimit-limit``/``ratelimit-remaining: 0``/``ratelimit-reset`` (epoch
+                   seconds, ``reset_in`` seconds from now, default 60) and no Retry-After, as for
+                   the hourly limit (tests/recorded/fixtures/rate_limit_429_*.json).
 ``drop_connection`` ``method``, ``path``: the socket is closed without any response.
 ``deploy_fail``    ``stage`` (``build`` or ``deploy``), ``component`` (default: the first
                    component): the next deployment(s) end in ERROR at that stage, with an
                    ERROR progress step and matching build/deploy log lines.
+``auto_rollback``  the next deployment(s) that fail at the deploy stage make App Platform
+                   roll back on its own: a new deployment cloned from the last ACTIVE one,
+                   cause ``automated rollback after failed deployment of "<id>"``,
+                   cause_details type AUTO_ROLLBACK (deployment_automated_rollback.json).
 ``slow_phase``     ``phase`` (``PENDING_BUILD``, ``BUILDING``, ``PENDING_DEPLOY``,
                    ``DEPLOYING``), ``seconds``: that phase of the next deployment(s) lasts
                    ``seconds``.
@@ -30,7 +38,7 @@ kind               fields
                    long after the deployment became ACTIVE (absent/null = forever).
 =================  ==========================================================================
 
-Deployment faults (``deploy_fail``, ``slow_phase``) are consumed when a deployment is
+Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``) are consumed when a deployment is
 created; ``health`` faults are not counted (they are time-bound by ``seconds``).
 """
 import collections
@@ -41,7 +49,8 @@ import time
 
 PHASES_TIMED = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
 REQUEST_KINDS = ("http_error", "rate_limit", "drop_connection")
-KINDS = REQUEST_KINDS + ("deploy_fail", "slow_phase", "health")
+DEPLOYMENT_KINDS = ("deploy_fail", "slow_phase", "auto_rollback")
+KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ("health",)
 HEALTH_MODES = ("unhealthy", "stale_version", "slow_start")
 
 
@@ -69,9 +78,13 @@ def normalize_fault(raw):
         if not isinstance(status, int) or not 400 <= status <= 599:
             raise FaultError("fault http_error: status must be an HTTP error code (400-599)")
     if kind == "rate_limit":
-        retry_after = fault.setdefault("retry_after", 1)
-        if not isinstance(retry_after, (int, float)) or retry_after < 0:
-            raise FaultError("fault rate_limit: retry_after must be a number of seconds >= 0")
+        scope = fault.setdefault("scope", "burst")
+        if scope not in ("burst", "hourly"):
+            raise FaultError("fault rate_limit: scope must be 'burst' (Retry-After) or 'hourly' (ratelimit-reset only)")
+        for name, default in (("retry_after", 1), ("reset_in", 60)):
+            value = fault.setdefault(name, default)
+            if not isinstance(value, (int, float)) or value < 0:
+                raise FaultError("fault rate_limit: %s must be a number of seconds >= 0" % name)
     if kind == "deploy_fail" and fault.get("stage") not in ("build", "deploy"):
         raise FaultError("fault deploy_fail: stage must be 'build' or 'deploy'")
     if kind == "slow_phase":
@@ -147,11 +160,12 @@ class Faults:
         return None
 
     def take_deployment_faults(self, app_id):
-        """deploy_fail / slow_phase faults that apply to a new deployment of app_id (consumed)."""
+        """deploy_fail / slow_phase / auto_rollback faults that apply to a new deployment of
+        app_id (consumed)."""
         taken = []
         with self._lock:
             for fault in self._faults:
-                if fault["kind"] not in ("deploy_fail", "slow_phase") or not self._live(fault):
+                if fault["kind"] not in DEPLOYMENT_KINDS or not self._live(fault):
                     continue
                 if fault.get("app_id") not in (None, app_id):
                     continue
@@ -173,8 +187,11 @@ class RateLimiter:
     """DigitalOcean's rate limit: ``limit`` requests per hour per token, plus a burst limit
     of ``burst`` requests per ``burst_window`` seconds (DigitalOcean: 250 per minute).
 
-    ``check(key)`` records a request and returns ``(headers, retry_after)``; retry_after is
-    None when the request is allowed, else the seconds until the burst window frees up.
+    ``check(key)`` records a request and returns ``(headers, retry_after, refused)``:
+    ``refused`` is None when the request is allowed, ``"burst"`` when the burst window is
+    full (``retry_after`` = seconds until it frees up, sent as Retry-After) or ``"hourly"``
+    when the hourly quota is used up (no Retry-After: DigitalOcean sends it for the burst
+    limit only; ``ratelimit-reset`` tells when the oldest request expires).
     """
 
     def __init__(self, limit=5000, burst=250, burst_window=60.0):
@@ -213,10 +230,11 @@ class RateLimiter:
             while seen and seen[0] <= now - 3600:
                 seen.popleft()
             recent = [t for t in seen if t > now - self.burst_window]
-            retry_after = None
+            retry_after, refused = None, None
             if len(seen) >= self.limit:
-                retry_after = max(1, int(seen[0] + 3600 - now + 0.999))
+                refused = "hourly"
             elif len(recent) >= self.burst:
+                refused = "burst"
                 retry_after = max(1, int(recent[0] + self.burst_window - now + 0.999))
             else:
                 seen.append(now)
@@ -226,4 +244,4 @@ class RateLimiter:
                 "ratelimit-remaining": str(max(0, self.limit - len(seen))),
                 "ratelimit-reset": str(reset),
             }
-        return headers, retry_after
+        return headers, retry_after, refused

@@ -60,7 +60,8 @@ class RollbackMixin:
             app["spec"] = copy.deepcopy(target["spec"])
             app["updated_at"] = now
             dep = self._new_deployment(app, app["spec"], "rollback to deployment %s" % target["id"], now,
-                                       cloned_from=target["id"])
+                                       cloned_from=target["id"],
+                                       cause_details=self._user_action(app, "ROLLBACK_APP", "MANUAL_ROLLBACK"))
             if not skip_pin:
                 app["pinned"] = dep["id"]
                 app["pre_rollback_spec"] = previous_spec
@@ -89,6 +90,7 @@ class RollbackMixin:
             app["pinned"] = None
             app["pre_rollback_spec"] = None
             app["updated_at"] = now
-            dep = self._new_deployment(app, app["spec"], "rollback reverted", now)
+            dep = self._new_deployment(app, app["spec"], "rollback reverted", now,
+                                       cause_details=self._user_action(app, "REVERT_APP_ROLLBACK"))
             self.save()
             return dep

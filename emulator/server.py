@@ -13,7 +13,9 @@ Paths:
   /_logs/...           archived log files (the ``historic_urls`` of the logs endpoints),
                        signed like presigned URLs, no token needed
   /_emulator/...       admin: ``GET state``, ``POST/DELETE faults``, ``POST config``,
-                       ``POST secret-check`` (kept apart from the DigitalOcean paths)
+                       ``POST secret-check``, ``POST maintenance`` ({"app_id": ...}: App
+                       Platform redeploys the app for maintenance) (kept apart from the
+                       DigitalOcean paths)
 """
 import json
 import re
@@ -174,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             rate_headers = {}
             if fault and path.startswith("/v2/"):
                 # a failed call still counts against the token's quota, as on DigitalOcean
-                rate_headers, _ = self.server.limiter.check(self._token() or "anonymous")
+                rate_headers = self.server.limiter.check(self._token() or "anonymous")[0]
             if fault and fault["kind"] == "drop_connection":
                 return self._drop()
             if fault and fault["kind"] == "http_error":
@@ -184,8 +186,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(status, error_id, "injected fault: %s" % (
                     "Unexpected server-side error" if status >= 500 else "request refused"), rate_headers)
             if fault and fault["kind"] == "rate_limit":
-                headers = dict(rate_headers, **{"retry-after": str(int(fault["retry_after"])),
-                                                "ratelimit-remaining": "0"})
+                if fault["scope"] == "hourly":
+                    headers = dict(rate_headers, **{"ratelimit-remaining": "0",
+                                                    "ratelimit-reset": str(int(time.time() + fault["reset_in"]))})
+                else:
+                    headers = dict(rate_headers, **{"retry-after": str(int(fault["retry_after"]))})
                 return self._error(429, "too_many_requests", "API rate limit exceeded.", headers)
             live = LIVE.match(path)
             if live:
@@ -213,11 +218,12 @@ class Handler(BaseHTTPRequestHandler):
         store = self.server.store
         token = self._token()
         account = store.account_for_token(token)
-        headers, retry_after = self.server.limiter.check(token or "anonymous")
+        headers, retry_after, refused = self.server.limiter.check(token or "anonymous")
         if account is None:
             return self._error(401, "unauthorized", "Unable to authenticate you.", headers)
-        if retry_after is not None:
+        if refused == "burst":
             headers = dict(headers, **{"retry-after": str(retry_after)})
+        if refused:
             return self._error(429, "too_many_requests", "API rate limit exceeded.", headers)
         allowed = set()
         for route_method, pattern, handler in ROUTES:
@@ -242,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
         per_page = _int_param(query, "per_page", 20, 1, 200)
         total = len(items)
         last = max(1, (total + per_page - 1) // per_page)
-        body = {key: items[(page - 1) * per_page: page * per_page], "meta": {"total": total}, "links": {}}
+        # links.pages is there even when empty, as in the OpenAPI deployments example
+        body = {key: items[(page - 1) * per_page: page * per_page], "links": {"pages": {}}, "meta": {"total": total}}
         url = self.server.store.base_url + path + "?"
         pages = {}
         if page > 1:
@@ -251,8 +258,7 @@ class Handler(BaseHTTPRequestHandler):
         if page < last:
             pages["next"] = url + urlencode({"page": page + 1, "per_page": per_page})
             pages["last"] = url + urlencode({"page": last, "per_page": per_page})
-        if pages:
-            body["links"]["pages"] = pages
+        body["links"]["pages"] = pages
         return body
 
     def api_list_apps(self, account, query):
@@ -354,8 +360,7 @@ class Handler(BaseHTTPRequestHandler):
             dep = store.deployment_for(app, dep_id)
             if component is not None and component not in [n for _, n, _ in components(dep["spec"])]:
                 raise ApiError(404, "not_found", "component %r is not part of deployment %s" % (component, dep_id))
-            url = store.log_url(app_id, dep_id, component or "_all", log_type)
-            return 200, {"historic_urls": [url]}
+            return 200, store.logs_answer(app, dep, component, log_type)
 
     def _rollback_request(self):
         body = self._body()
@@ -425,6 +430,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"faults": []})
             if path == "/_emulator/config" and method == "POST":
                 return self._send(200, configure(self.server, self._admin_body()))
+            if path == "/_emulator/maintenance" and method == "POST":
+                body = self._admin_body() or {}
+                with store.lock:
+                    dep = store.maintenance_deployment(body.get("app_id"))
+                    return self._send(200, {"deployment": store.render_deployment(dep)})
             if path == "/_emulator/secret-check" and method == "POST":
                 body = self._admin_body()
                 match = store.secret_matches(body.get("app_id"), body.get("key"), str(body.get("value")),

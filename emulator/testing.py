@@ -125,6 +125,10 @@ class Emulator:
     def state(self):
         return self._admin("GET", "/_emulator/state")
 
+    def maintenance(self, app_id):
+        """App Platform redeploys the app for maintenance; returns the new deployment."""
+        return self._admin("POST", "/_emulator/maintenance", {"app_id": app_id})["deployment"]
+
     def secret_matches(self, app_id, key, value, component=None):
         return self._admin("POST", "/_emulator/secret-check",
                            {"app_id": app_id, "key": key, "value": value, "component": component})["match"]

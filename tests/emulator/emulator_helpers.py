@@ -11,6 +11,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema i
 # Fields the emulator returns that the vendored App model lacks but the real API sends
 # (godo's App has them); everything else must be declared by the OpenAPI models.
 UNDECLARED_APP_FIELDS = ("last_deployment_active_at",)
+# The same for the Deployment model: cause_details (godo's DeploymentCauseDetails).
+UNDECLARED_DEPLOYMENT_FIELDS = ("cause_details",)
 SHARED_ERRORS = {401: "unauthorized", 404: "not_found", 429: "too_many_requests", 500: "server_error"}
 
 
@@ -18,6 +20,9 @@ def _strip_undeclared(node):
     if isinstance(node, dict):
         if "owner_uuid" in node and "spec" in node:  # an App object
             for key in UNDECLARED_APP_FIELDS:
+                node.pop(key, None)
+        if "progress" in node and "phase" in node:  # a Deployment object
+            for key in UNDECLARED_DEPLOYMENT_FIELDS:
                 node.pop(key, None)
         for value in node.values():
             _strip_undeclared(value)

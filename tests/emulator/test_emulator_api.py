@@ -70,15 +70,21 @@ def test_rate_limit_headers_on_every_response(emu, staging):
 def test_create_app_follows_phases_to_active(emu):
     client = emu.client("staging", retry_total=0)
     created = conforms(client.apps.create({"spec": _new_spec()}), "new_app")["app"]
+    # pending_deployment is {id, spec}, as in the OpenAPI app example
     pending = created["pending_deployment"]
-    assert pending["phase"] in PHASE_ORDER
+    assert set(pending) == {"id", "spec"}
     dep, seen = wait_phase(client, created["id"], pending["id"])
     assert dep["phase"] == "ACTIVE" and seen[-1] == "ACTIVE"
     assert _is_subsequence(seen, PHASE_ORDER), seen
     progress = dep["progress"]
-    assert progress["success_steps"] == progress["total_steps"] == 2  # build api, deploy api
+    # leaves: build.initialize, build.components.api, deploy.initialize,
+    # deploy.components.api.deploy, deploy.components.api.wait, deploy.finalize
+    assert progress["success_steps"] == progress["total_steps"] == 6
     assert [s["name"] for s in progress["steps"]] == ["build", "deploy"]
-    assert all(s["status"] == "SUCCESS" and s["component_name"] == "api" for s in progress["summary_steps"])
+    built = progress["steps"][0]["steps"][1]["steps"][0]
+    assert built["component_name"] == "api" and built["status"] == "SUCCESS"
+    assert built["reason"]["code"] == "PreBuiltImage" and built["started_at"] == "0001-01-01T00:00:00Z"
+    assert [s["name"] for s in progress["steps"][1]["steps"][1]["steps"][0]["steps"]] == ["deploy", "wait"]
     app = conforms(client.apps.get(created["id"]), "apps_get")["app"]
     assert app["active_deployment"]["id"] == dep["id"]
     assert app["live_url"] and app["last_deployment_active_at"]
@@ -109,8 +115,10 @@ def test_update_returns_pending_and_newer_deployment_supersedes(emu, staging):
     phases = [d["phase"] for d in listing["deployments"]]
     assert phases == ["ACTIVE", "SUPERSEDED", "SUPERSEDED"]
     # an identical spec without update_all_source_versions starts no deployment
+    # (pending_deployment then still names the most recent deployment, as GET does)
     same = conforms(client.apps.update(app_id, {"spec": with_tag(spec, "bbbbbbb")}), "update_app")["app"]
-    assert "pending_deployment" not in same
+    assert same["pending_deployment"]["id"] == new["id"]
+    assert conforms(client.apps.list_deployments(app_id), "existing_deployments")["meta"]["total"] == 3
 
 
 def test_secret_values_come_back_as_ciphertext_only(emu, staging):
@@ -191,16 +199,20 @@ def test_logs_point_at_archived_log_files(emu, staging):
     dep_id = client.apps.update(app_id, {"spec": with_tag(spec, "c0ffee1"),
                                          "update_all_source_versions": True})["app"]["pending_deployment"]["id"]
     wait_phase(client, app_id, dep_id)
-    build = conforms(client.apps.get_logs(app_id, dep_id, "api", type="BUILD"), "list_logs")
-    text = requests.get(build["historic_urls"][0], timeout=5).text
-    assert "ghcr.io/tachyonapp/tachyon-api:c0ffee1" in text and "build complete" in text
+    # every component is a pre-built image: the build stage is skipped, so BUILD logs are a 400
+    with pytest.raises(HttpResponseError) as err:
+        client.apps.get_logs(app_id, dep_id, "api", type="BUILD")
+    assert err.value.status_code == 400
     deploy = conforms(client.apps.get_logs_aggregate(app_id, dep_id, type="DEPLOY"), "list_logs")
+    assert set(deploy) == {"historic_urls"}  # a finished stage: archived logs only
     text = requests.get(deploy["historic_urls"][0], timeout=5).text
     assert "Running pre-deploy job" in text and "workers is ready" in text
+    assert "ghcr.io/tachyonapp/tachyon-api:c0ffee1" in text
+    # RUN logs of the ACTIVE deployment: the live URL (signed like a presigned URL)
     run = conforms(client.apps.get_logs_active_deployment(app_id, "api", type="RUN"), "list_logs")
-    assert "listening on port 4000" in requests.get(run["historic_urls"][0], timeout=5).text
-    conforms(client.apps.get_logs_active_deployment_aggregate(app_id, type="BUILD"), "list_logs")
-    tampered = build["historic_urls"][0].replace("sig=", "sig=0")
+    assert set(run) == {"live_url"} and "sig=" in run["live_url"]
+    assert "listening on port 4000" in requests.get(run["live_url"], timeout=5).text
+    tampered = deploy["historic_urls"][0].replace("sig=", "sig=0")
     assert requests.get(tampered, timeout=5).status_code == 403
     with pytest.raises(HttpResponseError) as err:
         client.apps.get_logs(app_id, dep_id, "api")  # type defaults to UNSPECIFIED

@@ -40,7 +40,7 @@ def test_phases_follow_the_clock(world):
     assert store.health("app-1", now=2006.0)[1]["version"] == "t0"  # before ACTIVE: still the old one
     body = store.render_app(app, now=2007.5)
     assert body["active_deployment"]["id"] == dep["id"]
-    assert body["last_deployment_active_at"] == "1970-01-01T00:33:27.000Z"  # epoch 2007
+    assert body["last_deployment_active_at"] == "1970-01-01T00:33:27Z"  # epoch 2007, whole seconds as the API
     assert store.health("app-1", now=2007.5)[1]["version"] == "t1"
 
 
@@ -66,7 +66,9 @@ def test_failed_build_and_cancel(world):
     store.render_app(app, now=2003.0)
     assert app["active"] != failed["id"] and app["in_progress"] is None
     steps = store.render_deployment(failed, now=2003.0)["progress"]
-    assert (steps["error_steps"], steps["pending_steps"]) == (1, 2)  # api build failed; deploy never ran
+    # api build failed; the deploy stage never ran: its initialize, api deploy+wait,
+    # db-migrate deploy+wait and finalize leaves are PENDING
+    assert (steps["error_steps"], steps["pending_steps"], steps["success_steps"]) == (1, 6, 2)
     assert "ERROR failed to pull image ghcr.io/tachyonapp/tachyon-api:bad" in store.log_text(failed, "api", "BUILD", now=2003.0)
     dep = store.create_deployment(account, "app-1", now=3000.0)
     store.cancel_deployment(account, "app-1", dep["id"], now=3001.5)
@@ -97,3 +99,29 @@ def test_other_account_sees_not_found(world):
     assert (err.value.status, err.value.error_id) == (404, "not_found")
     with pytest.raises(ValueError):
         store.add_account("third", "sandbox-other-token")
+
+
+def _built_steps(body):
+    build = body["progress"]["steps"][0]
+    return {s["name"]: s for s in build["steps"][1]["steps"]}
+
+
+def test_build_steps_reasons_and_times(world):
+    """A git-sourced component is built (no reason) at a new source revision and reused
+    (PreviousBuildReused) at the same one; an image is PreBuiltImage. Component steps carry
+    Go's zero time, stage steps nanosecond times (tests/recorded/fixtures)."""
+    store, _, account, app = world
+    spec = dict(SPEC, workers=[{"name": "worker", "git": {"repo_clone_url": "https://github.com/o/r.git",
+                                                           "branch": "main"}}])
+    _, first = store.update_app(account, "app-1", spec, True, now=2000.0)
+    body = store.render_deployment(first, now=2010.0)
+    steps = _built_steps(body)
+    assert "reason" not in steps["worker"] and steps["worker"]["started_at"] == "0001-01-01T00:00:00Z"
+    assert steps["api"]["reason"]["code"] == "PreBuiltImage"
+    assert body["progress"]["steps"][0]["started_at"] == "1970-01-01T00:33:21Z"  # BUILDING from 2001.0
+    assert body["progress"]["steps"][0]["steps"][0]["ended_at"] == "1970-01-01T00:33:21.2Z"
+    assert body["workers"] == [{"name": "worker", "source_commit_hash": body["workers"][0]["source_commit_hash"]}]
+    again = store.create_deployment(account, "app-1", now=3000.0)
+    assert _built_steps(store.render_deployment(again, now=3010.0))["worker"]["reason"]["code"] == "PreviousBuildReused"
+    forced = store.create_deployment(account, "app-1", force_build=True, now=4000.0)
+    assert "reason" not in _built_steps(store.render_deployment(forced, now=4010.0))["worker"]

@@ -244,6 +244,21 @@ class Deployer:
     def get_app(self):
         return call("get app", self.client.apps.get, self.p["app_id"], _app_id=self.p["app_id"]).get("app") or {}
 
+    def with_phase(self, dep):
+        """``dep`` with its phase and progress: GET app's pending_deployment carries only id and
+        spec (OpenAPI #/app example), so its phase is read from the deployment itself."""
+        if dep.get("phase"):
+            return dep
+        try:
+            resp = call("get deployment %s" % dep["id"], self.client.apps.get_deployment, self.p["app_id"], dep["id"],
+                        _app_id=self.p["app_id"])
+        except DOApiError as exc:
+            self.progress("could not read deployment %s (%s): not counted as running" % (dep["id"], exc))
+            return dep
+        found = dict((resp or {}).get("deployment") or {})
+        found.update(dep)
+        return found
+
     def known_deployment_ids(self):
         resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
         return {d.get("id") for d in (resp or {}).get("deployments") or []}
@@ -377,8 +392,10 @@ class Deployer:
         # after a failure, the failed one. Only one really in progress counts.
         running = None
         for dep in (app.get("pending_deployment"), app.get("in_progress_deployment")):
-            if dep and dep.get("id") and in_progress(dep) and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
-                running = dep
+            if dep and dep.get("id") and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
+                dep = self.with_phase(dep)
+                if in_progress(dep):
+                    running = dep
         if not changed or self.module.check_mode:
             if self.module.check_mode and changed:
                 result["msg"] = "would deploy: %s" % ", ".join(paths[:10])

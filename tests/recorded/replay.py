@@ -123,18 +123,20 @@ class ReplayServer(object):
     # ------------------------------------------------------------------ set-up
     def route(self, method, template, *answers):
         """Answer ``method template`` (``{name}`` = one path segment) with ``answers`` in order,
-        the last one repeating. A later route for the same request wins."""
+        the last one repeating. The most specific route (fewest ``{name}``) answers; among equally
+        specific ones, the latest."""
         assert answers, "a route needs at least one answer"
-        self.routes.insert(0, {"method": method, "pattern": _pattern(template), "answers": list(answers),
-                               "template": template})
+        self.routes.append({"method": method, "pattern": _pattern(template), "answers": list(answers),
+                            "template": template, "wild": template.count("{"), "seq": len(self.routes)})
         return self
 
     def _next(self, method, path):
-        for route in self.routes:
-            if route["method"] == method and route["pattern"].match(path):
-                answers = route["answers"]
-                return answers.pop(0) if len(answers) > 1 else answers[0]
-        return case("error_not_found", status=404)
+        matching = [r for r in self.routes if r["method"] == method and r["pattern"].match(path)]
+        if not matching:
+            return case("error_not_found", status=404)
+        route = min(matching, key=lambda r: (r["wild"], -r["seq"]))
+        answers = route["answers"]
+        return answers.pop(0) if len(answers) > 1 else answers[0]
 
     # ------------------------------------------------------------------ inspection
     def calls(self, method=None, template=None):

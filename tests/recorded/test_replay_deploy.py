@@ -19,6 +19,7 @@ DEPLOYMENTS = "/v2/apps/{app_id}/deployments"
 COMPONENT_LOGS = "/v2/apps/{app_id}/deployments/{deployment_id}/components/{component}/logs"
 CANCEL = "/v2/apps/{app_id}/deployments/{deployment_id}/cancel"
 NEW_ID = body_of("app_update_put_response")["app"]["pending_deployment"]["id"]
+FAILED_ID = body_of("app_get_after_failed_release")["app"]["pending_deployment"]["id"]
 
 
 def release_spec():
@@ -33,6 +34,12 @@ def deploy(run_module, api, spec, **args):
     return run_module(app_deploy, **params)
 
 
+def after_failed_release(api, *later):
+    """GET app: the failed release (pending_deployment {id, spec} of the ERROR deployment)."""
+    api.route("GET", APP, case("app_get_after_failed_release"), *later)
+    api.route("GET", DEPLOYMENT.replace("{deployment_id}", FAILED_ID), case("deployment_error"))
+
+
 def routes_for_success(api):
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
@@ -43,15 +50,27 @@ def routes_for_success(api):
 def test_rerun_after_a_failed_release_sends_a_new_update(run_module, api):
     """GET answers pending_deployment = the ERROR deployment carrying our spec: that is no
     deployment of ours in progress, so the rerun PUTs (today's code followed the failed one)."""
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    # GET's pending_deployment is {id, spec}: its phase is read from the deployment (ERROR)
+    after_failed_release(api)
     routes_for_success(api)
     result, failed = deploy(run_module, api, release_spec())
     assert not failed, result["msg"]
     assert len(api.calls("PUT", APP)) == 1
     assert result["changed"] and result["deployment_id"] == NEW_ID and result["phase"] == "ACTIVE"
     assert result["previous_deployment_id"] == "12944fa4-7e7f-4bdc-9b61-0c50a7b6ec66"
-    polled = {c["path"].rsplit("/", 1)[-1] for c in api.calls("GET", DEPLOYMENT)}
-    assert polled == {NEW_ID}
+    polled = [c["path"].rsplit("/", 1)[-1] for c in api.calls("GET", DEPLOYMENT)]
+    assert polled[0] == FAILED_ID and set(polled[1:]) == {NEW_ID}
+
+
+def test_a_pending_deployment_id_and_spec_only_is_looked_up_and_followed_when_running(run_module, api):
+    """pending_deployment {id, spec} of our spec, the deployment itself PENDING_BUILD: ours is
+    running (an interrupted run); it is followed, no second deployment is started."""
+    api.route("GET", APP, case("app_get_after_failed_release"))
+    api.route("GET", DEPLOYMENT.replace("{deployment_id}", FAILED_ID), case("deployment_pending_build"),
+              case("deployment_pending_build"), case("deployment_active_image"))
+    result, failed = deploy(run_module, api, release_spec())
+    assert not failed, result["msg"]
+    assert api.calls("PUT") == [] and result["deployment_id"] == FAILED_ID
 
 
 @pytest.mark.parametrize("phase_case", ["deployment_error", "deployment_superseded", "deployment_canceled",
@@ -93,7 +112,7 @@ def test_the_active_spec_again_changes_nothing(run_module, api):
 
 # --------------------------------------------------------------------------- the PUT answer
 def test_put_answer_with_pending_deployment_is_followed(run_module, api):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     routes_for_success(api)
     result, failed = deploy(run_module, api, release_spec())
     assert not failed and result["update_attempts"] == 1
@@ -112,8 +131,7 @@ def test_put_answer_without_pending_deployment_finds_ours_on_the_app(run_module,
         return body
 
     ours = body_of("app_get_with_pending_deployment")["app"]["pending_deployment"]["id"]
-    api.route("GET", APP, case("app_get_after_failed_release"),
-              case("app_get_with_pending_deployment", body=pending_is_ours))
+    after_failed_release(api, case("app_get_with_pending_deployment", body=pending_is_ours))
     api.route("PUT", APP, case("app_get_without_pending_deployment"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_active_image"))
@@ -124,7 +142,7 @@ def test_put_answer_without_pending_deployment_finds_ours_on_the_app(run_module,
 
 # --------------------------------------------------------------------------- phases and step trees
 def test_active_deployment_progress_with_nanosecond_and_zero_times(run_module, api):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     routes_for_success(api)
     result, failed = deploy(run_module, api, release_spec())
     assert not failed
@@ -140,7 +158,7 @@ def test_active_deployment_progress_with_nanosecond_and_zero_times(run_module, a
 
 
 def test_error_deployment_names_the_failing_step_and_component(run_module, api):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_pending_build"), case("deployment_error"))
@@ -160,7 +178,7 @@ def test_error_deployment_names_the_failing_step_and_component(run_module, api):
     ("deployment_superseded_before_active", "was SUPERSEDED"),
 ])
 def test_terminal_bad_phases_fail_with_their_reason(run_module, api, phase_case, expect):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case(phase_case))
@@ -169,7 +187,7 @@ def test_terminal_bad_phases_fail_with_their_reason(run_module, api, phase_case,
 
 
 def test_unknown_phase_is_not_success_and_times_out_saying_what_it_waited_for(run_module, api):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_unknown"))
@@ -182,7 +200,7 @@ def test_unknown_phase_is_not_success_and_times_out_saying_what_it_waited_for(ru
 
 # --------------------------------------------------------------------------- logs
 def failed_deploy_routes(api, logs_answer):
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_error"))
@@ -273,6 +291,7 @@ def test_error_bodies_become_messages_that_say_what_to_do(run_module, api, name,
 
 # --------------------------------------------------------------------------- 429: burst vs hourly
 def test_429_burst_waits_retry_after_then_deploys(run_module, api):
+    after_failed_release(api)
     api.route("GET", APP, case("rate_limit_429_burst"), case("app_get_after_failed_release"))
     routes_for_success(api)
     started = time.monotonic()
@@ -286,6 +305,7 @@ def test_429_hourly_waits_until_ratelimit_reset(run_module, api):
     """The hourly 429 has no Retry-After; ratelimit-reset (epoch seconds) is set 2 s ahead
     here (the recorded value lies in 2015): the GET is retried after ~2 s, not after 1 s."""
     reset = int(time.time()) + 2
+    after_failed_release(api)
     api.route("GET", APP, case("rate_limit_429_hourly", headers={"ratelimit-reset": str(reset)}),
               case("app_get_after_failed_release"))
     routes_for_success(api)
@@ -308,7 +328,7 @@ def test_429_hourly_beyond_the_timeout_fails_at_once_saying_why(run_module, api)
 def test_429_on_every_poll_ends_within_the_timeout(run_module, api):
     """issue 17: retry-after 60 on every poll and a 5 s timeout: the task ends in about 5 s
     (no sleep past the deadline), saying it was held back by the rate limit."""
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, case("app_update_put_response"))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("rate_limit_429_burst", headers={"retry-after": "60"}))
@@ -325,7 +345,7 @@ def test_429_on_every_poll_ends_within_the_timeout(run_module, api):
 
 def test_429_on_the_update_is_retried_past_five_times_while_the_deadline_allows(run_module, api):
     burst = case("rate_limit_429_burst")  # retry-after: 1, as recorded
-    api.route("GET", APP, case("app_get_after_failed_release"))
+    after_failed_release(api)
     api.route("PUT", APP, *([copy.deepcopy(burst) for _ in range(6)] + [case("app_update_put_response")]))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_active_image"))

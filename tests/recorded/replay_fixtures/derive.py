@@ -67,7 +67,8 @@ def cases():
         "app_get_after_failed_deployment", base,
         "app.spec and pending_deployment.spec: services[name=api].instance_count 1 -> 2 (the failed deployment "
         "brought a new spec, as a release does; the app's spec is the last one requested). Nothing else changed: "
-        "pending_deployment is still the ERROR deployment, active_deployment the ACTIVE one with the old spec.",
+        "pending_deployment ({id, spec}, as recorded) still names the failed deployment 29f4ab67-..., "
+        "active_deployment is the ACTIVE one with the old spec.",
         body)
 
     # ---- a deployment replaced before it went live

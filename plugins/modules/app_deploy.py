@@ -33,9 +33,9 @@ description:
     sending a new update) only if its phase is in progress (C(PENDING_BUILD), C(BUILDING),
     C(PENDING_DEPLOY), C(DEPLOYING)), it has no error step and its spec is the rendered one. The
     app's C(pending_deployment) is the most recent deployment that was not canceled, so after a
-    failure it is the failed one: a rerun then updates the app again.
+    failure it is the failed one, and a rerun updates the app again.
   - No URL query string, signature or token (presigned log URLs, log stream tokens) appears in
-    any message, progress line or return value: URLs are cut to C(scheme://host/path).
+    any message, progress line or return value (URLs are cut to C(scheme://host/path)).
   - Secret values are injected into the spec in memory only; they never appear in the diff,
     the result or on disk. A keyed fingerprint of the secret values (env
     C(TACHYON_SECRETS_FINGERPRINT)) lets a rotated secret count as a change without reading

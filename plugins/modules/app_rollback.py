@@ -21,7 +21,7 @@ description:
     (C(POST /v2/apps/{id}/rollback/revert)) and waits for the revert deployment.
   - Idempotent. Already running the target deployment (or a rollback cloned from it), nothing
     is done and C(changed=false).
-  - Without O(deployment_id) the target is the last deployment that was good: the newest one,
+  - Without O(deployment_id) the target is the last deployment that was good, the newest one
     older than the deployment the app runs now, that is C(ACTIVE) or C(SUPERSEDED) after having
     been ACTIVE (no error step, every progress step C(SUCCESS)) and whose spec differs from the
     running one (a maintenance or autoscaler redeploy of the same spec is not a release to go
@@ -40,7 +40,7 @@ options:
   deployment_id:
     description:
       - The deployment to roll back to.
-      - Default, the last good one (see the description): ACTIVE, or SUPERSEDED after having
+      - Default, the last good one (see the description), ACTIVE or SUPERSEDED after having
         been ACTIVE, created before the deployment the app runs now.
     type: str
   state:

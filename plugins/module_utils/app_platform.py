@@ -4,12 +4,22 @@
 """Following App Platform deployments: wait for a terminal phase, explain failures.
 
 Shared by app_deploy and app_rollback. All calls go through pydo (see do_client).
+
+Phases (godo apps.gen.go DeploymentPhase; OpenAPI apps_deployment_phase.yml): UNKNOWN,
+PENDING_BUILD, BUILDING, PENDING_DEPLOY, DEPLOYING, then ACTIVE, ERROR, CANCELED or SUPERSEDED.
+Only the four middle phases are "in progress"; UNKNOWN is not (nothing says it will move).
+
+Every wait ends at the run's deadline (``WaitTimeout`` says what it was waiting for); a 429
+is waited out as the API asks (Retry-After, else ratelimit-reset) only when that ends before the
+deadline, and does not count as a failed poll. No URL query string (presigned log URLs, tokens)
+reaches a message, a log line or a result (``redaction``).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 from datetime import datetime
 
@@ -19,12 +29,19 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     call,
     sleep_until,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import (
+    redact_data,
+    redact_text,
+    redact_url,
+)
 
+IN_PROGRESS = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
 TERMINAL_OK = ("ACTIVE",)
 TERMINAL_BAD = ("ERROR", "CANCELED", "SUPERSEDED")
 # consecutive failed polls (after pydo's own bounded retries) before giving up
 MAX_POLL_ERRORS = 5
 LOG_TAIL_LINES = 30
+_FRACTION_RE = re.compile(r"(\.\d+)")
 
 
 class DeploymentFailed(Exception):
@@ -35,12 +52,32 @@ class DeploymentFailed(Exception):
         self.details = details
 
 
+class WaitTimeout(TimeoutError):
+    """The run's deadline came first. ``args[0]`` / ``deployment``: the last deployment seen;
+    ``waiting_for``: what the wait was for when the time ran out (for the message)."""
+
+    def __init__(self, deployment, waiting_for):
+        super(WaitTimeout, self).__init__(deployment or {}, waiting_for)
+        self.deployment = deployment or {}
+        self.waiting_for = waiting_for
+
+
+def in_progress(deployment):
+    """True when ``deployment`` is really under way: an in-progress phase and no error step."""
+    return bool(deployment) and deployment.get("phase") in IN_PROGRESS and not error_steps(deployment)
+
+
 def parse_time(value):
-    """An API timestamp (RFC 3339) as epoch seconds, or None."""
+    """An API timestamp (RFC 3339) as epoch seconds, or None.
+
+    The API sends nanoseconds (``2021-07-21T21:48:35.512775397Z``: cut to microseconds here)
+    and Go's zero time (``0001-01-01T00:00:00Z``, also without the Z) for "never": None.
+    """
     if not value or not isinstance(value, str) or value.startswith("0001-"):
         return None
+    text = _FRACTION_RE.sub(lambda m: m.group(1)[:7], value.replace("Z", "+00:00"))
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return None
 
@@ -114,18 +151,20 @@ def fetch_log_tail(client, app_id, deployment_id, step, fetch_url, redact_values
     except DOApiError as exc:
         return log_type, ["(could not fetch %s logs: %s)" % (log_type.lower(), exc)]
     text = []
-    for url in (info or {}).get("historic_urls") or []:
+    # the schema and godo say historic_urls; the OpenAPI example (#/logs) says historic_logs
+    for url in (info or {}).get("historic_urls") or (info or {}).get("historic_logs") or []:
         try:
             text.extend(fetch_url(url).splitlines())
         except Exception as exc:  # pylint: disable=broad-except - logs are best effort
-            text.append("(could not read %s: %s)" % (url, exc))
+            # the URL is presigned (a read credential in its query string): never print it whole
+            text.append("(could not read the archived log %s: %s)" % (redact_url(url), redact_text(exc)))
     if not text and (info or {}).get("live_url"):
-        text.append("(live log only, see %s)" % info["live_url"])
+        text.append("(live log only, see %s)" % redact_url(info["live_url"]))
     tail = text[-lines:]
     for value in redact_values:
         if value:
             tail = [line.replace(value, "********") for line in tail]
-    return log_type, tail
+    return log_type, [redact_text(line) for line in tail]
 
 
 def _until(started, interval, clock):
@@ -137,15 +176,21 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
                         clock=time.monotonic, sleep=time.sleep):
     """Poll until the deployment is terminal; returns the deployment dict.
 
-    Raises DeploymentFailed for ERROR/CANCELED/SUPERSEDED/error steps, TimeoutError at the
-    deadline. Transient API errors are retried by pydo; beyond that up to MAX_POLL_ERRORS
-    consecutive failed polls are tolerated.
+    Raises DeploymentFailed for ERROR/CANCELED/SUPERSEDED/error steps, WaitTimeout (a
+    TimeoutError) at the deadline, naming what it was waiting for. Transient API errors are
+    retried by pydo; beyond that up to MAX_POLL_ERRORS consecutive failed polls are tolerated.
+    A 429 is waited out as the API asks when that ends before the deadline (it is not a failed
+    poll); when it would end after the deadline the wait stops at once: sleeping could not help.
     """
     backoff = Backoff(first=min(0.25, poll_interval), cap=poll_interval)
     errors = 0
     seen = {}
     last_phase = None
     deployment = {}
+
+    def waiting():
+        return "deployment %s to become ACTIVE (last phase %s)" % (deployment_id, deployment.get("phase") or "not seen yet")
+
     while True:
         # polls start every backoff interval (not interval + the request's own time), so the
         # lag between a phase change and noticing it is bounded by the interval
@@ -155,15 +200,31 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
             deployment = resp.get("deployment") or {}
             errors = 0
         except DOApiError as exc:
+            if exc.deadline:
+                raise WaitTimeout(deployment, waiting())
+            if clock() >= deadline:
+                raise WaitTimeout(deployment, "%s; the last poll failed: %s" % (waiting(), exc))
             if not exc.retryable:
                 raise
+            if exc.status == 429:
+                wait = max(exc.retry_after or 0.0, backoff.next())
+                left = deadline - clock()
+                if wait >= left:
+                    raise WaitTimeout(deployment, "%s; polling is held back by %s, which ends after the "
+                                      "deadline (%ss left)" % (waiting(), exc.waiting_for or "the API's rate limit",
+                                                               round(max(0.0, left), 1)))
+                if on_progress:
+                    on_progress("rate limited while polling (429), next poll in %.1fs: %s"
+                                % (wait, exc.waiting_for or "no wait given"))
+                sleep(wait)
+                continue
             errors += 1
             if errors >= MAX_POLL_ERRORS:
                 raise
             if on_progress:
                 on_progress("api error while polling (will retry): %s" % exc)
             if not sleep_until(deadline, _until(polled_at, backoff.next(), clock), clock, sleep):
-                raise TimeoutError(deployment)
+                raise WaitTimeout(deployment, "%s; the last poll failed: %s" % (waiting(), exc))
             continue
         phase = deployment.get("phase")
         if on_progress:
@@ -181,7 +242,7 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
         if phase in TERMINAL_BAD or bad:
             raise DeploymentFailed(phase or "ERROR", deployment)
         if not sleep_until(deadline, _until(polled_at, backoff.next(), clock), clock, sleep):
-            raise TimeoutError(deployment)
+            raise WaitTimeout(deployment, waiting())
 
 
 def failure_report(client, app_id, deployment, fetch_url, redact_values=()):
@@ -206,4 +267,4 @@ def failure_report(client, app_id, deployment, fetch_url, redact_values=()):
         details["log_tail"] = tail
         if tail:
             msg += "\n--- %s log (last %d lines) ---\n%s" % (log_type.lower(), len(tail), "\n".join(tail))
-    return msg, details
+    return redact_text(msg), redact_data(details)

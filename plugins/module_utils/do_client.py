@@ -12,6 +12,20 @@ Writes that create a deployment (PUT /v2/apps/{id}, POST rollback) are NOT retri
 pipeline (``NO_RETRY``): App Platform creates one deployment per accepted request, so a blind
 retry after an ambiguous failure could start a second deployment. The modules retry those calls
 themselves, after checking whether the first attempt took effect.
+
+Time. A module sets its run's deadline on the client (``set_deadline``); from then on the
+retry policy (``DeadlineRetryPolicy``) never starts a request after the deadline, caps each
+request's connect/read timeout by the time left, and never sleeps past the deadline: a retry
+whose wait (Retry-After, ``ratelimit-reset`` or backoff) would end after it is not made and the
+last answer is returned instead, so the module can say what it was waiting for.
+
+Rate limits (https://docs.digitalocean.com/reference/api/#rate-limit): DigitalOcean sends
+``Retry-After`` only with the per-minute burst limit; a 429 of the hourly limit carries only
+``ratelimit-limit``/``ratelimit-remaining``/``ratelimit-reset`` (epoch seconds). A 429 without
+Retry-After is waited out until ``ratelimit-reset``. 429s do not use up the retry count while a
+deadline is set: they are retried for as long as the deadline allows.
+
+Messages never carry a URL query string, signature or token (``redaction.redact_text``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +34,7 @@ __metaclass__ = type
 
 import time
 import traceback
+from email.utils import parsedate_to_datetime
 
 try:
     from urllib.parse import urlparse
@@ -35,7 +50,9 @@ try:
         HttpResponseError,
         ResourceNotFoundError,
         ServiceRequestError,
+        ServiceRequestTimeoutError,
         ServiceResponseError,
+        ServiceResponseTimeoutError,
     )
     from azure.core.pipeline.policies import RetryPolicy
 
@@ -47,8 +64,14 @@ except ImportError:  # pragma: no cover - exercised only without pydo installed
     class AzureError(Exception):  # noqa: D401 - placeholder type so except clauses still parse
         """Stand-in when azure-core is missing; never raised."""
 
+    class RetryPolicy(object):  # noqa: D401 - placeholder base so the policy class still parses
+        """Stand-in when azure-core is missing; never instantiated."""
+
     HttpResponseError = ClientAuthenticationError = ResourceNotFoundError = AzureError
     ServiceRequestError = ServiceResponseError = AzureError
+    ServiceRequestTimeoutError = ServiceResponseTimeoutError = AzureError
+
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_text, redact_url
 
 DEFAULT_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = "DIGITALOCEAN_ACCESS_TOKEN"
@@ -61,6 +84,11 @@ RETRY_BACKOFF = 0.25
 RETRY_BACKOFF_MAX = 8.0
 # Per-request kwargs that switch pipeline retries off (azure-core reads them per call).
 NO_RETRY = {"retry_total": 0}
+# Without a deadline (a client used outside a module run) a single rate-limit wait is capped.
+RATE_LIMIT_WAIT_CAP = 60.0
+# After the deadline, one clean-up request (cancel our deployment, commit a rollback) may still
+# be sent, without retries and with at most this many seconds to answer.
+CLEANUP_SECONDS = 10.0
 
 
 def client_argument_spec():
@@ -83,13 +111,21 @@ def _env_fallback(*names):
 class DOApiError(Exception):
     """An App Platform call failed; ``str()`` is a message fit for fail_json."""
 
-    def __init__(self, message, status=None, retryable=False, ambiguous=False):
-        super(DOApiError, self).__init__(message)
+    def __init__(self, message, status=None, retryable=False, ambiguous=False, deadline=False):
+        super(DOApiError, self).__init__(redact_text(message))
         self.status = status
         self.retryable = retryable
         # True when the request may have reached the server (the outcome is unknown).
         self.ambiguous = ambiguous
+        # True when the run's deadline stopped the call (nothing more is tried).
+        self.deadline = deadline
+        # 429: seconds the API asks us to wait, and what kind of limit it was (for messages).
         self.retry_after = None
+        self.waiting_for = None
+
+
+class DeadlineReached(AzureError):
+    """Raised by the retry policy instead of starting a request after the run's deadline."""
 
 
 if HAS_PYDO:
@@ -106,14 +142,122 @@ if HAS_PYDO:
             request.http_request.headers["Authorization"] = "Bearer %s" % self._token
 
 
-def make_client(token, endpoint=DEFAULT_ENDPOINT, timeout=30):
-    """A pydo Client with bounded retries. ``token`` is never logged or echoed."""
+class DeadlineRetryPolicy(RetryPolicy):
+    """azure-core's RetryPolicy, bounded by a deadline and aware of DigitalOcean's rate limits.
+
+    ``deadline`` (a ``clock()`` value, None = unbounded) is set per run (``set_deadline``):
+
+    * no request starts after it (``DeadlineReached``); each request's connect and read timeout
+      is capped by the time left;
+    * a retry whose wait would end after it is not made: the last answer (or error) is returned;
+    * a 429 waits for Retry-After, else until ``ratelimit-reset``; while a deadline is set 429s
+      do not use up the retry count (only the deadline bounds them);
+    * without a deadline, one rate-limit wait is capped at RATE_LIMIT_WAIT_CAP seconds.
+
+    ``last_wait`` describes the last wait asked for (for timeout messages).
+    """
+
+    def __init__(self, clock=time.monotonic, wall=time.time, **kwargs):
+        super(DeadlineRetryPolicy, self).__init__(**kwargs)
+        self.deadline = None
+        self.clock = clock
+        self.wall = wall
+        self.last_wait = None
+
+    def remaining(self):
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def get_retry_after(self, response):
+        http = getattr(response, "http_response", None)
+        if http is None:
+            return None
+        if http.status_code == 429:
+            seconds, what = rate_limit_wait(http.headers, self.wall())
+            self.last_wait = what
+            if seconds is not None and self.deadline is None:
+                seconds = min(seconds, RATE_LIMIT_WAIT_CAP)
+            return seconds
+        return super(DeadlineRetryPolicy, self).get_retry_after(response)
+
+    def increment(self, settings, response=None, error=None):
+        http = getattr(response, "http_response", None)
+        rate_limited = http is not None and http.status_code == 429
+        if rate_limited and self.deadline is not None and settings["total"] > 0:
+            # a 429 is not a failure of the request: only the deadline bounds how often we wait
+            settings["total"] += 1
+            settings["status"] += 1
+        if not super(DeadlineRetryPolicy, self).increment(settings, response=response, error=error):
+            return False
+        if self.deadline is None:
+            return True
+        wait = self.get_retry_after(response) if http is not None else None
+        if not wait:
+            wait = self.get_backoff_time(settings)
+        # never sleep past the deadline: give the caller the answer we have instead
+        return self.clock() + wait < self.deadline
+
+    def send(self, request):
+        remaining = self.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise DeadlineReached(
+                    "the run's timeout was reached before %s %s could be sent"
+                    % (request.http_request.method, redact_url(request.http_request.url))
+                )
+            options = request.context.options
+            options["timeout"] = min(options.get("timeout", self.timeout), remaining)
+            config = getattr(request.context.transport, "connection_config", None)
+            read = options.get("read_timeout") or getattr(config, "read_timeout", None) or remaining
+            try:
+                options["read_timeout"] = min(read, remaining)
+            except TypeError:  # an unexpected transport setting: leave it alone
+                pass
+        return super(DeadlineRetryPolicy, self).send(request)
+
+
+def set_deadline(client, deadline):
+    """Bound every call of ``client`` (a make_client client) by ``deadline`` (a time.monotonic()
+    value; None = unbounded). Returns the previous deadline."""
+    policy = getattr(client, "tachyon_retry_policy", None)
+    if policy is None:
+        return None
+    previous, policy.deadline = policy.deadline, deadline
+    return previous
+
+
+class cleanup_window(object):  # pylint: disable=invalid-name - used as a context manager
+    """``with cleanup_window(client):`` lets one clean-up request run after the deadline (cancel
+    our deployment, commit a rollback): the deadline moves to at most CLEANUP_SECONDS from now."""
+
+    def __init__(self, client, seconds=CLEANUP_SECONDS):
+        self.client = client
+        self.seconds = seconds
+        self.previous = None
+
+    def __enter__(self):
+        policy = getattr(self.client, "tachyon_retry_policy", None)
+        if policy is not None:
+            self.previous = policy.deadline
+            if policy.deadline is not None:
+                policy.deadline = max(policy.deadline, policy.clock() + self.seconds)
+        return self
+
+    def __exit__(self, *exc_info):
+        set_deadline(self.client, self.previous)
+        return False
+
+
+def make_client(token, endpoint=DEFAULT_ENDPOINT, timeout=30, deadline=None):
+    """A pydo Client with bounded retries. ``token`` is never logged or echoed.
+
+    ``deadline`` (time.monotonic() value) bounds every call and wait; ``set_deadline`` changes it.
+    """
     if not token:
         raise DOApiError(
             "no DigitalOcean API token: set the module's token option (the inventory's "
             "tachyon_do_token) or the %s environment variable" % TOKEN_ENV
         )
-    retry = RetryPolicy(
+    retry = DeadlineRetryPolicy(
         retry_total=RETRY_TOTAL,
         retry_connect=RETRY_TOTAL,
         retry_read=RETRY_TOTAL,
@@ -135,7 +279,8 @@ def make_client(token, endpoint=DEFAULT_ENDPOINT, timeout=30):
         extra["authentication_policy"] = _LoopbackBearer(token)
     elif parsed.scheme != "https" or not parsed.hostname:
         raise DOApiError("api_endpoint %r is not an http(s) URL, e.g. %s" % (endpoint, DEFAULT_ENDPOINT))
-    return pydo.Client(
+    retry.deadline = deadline
+    client = pydo.Client(
         token=token,
         endpoint=endpoint,
         retry_policy=retry,
@@ -143,6 +288,8 @@ def make_client(token, endpoint=DEFAULT_ENDPOINT, timeout=30):
         read_timeout=timeout,
         **extra
     )
+    client.tachyon_retry_policy = retry
+    return client
 
 
 def _api_message(exc):
@@ -159,18 +306,63 @@ def _api_message(exc):
     return ""
 
 
-def retry_after_seconds(exc, default=1.0, cap=60.0):
-    """Seconds a 429 asks us to wait (Retry-After, else ratelimit-reset), bounded by ``cap``."""
+def _header(headers, name):
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        value = headers.get(name.title())
+    return value
+
+
+def _parse_retry_after(value, now):
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3); None if unreadable."""
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def rate_limit_wait(headers, now=None):
+    """(seconds, what) a 429 asks us to wait, from its headers; (None, what) if they say nothing.
+
+    ``Retry-After`` (the burst limit) wins; without it, the time until ``ratelimit-reset`` (epoch
+    seconds: the hourly limit). ``what`` describes the limit for messages.
+    """
+    now = time.time() if now is None else now
+    value = _header(headers, "retry-after")
+    if value:
+        seconds = _parse_retry_after(value, now)
+        if seconds is not None:
+            return seconds, "the API's rate limit (429 with retry-after %ss)" % _fmt(seconds)
+    reset = _header(headers, "ratelimit-reset")
+    if reset:
+        try:
+            seconds = max(0.0, float(reset) - now)
+        except ValueError:
+            seconds = None
+        if seconds is not None:
+            return seconds, ("the API's hourly rate limit (429 without retry-after; ratelimit-reset at %s UTC, "
+                             "in %ss)" % (time.strftime("%H:%M:%S", time.gmtime(float(reset))), _fmt(seconds)))
+    return None, "the API's rate limit (429 without retry-after or ratelimit-reset)"
+
+
+def _fmt(seconds):
+    return ("%.1f" % seconds).rstrip("0").rstrip(".") if seconds < 10 else "%.0f" % seconds
+
+
+def retry_after_seconds(exc, default=1.0, cap=None, now=None):
+    """Seconds a 429 asks us to wait (Retry-After, else until ratelimit-reset); ``default`` if
+    neither header says; bounded by ``cap`` when given."""
     response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    for name in ("retry-after", "Retry-After"):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, min(float(value), cap))
-            except ValueError:
-                break
-    return default
+    seconds, _what = rate_limit_wait(getattr(response, "headers", None) or {}, now)
+    if seconds is None:
+        seconds = default
+    return min(seconds, cap) if cap is not None and seconds is not None else seconds
 
 
 def map_error(exc, action, app_id=None):
@@ -178,6 +370,14 @@ def map_error(exc, action, app_id=None):
     what = "%s%s" % (action, " (app %s)" % app_id if app_id else "")
     if isinstance(exc, DOApiError):
         return exc
+    if isinstance(exc, DeadlineReached):
+        return DOApiError("%s: %s" % (what, exc), deadline=True)
+    if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)):
+        return DOApiError(
+            "%s: the API did not answer in time (%s)." % (what, getattr(exc, "message", exc)),
+            retryable=True,
+            ambiguous=isinstance(exc, ServiceResponseTimeoutError),
+        )
     if isinstance(exc, ServiceRequestError):
         return DOApiError(
             "%s: cannot reach the DigitalOcean API (%s). Check api_endpoint and the network."
@@ -214,13 +414,14 @@ def map_error(exc, action, app_id=None):
                 status=404,
             )
         if status == 429:
+            seconds, limit = rate_limit_wait(getattr(exc.response, "headers", None) or {})
             err = DOApiError(
-                "%s: rate limited by the API (429%s) and retries were exhausted; wait and rerun."
-                % (what, detail),
+                "%s: rate limited by the API (429%s): %s." % (what, detail, limit),
                 status=429,
                 retryable=True,
             )
-            err.retry_after = retry_after_seconds(exc)
+            err.retry_after = seconds
+            err.waiting_for = limit
             return err
         if status is not None and status >= 500:
             return DOApiError(

@@ -16,6 +16,8 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_data, redact_text, redact_url
+
 ARGUMENT_SPEC = dict(
     url=dict(type="str", required=True),
     expected_version=dict(type="str"),
@@ -74,9 +76,9 @@ def poll_once(url, headers, validate_certs, timeout):
     except HTTPError as exc:
         return None, "HTTP %s" % exc.code
     except URLError as exc:
-        return None, "connection failed (%s)" % to_text(getattr(exc, "reason", exc))
+        return None, "connection failed (%s)" % redact_text(to_text(getattr(exc, "reason", exc)))
     except (OSError, ValueError) as exc:  # reset, timeout, bad URL
-        return None, "connection failed (%s)" % to_text(exc)
+        return None, "connection failed (%s)" % redact_text(to_text(exc))
     try:
         return json.loads(to_text(body)), None
     except ValueError:
@@ -87,7 +89,11 @@ def wait_healthy(url, expected_version=None, checks=("postgres", "redis"), conse
                  timeout=300.0, initial_interval=0.25, max_interval=0.5, backoff=1.5,
                  confirm_interval=0.25, request_timeout=10.0, validate_certs=True, headers=None,
                  clock=time.monotonic, sleep=time.sleep):
-    """Poll until healthy. Returns a result dict with ``ok`` True/False."""
+    """Poll until healthy. Returns a result dict with ``ok`` True/False.
+
+    Bounded by ``timeout``: each request's timeout is capped by the time left and no pause
+    runs past the deadline.
+    """
     start = clock()
     deadline = start + timeout
     interval = initial_interval
@@ -158,8 +164,22 @@ def check(p, check_mode=False, diff=False):  # pylint: disable=unused-argument -
         headers=p["headers"])
     result["changed"] = False
     if not result.pop("ok"):
-        result["msg"] = ("%s not healthy after %ss (%d attempts): %s. Check the app's deploy and runtime "
-                         "logs; raise timeout if it is only slow to start."
-                         % (p["url"], p["timeout"], result["attempts"], result["last_state"]))
-        return True, result
-    return False, result
+        result["msg"] = ("%s not healthy after %ss (%d attempts): timed out waiting for %s; last state: %s. "
+                         "Check the app's deploy and runtime logs; raise timeout if it is only slow to start."
+                         % (redact_url(p["url"]), p["timeout"], result["attempts"], expectation(p),
+                            result["last_state"]))
+        return True, redact_data(result)
+    return False, redact_data(result)
+
+
+def expectation(p):
+    """What a healthy answer must show, in words (for the timeout message)."""
+    parts = ["status healthy"]
+    if p.get("checks"):
+        parts.append("%s connected" % ", ".join(p["checks"]))
+    if p.get("expected_version"):
+        parts.append("version %s" % p["expected_version"])
+    text = ", ".join(parts)
+    if p.get("consecutive", 1) > 1:
+        text += " on %d polls in a row" % p["consecutive"]
+    return text

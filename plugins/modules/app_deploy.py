@@ -20,10 +20,22 @@ description:
   - A deployment that ends C(ERROR), C(CANCELED) or C(SUPERSEDED), or reports error steps,
     fails the task naming the failing step and component and printing the tail of its
     build or deploy log.
-  - Reads are retried by pydo on 429 (honouring C(retry-after)), 5xx and dropped connections
-    with bounded exponential backoff. The update itself is never blindly retried; when its
-    outcome is unknown the module looks for a deployment carrying our spec before trying
-    again, so one run never creates two deployments.
+  - Reads are retried by pydo on 429, 5xx and dropped connections with bounded exponential
+    backoff. A 429 is waited out as the API asks - C(retry-after) (the burst limit), else until
+    C(ratelimit-reset) (the hourly limit, sent without C(retry-after)) - for as long as
+    O(timeout) allows. The update itself is never blindly retried; when its outcome is unknown
+    the module looks for a deployment carrying our spec before trying again, so one run never
+    creates two deployments.
+  - Every wait (polls, retries, rate-limit waits) ends at O(timeout), counted from the start of
+    the task; the failure message says what it was waiting for. A wait the API asks for that
+    would end after the deadline is not started.
+  - A deployment of the app counts as one of ours already running (and is followed instead of
+    sending a new update) only if its phase is in progress (C(PENDING_BUILD), C(BUILDING),
+    C(PENDING_DEPLOY), C(DEPLOYING)), it has no error step and its spec is the rendered one. The
+    app's C(pending_deployment) is the most recent deployment that was not canceled, so after a
+    failure it is the failed one, and a rerun updates the app again.
+  - No URL query string, signature or token (presigned log URLs, log stream tokens) appears in
+    any message, progress line or return value (URLs are cut to C(scheme://host/path)).
   - Secret values are injected into the spec in memory only; they never appear in the diff,
     the result or on disk. A keyed fingerprint of the secret values (env
     C(TACHYON_SECRETS_FINGERPRINT)) lets a rotated secret count as a change without reading
@@ -69,8 +81,9 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for the deployment. At the deadline the deployment is canceled (see
-        O(cancel_on_timeout)) and the task fails.
+      - Seconds the whole task may take (reading the app, the update with its retries, waiting
+        for the deployment). At the deadline the deployment is canceled (see
+        O(cancel_on_timeout); one request of at most 10 s, without retries) and the task fails.
     type: int
     default: 900
   poll_interval:
@@ -167,6 +180,10 @@ failure:
   description: On failure, the failing steps and the log tail.
   returned: failure
   type: dict
+waiting_for:
+  description: What the task was waiting for when its timeout ran out.
+  returned: on timeout
+  type: str
 """
 
 import os
@@ -178,6 +195,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
     DeploymentFailed,
     failure_report,
+    in_progress,
     parse_time,
     progress_summary,
     wait_for_deployment,
@@ -189,10 +207,12 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     Backoff,
     DOApiError,
     call,
+    cleanup_window,
     client_argument_spec,
     make_client,
-    sleep_until,
+    set_deadline,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results, redact_text
 
 MAX_UPDATE_ATTEMPTS = 5
 
@@ -208,6 +228,7 @@ class Deployer:
 
     # ---- helpers -------------------------------------------------------------------------
     def progress(self, line):
+        line = redact_text(line)
         self.lines.append(line)
         path = self.p.get("progress_file")
         if path:
@@ -222,6 +243,21 @@ class Deployer:
 
     def get_app(self):
         return call("get app", self.client.apps.get, self.p["app_id"], _app_id=self.p["app_id"]).get("app") or {}
+
+    def with_phase(self, dep):
+        """``dep`` with its phase and progress: GET app's pending_deployment carries only id and
+        spec (OpenAPI #/app example), so its phase is read from the deployment itself."""
+        if dep.get("phase"):
+            return dep
+        try:
+            resp = call("get deployment %s" % dep["id"], self.client.apps.get_deployment, self.p["app_id"], dep["id"],
+                        _app_id=self.p["app_id"])
+        except DOApiError as exc:
+            self.progress("could not read deployment %s (%s): not counted as running" % (dep["id"], exc))
+            return dep
+        found = dict((resp or {}).get("deployment") or {})
+        found.update(dep)
+        return found
 
     def known_deployment_ids(self):
         resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
@@ -240,10 +276,21 @@ class Deployer:
 
     # ---- steps ---------------------------------------------------------------------------
     def update(self, desired_with_secrets, desired, known, deadline):
-        """PUT the spec once; on an ambiguous failure find our deployment before retrying."""
+        """PUT the spec once; on an ambiguous failure find our deployment before retrying.
+
+        Other retryable failures are retried up to MAX_UPDATE_ATTEMPTS times; a 429 (the request
+        was refused, nothing was created) is retried as long as the API's wait ends before the
+        deadline, however often it comes.
+        """
         body = {"spec": desired_with_secrets, "update_all_source_versions": True}
         backoff = Backoff(first=0.5, cap=8.0)
-        for attempt in range(1, MAX_UPDATE_ATTEMPTS + 1):
+        # a 429 that says how long to wait is waited out exactly; one that does not (or says 0)
+        # backs off from 0.25 s up to 4 s
+        limited = Backoff(first=0.25, cap=4.0)
+        attempt = 0
+        failures = 0
+        while True:
+            attempt += 1
             try:
                 resp = call("update app", self.client.apps.update, self.p["app_id"], body, _app_id=self.p["app_id"], **NO_RETRY)
                 dep = ((resp or {}).get("app") or {}).get("pending_deployment") or {}
@@ -254,27 +301,40 @@ class Deployer:
                     return dep["id"], attempt
                 raise DOApiError("update app: the API accepted the spec but reported no pending deployment", retryable=False)
             except DOApiError as exc:
-                if not exc.retryable or attempt == MAX_UPDATE_ATTEMPTS:
+                if exc.deadline or not exc.retryable:
                     raise
                 if exc.status == 429:
-                    wait = exc.retry_after if exc.retry_after is not None else backoff.next()
-                    self.progress("update app: rate limited (429), retrying in %.1fs" % wait)
-                else:
-                    wait = backoff.next()
-                    self.progress("update app: %s; checking whether it took effect" % exc)
-                    if exc.ambiguous or exc.status is None:
-                        dep = self.find_ours(desired, known)
-                        if dep:
-                            self.progress("update app: found our deployment %s, following it" % dep["id"])
-                            return dep["id"], attempt
-                if not sleep_until(deadline, wait, self.clock, self.sleep):
+                    wait = exc.retry_after or limited.next()
+                    left = deadline - self.clock()
+                    if wait >= left:
+                        raise DOApiError(
+                            "%s The wait it asks for (%.0fs) ends after this task's timeout (%ss, %.1fs left); "
+                            "rerun when the limit resets or raise timeout."
+                            % (exc, wait, self.p["timeout"], max(0.0, left)),
+                            status=429, deadline=True)
+                    self.progress("update app: rate limited (429), retrying in %.1fs (%s)" % (wait, exc.waiting_for))
+                    self.sleep(wait)
+                    continue
+                failures += 1
+                if failures >= MAX_UPDATE_ATTEMPTS:
                     raise
-        raise DOApiError("update app: no attempt succeeded")  # pragma: no cover - loop raises
+                wait = backoff.next()
+                self.progress("update app: %s; checking whether it took effect" % exc)
+                if exc.ambiguous or exc.status is None:
+                    dep = self.find_ours(desired, known)
+                    if dep:
+                        self.progress("update app: found our deployment %s, following it" % dep["id"])
+                        return dep["id"], attempt
+                if wait >= deadline - self.clock():
+                    raise DOApiError("%s The next attempt would start after this task's timeout (%ss)."
+                                     % (exc, self.p["timeout"]), status=exc.status, deadline=True)
+                self.sleep(wait)
 
     def run(self):
         p = self.p
         start = self.clock()
         deadline = start + p["timeout"]
+        set_deadline(self.client, deadline)
         secrets = {k: "" if v is None else str(v) for k, v in (p["secrets"] or {}).items()}
         spec = p["spec"]
         if p["secrets_env_prefix"]:
@@ -327,11 +387,15 @@ class Deployer:
                 before_header="live app %s (deployment %s)" % (p["app_id"], previous_id),
                 after_header="rendered spec",
             )
-        # a deployment of our spec already running (e.g. a rerun after an interrupted run)?
+        # a deployment of our spec already running (e.g. a rerun after an interrupted run)? The
+        # app's pending_deployment is its most recent non-canceled deployment (godo PR #601):
+        # after a failure, the failed one. Only one really in progress counts.
         running = None
         for dep in (app.get("pending_deployment"), app.get("in_progress_deployment")):
             if dep and dep.get("id") and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
-                running = dep
+                dep = self.with_phase(dep)
+                if in_progress(dep):
+                    running = dep
         if not changed or self.module.check_mode:
             if self.module.check_mode and changed:
                 result["msg"] = "would deploy: %s" % ", ".join(paths[:10])
@@ -364,19 +428,23 @@ class Deployer:
             self.module.fail_json(msg="%s\nThe app's last good deployment is %s." % (msg, previous_id), **result)
         except TimeoutError as exc:
             deployment = exc.args[0] if exc.args else {}
+            waiting_for = getattr(exc, "waiting_for", None) or "deployment %s to become ACTIVE" % dep_id
             phase = (deployment or {}).get("phase")
             note = ""
             if p["cancel_on_timeout"]:
                 try:
-                    call("cancel deployment", self.client.apps.cancel_deployment, p["app_id"], dep_id)
+                    with cleanup_window(self.client):
+                        call("cancel deployment", self.client.apps.cancel_deployment, p["app_id"], dep_id, **NO_RETRY)
                     note = " It was canceled; the app stays on %s." % previous_id
                     phase = "CANCELED"
                 except DOApiError as cexc:
                     note = " Canceling it failed too (%s): cancel it by hand." % cexc
-            result.update(phase=phase, progress=progress_summary(deployment or {}), progress_lines=self.lines)
+            result.update(phase=phase, progress=progress_summary(deployment or {}), progress_lines=self.lines,
+                          waiting_for=waiting_for)
             self.module.fail_json(
-                msg="deployment %s did not become ACTIVE within %ss (last phase %s).%s Raise timeout if builds "
-                "are slow." % (dep_id, p["timeout"], phase, note),
+                msg="deployment %s did not become ACTIVE within %ss (last phase %s; timed out waiting for %s).%s "
+                "Raise timeout if builds are slow." % (dep_id, p["timeout"], (deployment or {}).get("phase"),
+                                                       waiting_for, note),
                 **result
             )
         except DOApiError as exc:
@@ -414,7 +482,7 @@ def main():
         cancel_on_timeout=dict(type="bool", default=True),
         progress_file=dict(type="path"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
     if not HAS_PYDO:
         module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
     if module.params["timeout"] <= 0 or module.params["poll_interval"] <= 0:

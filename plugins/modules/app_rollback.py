@@ -21,6 +21,17 @@ description:
     (C(POST /v2/apps/{id}/rollback/revert)) and waits for the revert deployment.
   - Idempotent. Already running the target deployment (or a rollback cloned from it), nothing
     is done and C(changed=false).
+  - Without O(deployment_id) the target is the last deployment that was good, the newest one
+    older than the deployment the app runs now, that is C(ACTIVE) or C(SUPERSEDED) after having
+    been ACTIVE (no error step, every progress step C(SUCCESS)) and whose spec differs from the
+    running one (a maintenance or autoscaler redeploy of the same spec is not a release to go
+    back to). A deployment that ended C(ERROR) or C(CANCELED), or was superseded before it
+    became ACTIVE, is never chosen. When the app runs a rollback, "now" is the deployment it was
+    cloned from, so a second rollback goes one release further back. The result says which
+    deployment was chosen and why; without one the task fails saying why each candidate was
+    not good.
+  - Every wait and retry ends at O(timeout); the message says what it was waiting for. No URL
+    query string or token appears in a message or result.
 author:
   - tachyon-infra contributors
 extends_documentation_fragment:
@@ -29,9 +40,8 @@ options:
   deployment_id:
     description:
       - The deployment to roll back to.
-      - Default, the last good one - the newest ACTIVE deployment created before the one the
-        app runs now (or, if the app's latest deployment failed, the active one, in which
-        case there is nothing to do).
+      - Default, the last good one (see the description), ACTIVE or SUPERSEDED after having
+        been ACTIVE, created before the deployment the app runs now.
     type: str
   state:
     description: What to do.
@@ -43,7 +53,10 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for the rollback (or revert) deployment.
+    description:
+      - Seconds the whole task may take (API calls with their retries and rate-limit waits, and
+        waiting for the rollback or revert deployment). A commit still due at the deadline gets
+        one request of at most 10 s.
     type: int
     default: 900
   poll_interval:
@@ -90,6 +103,10 @@ target_deployment_id:
   description: The deployment rolled back to.
   returned: state=rolled_back
   type: str
+target_reason:
+  description: Why the target was chosen (given, or which good deployment it is and what was skipped).
+  returned: state=rolled_back
+  type: str
 deployment_id:
   description: The deployment created by the rollback or revert (the app's active one when unchanged).
   returned: success
@@ -117,10 +134,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
     DeploymentFailed,
     error_steps,
     describe_step,
+    flatten_steps,
     wait_for_deployment,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
@@ -129,22 +148,97 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     PYDO_IMPORT_ERROR,
     DOApiError,
     call,
+    cleanup_window,
     client_argument_spec,
     make_client,
+    set_deadline,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results, redact_text
+
+# deployments listed per page, and pages read at most, when looking for the last good one
+PER_PAGE = 20
+MAX_PAGES = 5
 
 
-def last_good(deployments, current_id):
-    """Newest ACTIVE (or formerly active, now SUPERSEDED) deployment older than current_id."""
-    ordered = sorted(deployments, key=lambda d: d.get("created_at") or "", reverse=True)
-    past = False
-    for dep in ordered:
-        if dep.get("id") == current_id:
-            past = True
-            continue
-        if past and dep.get("phase") == "ACTIVE":
-            return dep
-    return None
+def was_good(dep):
+    """(True, why) when ``dep`` went live: ACTIVE, or SUPERSEDED after having been ACTIVE.
+
+    App Platform marks the previously active deployment SUPERSEDED when a newer one becomes
+    ACTIVE, and also a deployment replaced while still building or deploying. They differ in
+    their progress: one that went live finished every step (``success_steps == total_steps``,
+    every step SUCCESS, no error step); one replaced on the way has PENDING/RUNNING steps left.
+    """
+    phase = dep.get("phase")
+    progress = dep.get("progress") or {}
+    steps = flatten_steps(progress.get("steps"))
+    if phase == "ACTIVE":
+        return True, "ACTIVE"
+    if phase != "SUPERSEDED":
+        return False, "ended %s" % (phase or "without a phase")
+    failed = [s for s in steps if s.get("status") == "ERROR"]
+    if failed or progress.get("error_steps"):
+        return False, "SUPERSEDED with failed step(s)%s" % (
+            " " + ", ".join(str(s.get("path")) for s in failed) if failed else "")
+    total, success = progress.get("total_steps"), progress.get("success_steps")
+    unfinished = [s for s in steps if s.get("status") != "SUCCESS"]
+    if not steps and not total:
+        return False, "SUPERSEDED, and its progress does not show that it ever became ACTIVE"
+    if unfinished or (total and success != total):
+        return False, "SUPERSEDED before it became ACTIVE (%s of %s steps done)" % (
+            success or 0, total or len(steps))
+    return True, "SUPERSEDED after being ACTIVE (all %s steps succeeded)" % (total or len(steps))
+
+
+def _same_spec(one, other):
+    if not one or not other:
+        return False
+    return not spec_diff.compare(one, other)[0] and not spec_diff.compare(other, one)[0]
+
+
+def _label(dep):
+    cause = (dep.get("cause_details") or {}).get("type") or dep.get("cause")
+    return "%s (created %s%s)" % (dep.get("id"), dep.get("created_at") or "?", ", %s" % cause if cause else "")
+
+
+def last_good(deployments, active):
+    """(target or None, reason): the last good deployment to roll back to, and why.
+
+    ``active`` is the app's active deployment (dict). Candidates are the deployments created
+    before it - before the one it was cloned from when it is itself a rollback - newest first;
+    the first that was good (``was_good``) and whose spec differs from the running one wins.
+    ``reason`` says which was chosen and what was skipped, or why none qualifies.
+    """
+    active = active or {}
+    by_id = dict((d.get("id"), d) for d in deployments if d.get("id"))
+    reference = by_id.get(active.get("cloned_from")) or by_id.get(active.get("id")) or active
+    ref_created = reference.get("created_at") or ""
+    running_spec = active.get("spec") or reference.get("spec")
+    older = sorted((d for d in deployments
+                    if d.get("id") not in (active.get("id"), reference.get("id"))
+                    and (d.get("created_at") or "") < ref_created),
+                   key=lambda d: d.get("created_at") or "", reverse=True)
+    newer = [d for d in deployments if (d.get("created_at") or "") > (active.get("created_at") or "")
+             and d.get("id") != active.get("id")]
+    skipped = []
+    for dep in older:
+        good, why = was_good(dep)
+        if good and _same_spec(dep.get("spec"), running_spec):
+            good, why = False, "%s, but with the spec the app runs now" % why
+        if good:
+            text = "%s is the last good deployment: %s" % (_label(dep), why)
+            if skipped:
+                text += "; skipped newer: %s" % "; ".join(skipped)
+            return dep, text
+        skipped.append("%s %s" % (dep.get("id"), why))
+    now = "the app runs %s" % _label(active)
+    if active.get("cloned_from"):
+        now += ", a rollback to %s" % active["cloned_from"]
+    if newer:
+        now += "; newer deployment(s) never went live: %s" % ", ".join(
+            "%s %s" % (d.get("id"), d.get("phase")) for d in newer)
+    if not older:
+        return None, "no deployment older than the running one is listed (%s)" % now
+    return None, "none of the older deployments was good (%s): %s" % (now, "; ".join(skipped))
 
 
 class Rollback:
@@ -155,6 +249,7 @@ class Rollback:
         self.lines = []
 
     def progress(self, line):
+        line = redact_text(line)
         self.lines.append(line)
         if self.p.get("progress_file"):
             with open(self.p["progress_file"], "a") as handle:
@@ -175,13 +270,29 @@ class Rollback:
             self.module.fail_json(msg="rollback deployment %s ended %s (%s); the app is still pinned, "
                                   "inspect it in the control panel" % (dep_id, exc.details.get("phase"), steps),
                                   changed=True, deployment_id=dep_id, progress_lines=self.lines)
-        except TimeoutError:
-            self.module.fail_json(msg="rollback deployment %s not ACTIVE within %ss" % (dep_id, self.p["timeout"]),
-                                  changed=True, deployment_id=dep_id, progress_lines=self.lines)
+        except TimeoutError as exc:
+            waiting_for = getattr(exc, "waiting_for", None) or "deployment %s to become ACTIVE" % dep_id
+            self.module.fail_json(msg="rollback deployment %s not ACTIVE within %ss (timed out waiting for %s)"
+                                  % (dep_id, self.p["timeout"], waiting_for),
+                                  changed=True, deployment_id=dep_id, waiting_for=waiting_for,
+                                  progress_lines=self.lines)
+
+    def deployments(self):
+        """The app's deployments, newest first: pages of PER_PAGE, at most MAX_PAGES."""
+        found = []
+        for page in range(1, MAX_PAGES + 1):
+            resp = self.api("list deployments", self.client.apps.list_deployments, self.p["app_id"],
+                            page=page, per_page=PER_PAGE)
+            batch = resp.get("deployments") or []
+            found.extend(batch)
+            if len(batch) < PER_PAGE or not ((resp.get("links") or {}).get("pages") or {}).get("next"):
+                break
+        return found
 
     def run(self):
         p = self.p
         deadline = time.monotonic() + p["timeout"]
+        set_deadline(self.client, deadline)
         app = self.get_app()
         active = app.get("active_deployment") or {}
         pinned = (app.get("pinned_deployment") or {}).get("id")
@@ -208,14 +319,17 @@ class Rollback:
             self.module.exit_json(msg="rollback reverted by deployment %s" % dep_id, **result)
 
         target = p["deployment_id"]
+        reason = "given as deployment_id"
         if not target:
-            latest = self.api("list deployments", self.client.apps.list_deployments, p["app_id"], per_page=20)
-            found = last_good(latest.get("deployments") or [], active.get("id"))
+            found, reason = last_good(self.deployments(), active)
             if not found:
-                self.module.fail_json(msg="no earlier good deployment to roll back to (active: %s); pass deployment_id"
-                                      % active.get("id"), **result)
+                self.module.fail_json(msg="no earlier good deployment to roll back to: %s. Pass deployment_id "
+                                      "(playbooks/rollback.yml: -e tachyon_rollback_to=<deployment id>) to choose "
+                                      "one." % reason, target_reason=reason, **result)
             target = found["id"]
+            self.progress("rollback target: %s" % reason)
         result["target_deployment_id"] = target
+        result["target_reason"] = reason
         if target in (active.get("id"), active.get("cloned_from")):
             result["committed"] = not pinned
             if pinned and p["commit"]:
@@ -223,7 +337,7 @@ class Rollback:
                 result["committed"] = True
                 if not self.module.check_mode:
                     self.api("commit rollback", self.client.apps.commit_rollback, p["app_id"])
-            self.module.exit_json(msg="the app already runs deployment %s" % target, **result)
+            self.module.exit_json(msg="the app already runs deployment %s (%s)" % (target, reason), **result)
         if self.module._diff:
             result["diff"] = dict(before="active deployment: %s\n" % active.get("id"),
                                   after="active deployment: rollback of %s\n" % target)
@@ -236,16 +350,18 @@ class Rollback:
                 target, err.get("code", ""), err.get("message", "")), **result)
         result["changed"] = True
         if self.module.check_mode:
-            self.module.exit_json(msg="would roll back from %s to %s" % (active.get("id"), target), **result)
+            self.module.exit_json(msg="would roll back from %s to %s: %s" % (active.get("id"), target, reason), **result)
         resp = self.api("create rollback", self.client.apps.create_rollback, p["app_id"], body, **NO_RETRY)
         dep_id = (resp.get("deployment") or {}).get("id")
         self.progress("rollback to %s: deployment %s" % (target, dep_id))
         dep = self.wait(dep_id, deadline)
         if p["commit"]:
-            self.api("commit rollback", self.client.apps.commit_rollback, p["app_id"])
+            with cleanup_window(self.client):
+                self.api("commit rollback", self.client.apps.commit_rollback, p["app_id"])
             self.progress("rollback committed")
         result.update(deployment_id=dep_id, phase=dep.get("phase"), committed=p["commit"], progress_lines=self.lines)
-        self.module.exit_json(msg="rolled back from %s to %s (deployment %s)" % (active.get("id"), target, dep_id), **result)
+        self.module.exit_json(msg="rolled back from %s to %s (deployment %s): %s"
+                              % (active.get("id"), target, dep_id, reason), **result)
 
 
 def main():
@@ -258,7 +374,7 @@ def main():
         poll_interval=dict(type="float", default=1.0),
         progress_file=dict(type="path"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
     if not HAS_PYDO:
         module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
     try:

@@ -100,15 +100,54 @@ def test_polls_start_on_a_fixed_cadence_whatever_the_request_time():
     assert starts == pytest.approx([0.0, 0.25, 0.75, 1.75, 2.75])
 
 
-def test_last_good_is_the_newest_active_before_the_current():
+def _done(n=3):
+    return {"success_steps": n, "total_steps": n,
+            "steps": [{"name": "s%d" % i, "status": "SUCCESS"} for i in range(n)]}
+
+
+def test_last_good_is_the_newest_formerly_active_before_the_current():
+    """Earlier active deployments are listed SUPERSEDED: they count when every step succeeded."""
     deps = [
-        {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z"},
-        {"id": "failed", "phase": "ERROR", "created_at": "2026-01-02T12:00:00Z"},
-        {"id": "good", "phase": "ACTIVE", "created_at": "2026-01-02T00:00:00Z"},
-        {"id": "old", "phase": "ACTIVE", "created_at": "2026-01-01T00:00:00Z"},
+        {"id": "new", "phase": "ACTIVE", "created_at": "2026-01-03T00:00:00Z", "progress": _done(), "spec": {"n": 3}},
+        {"id": "failed", "phase": "ERROR", "created_at": "2026-01-02T12:00:00Z", "spec": {"n": 9}},
+        {"id": "replaced", "phase": "SUPERSEDED", "created_at": "2026-01-02T06:00:00Z", "spec": {"n": 8},
+         "progress": {"success_steps": 1, "pending_steps": 2, "total_steps": 3,
+                      "steps": [{"name": "build", "status": "SUCCESS"}, {"name": "deploy", "status": "PENDING"}]}},
+        {"id": "good", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "progress": _done(), "spec": {"n": 2}},
+        {"id": "old", "phase": "SUPERSEDED", "created_at": "2026-01-01T00:00:00Z", "progress": _done(), "spec": {"n": 1}},
     ]
-    assert last_good(deps, "new")["id"] == "good"
-    assert last_good(deps, "old") is None
+    target, reason = last_good(deps, deps[0])
+    assert target["id"] == "good"
+    assert "SUPERSEDED after being ACTIVE (all 3 steps succeeded)" in reason
+    assert "failed ended ERROR" in reason and "replaced SUPERSEDED before it became ACTIVE (1 of 3 steps done)" in reason
+    target, reason = last_good(deps, deps[-1])
+    assert target is None and "no deployment older than the running one" in reason
+
+
+def test_last_good_skips_failed_superseded_and_the_running_spec():
+    deps = [
+        {"id": "maint", "phase": "ACTIVE", "created_at": "2026-01-04T00:00:00Z", "spec": {"n": 2},
+         "cause_details": {"type": "MAINTENANCE"}, "progress": _done()},
+        {"id": "same", "phase": "SUPERSEDED", "created_at": "2026-01-03T00:00:00Z", "spec": {"n": 2}, "progress": _done()},
+        {"id": "broken", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "spec": {"n": 1},
+         "progress": {"error_steps": 1, "steps": [{"name": "deploy", "status": "ERROR"}]}},
+    ]
+    target, reason = last_good(deps, deps[0])
+    assert target is None
+    assert "same SUPERSEDED after being ACTIVE (all 3 steps succeeded), but with the spec the app runs now" in reason
+    assert "broken SUPERSEDED with failed step(s) deploy" in reason
+
+
+def test_last_good_from_a_rollback_goes_one_release_further_back():
+    deps = [
+        {"id": "rb", "phase": "ACTIVE", "created_at": "2026-01-04T00:00:00Z", "cloned_from": "b", "spec": {"n": 2},
+         "progress": _done()},
+        {"id": "c", "phase": "SUPERSEDED", "created_at": "2026-01-03T00:00:00Z", "spec": {"n": 3}, "progress": _done()},
+        {"id": "b", "phase": "SUPERSEDED", "created_at": "2026-01-02T00:00:00Z", "spec": {"n": 2}, "progress": _done()},
+        {"id": "a", "phase": "SUPERSEDED", "created_at": "2026-01-01T00:00:00Z", "spec": {"n": 1}, "progress": _done()},
+    ]
+    target, reason = last_good(deps, deps[0])
+    assert target["id"] == "a"
 
 
 def _holder(**kw):
@@ -141,3 +180,68 @@ def test_lock_acquire_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path)
     new, taken = deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
     assert "took over a stale lock of alice" in taken and new["owner"] == "bob"
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+
+
+def _rate_limited(seconds, waiting_for):
+    from ansible_collections.tachyon.infra.plugins.module_utils.do_client import DOApiError
+    err = DOApiError("get deployment d: rate limited by the API (429): %s." % waiting_for, status=429, retryable=True)
+    err.retry_after, err.waiting_for = seconds, waiting_for
+    return err
+
+
+def test_429s_while_polling_are_waited_out_and_not_counted_as_errors():
+    now = [0.0]
+    polls = []
+
+    class Apps:
+        def get_deployment(self, app_id, dep_id):
+            polls.append(now[0])
+            if len(polls) <= 8:
+                raise _rate_limited(2.0, "the API's rate limit (429 with retry-after 2s)")
+            return {"deployment": {"id": dep_id, "phase": "ACTIVE"}}
+
+    client = type("C", (), {"apps": Apps()})()
+    dep = app_platform.wait_for_deployment(client, "a", "d", 100, 1, None, lambda: now[0],
+                                           lambda s: now.__setitem__(0, now[0] + s))
+    assert dep["phase"] == "ACTIVE" and len(polls) == 9 > app_platform.MAX_POLL_ERRORS
+    assert polls[1] - polls[0] == pytest.approx(2.0)  # the wait the API asked for
+
+
+def test_a_429_wait_past_the_deadline_ends_the_wait_at_once_saying_why():
+    now = [0.0]
+
+    class Apps:
+        def get_deployment(self, app_id, dep_id):
+            raise _rate_limited(60.0, "the API's rate limit (429 with retry-after 60s)")
+
+    client = type("C", (), {"apps": Apps()})()
+    with pytest.raises(app_platform.WaitTimeout) as exc:
+        app_platform.wait_for_deployment(client, "a", "d", 5, 1, None, lambda: now[0],
+                                         lambda s: now.__setitem__(0, now[0] + s))
+    assert now[0] == 0.0  # nothing slept
+    assert exc.value.waiting_for == ("deployment d to become ACTIVE (last phase not seen yet); polling is held back by "
+                                     "the API's rate limit (429 with retry-after 60s), which ends after the deadline "
+                                     "(5.0s left)")
+
+
+def test_in_progress_means_a_running_phase_without_error_steps():
+    assert app_platform.in_progress({"phase": "BUILDING"})
+    for phase in ("ACTIVE", "ERROR", "CANCELED", "SUPERSEDED", "UNKNOWN", None):
+        assert not app_platform.in_progress({"phase": phase})
+    assert not app_platform.in_progress(dict(DEPLOYMENT, phase="DEPLOYING"))
+
+
+def test_log_tail_never_prints_a_presigned_url_or_live_token():
+    client = type("C", (), {})()
+    url = "https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log?X-Amz-Signature=abc123&X-Amz-Credential=K"
+
+    def refuse(_url):
+        raise OSError("HTTP Error 403: Forbidden for %s" % _url)
+
+    client.apps = _Logs({"historic_urls": [url]})
+    _type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1], refuse)
+    assert tail == ["(could not read the archived log https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log: "
+                    "HTTP Error 403: Forbidden for https://nyc3.digitaloceanspaces.com/logs/d1/workers/deploy.log)"]
+    client.apps = _Logs({"live_url": "wss://proxy.example/live?token=s3cr3t", "historic_urls": None})
+    _type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1], refuse)
+    assert tail == ["(live log only, see wss://proxy.example/live)"]

@@ -1,6 +1,7 @@
 """do_client: bounded pydo retries for reads (429 retry-after, 5xx, dropped connections),
 no pipeline retries for writes, error mapping, backoff."""
 import http.server
+import time
 import json
 import threading
 
@@ -136,3 +137,82 @@ def test_backoff_is_bounded_exponential_and_sleep_until_respects_deadline():
     assert do_client.sleep_until(10.5, 3, clock=clock, sleep=slept.append) is True
     assert slept == [0.5]
     assert do_client.sleep_until(9.0, 3, clock=lambda: 10.0, sleep=slept.append) is False
+
+
+# --------------------------------------------------------------------------- rate limits and the deadline
+def _deadline_client(url, seconds):
+    c = client(url)
+    do_client.set_deadline(c, time.monotonic() + seconds)
+    return c
+
+
+def test_429_without_retry_after_waits_until_ratelimit_reset(server):
+    """DigitalOcean's hourly limit sends no Retry-After, only ratelimit-reset (epoch seconds)."""
+    reset = int(time.time()) + 2
+    _Handler.script = [(429, {"ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": str(reset)},
+                        {"id": "too_many_requests", "message": "API rate limit exceeded."})]
+    started = time.monotonic()
+    app = do_client.call("get app", _deadline_client(server, 30).apps.get, "app-1")
+    assert app == {"app": {"id": "app-1"}} and len(_Handler.seen) == 2
+    assert time.time() >= reset - 0.05 and time.monotonic() - started < 4
+
+
+def test_429s_are_retried_beyond_the_retry_count_while_the_deadline_allows(server):
+    _Handler.script = [(429, {"retry-after": "0"}, {"id": "too_many_requests", "message": "slow"})] * 12
+    app = do_client.call("get app", _deadline_client(server, 30).apps.get, "app-1")
+    assert app == {"app": {"id": "app-1"}} and len(_Handler.seen) == 13 > do_client.RETRY_TOTAL + 1
+
+
+def test_a_wait_past_the_deadline_is_not_slept(server):
+    _Handler.script = [(429, {"retry-after": "60"}, {"id": "too_many_requests", "message": "API rate limit exceeded."})] * 3
+    started = time.monotonic()
+    with pytest.raises(do_client.DOApiError) as err:
+        do_client.call("get app", _deadline_client(server, 5).apps.get, "app-1")
+    assert time.monotonic() - started < 1 and len(_Handler.seen) == 1
+    assert err.value.status == 429 and err.value.retry_after == 60
+    assert err.value.waiting_for == "the API's rate limit (429 with retry-after 60s)"
+
+
+def test_hourly_429_beyond_the_deadline_names_the_reset_time(server):
+    reset = int(time.time()) + 1800
+    _Handler.script = [(429, {"ratelimit-remaining": "0", "ratelimit-reset": str(reset)},
+                        {"id": "too_many_requests", "message": "API rate limit exceeded."})]
+    with pytest.raises(do_client.DOApiError) as err:
+        do_client.call("get app", _deadline_client(server, 5).apps.get, "app-1")
+    assert "hourly rate limit (429 without retry-after; ratelimit-reset at %s UTC" % \
+        time.strftime("%H:%M:%S", time.gmtime(reset)) in str(err.value)
+    assert 1795 <= err.value.retry_after <= 1800
+
+
+def test_no_request_starts_after_the_deadline(server):
+    with pytest.raises(do_client.DOApiError) as err:
+        do_client.call("get app", _deadline_client(server, -1).apps.get, "app-1")
+    assert err.value.deadline and "timeout was reached before GET" in str(err.value)
+    assert _Handler.seen == []
+
+
+def test_cleanup_window_lets_one_request_through_after_the_deadline(server):
+    c = _deadline_client(server, -1)
+    with do_client.cleanup_window(c, seconds=5):
+        assert do_client.call("cancel", c.apps.get, "app-1") == {"app": {"id": "app-1"}}
+    with pytest.raises(do_client.DOApiError):
+        do_client.call("get app", c.apps.get, "app-1")
+
+
+def test_retry_after_as_http_date_and_missing_headers():
+    now = 1_700_000_000.0
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now + 30))
+    assert do_client.rate_limit_wait({"retry-after": date}, now)[0] == pytest.approx(30)
+    assert do_client.rate_limit_wait({"Retry-After": "7"}, now)[0] == 7
+    assert do_client.rate_limit_wait({"ratelimit-reset": str(int(now) + 90)}, now)[0] == 90
+    assert do_client.rate_limit_wait({}, now)[0] is None
+
+
+def test_error_messages_carry_no_query_string_or_token(server):
+    _Handler.script = [(400, {}, {"id": "bad_request",
+                                  "message": "bad log URL https://logs.example/x?X-Amz-Signature=abc123&token=t0k " +
+                                             "for dop_v1_" + "a" * 64})]
+    with pytest.raises(do_client.DOApiError) as err:
+        do_client.call("get logs", client(server).apps.get, "app-1")
+    text = str(err.value)
+    assert "https://logs.example/x" in text and "abc123" not in text and "t0k" not in text and "a" * 64 not in text

@@ -263,3 +263,15 @@ def test_module_runs_in_check_mode_unless_skipped(server, capsys):
 def test_module_rejects_bad_options(capsys, args, match):
     result, failed = run_module(capsys, **args)
     assert failed and match in result["msg"]
+
+
+def test_module_timeout_says_what_it_waited_for_and_prints_no_query_string(server, capsys):
+    _, url = server([(503, {"status": "unhealthy"})])
+    result, failed = run_module(capsys, url=url + "?token=s3cr3t-health-token", expected_version=SHA, timeout=0.3,
+                                initial_interval=0.1, max_interval=0.1)
+    assert failed
+    assert "timed out waiting for status healthy, postgres, redis connected, version %s on 2 polls in a row; " \
+        "last state: HTTP 503" % SHA in result["msg"]
+    assert result["msg"].startswith(url + " not healthy after 0.3s")
+    # (Ansible's own invocation echo repeats the url option as given)
+    assert "s3cr3t-health-token" not in json.dumps(dict(result, invocation=None))

@@ -155,7 +155,7 @@ def fetch_log_tail(client, app_id, deployment_id, step, fetch_url, redact_values
     for url in (info or {}).get("historic_urls") or (info or {}).get("historic_logs") or []:
         try:
             text.extend(fetch_url(url).splitlines())
-        except Exception as exc:  # pylint: disable=broad-except - logs are best effort
+        except Exception as exc:  # pylint: disable=broad-except  # logs are best effort
             # the URL is presigned (a read credential in its query string): never print it whole
             text.append("(could not read the archived log %s: %s)" % (redact_url(url), redact_text(exc)))
     if not text and (info or {}).get("live_url"):

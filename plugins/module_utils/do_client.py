@@ -225,7 +225,7 @@ def set_deadline(client, deadline):
     return previous
 
 
-class cleanup_window(object):  # pylint: disable=invalid-name - used as a context manager
+class cleanup_window(object):  # pylint: disable=invalid-name  # used as a context manager
     """``with cleanup_window(client):`` lets one clean-up request run after the deadline (cancel
     our deployment, commit a rollback): the deadline moves to at most CLEANUP_SECONDS from now."""
 
@@ -299,7 +299,7 @@ def _api_message(exc):
         return ""
     try:
         body = response.json()
-    except Exception:  # pylint: disable=broad-except - any undecodable body: no detail
+    except Exception:  # pylint: disable=broad-except  # any undecodable body: no detail
         return ""
     if isinstance(body, dict):
         return str(body.get("message") or body.get("id") or "")
@@ -456,7 +456,7 @@ def call(action, func, *args, **kwargs):
         return checked(func(*args, **kwargs), action, app_id)
     except DOApiError:
         raise
-    except Exception as exc:  # pylint: disable=broad-except - mapped to a clear message
+    except Exception as exc:  # pylint: disable=broad-except  # mapped to a clear message
         raise map_error(exc, action, app_id)
 
 

@@ -147,7 +147,7 @@ def param_error(p):
     return None
 
 
-def check(p, check_mode=False, diff=False):  # pylint: disable=unused-argument - no diff to show
+def check(p, check_mode=False, diff=False):  # pylint: disable=unused-argument  # no diff to show
     """The whole task: (failed, result) for the parameters ``p`` (see ARGUMENT_SPEC)."""
     error = param_error(p)
     if error:

@@ -43,8 +43,9 @@ description:
   - When the rendered spec equals the live one (and no deployment of it is running), nothing is
     deployed and the task reports C(changed=false).
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
 options:
   spec:
@@ -474,7 +475,7 @@ def main():
     argument_spec.update(
         spec=dict(type="dict", required=True),
         secrets=dict(type="dict", default={}, no_log=True),
-        secrets_env_prefix=dict(type="str"),
+        secrets_env_prefix=dict(type="str", no_log=False),  # a variable name prefix, not a secret
         secrets_fingerprint=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),

@@ -33,8 +33,9 @@ description:
   - Every wait and retry ends at O(timeout); the message says what it was waiting for. No URL
     query string or token appears in a message or result.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
 options:
   deployment_id:

@@ -19,7 +19,9 @@ description:
   - 'The payload is the one the Tachyon API serves, for example
     C({"status": "healthy", "version": "<sha>", "checks": {"postgres": "connected", "redis": "connected"}}).'
 author:
-  - Tachyon platform team
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   url:
     description: The health endpoint, e.g. C(https://api.example.com/health).
@@ -91,7 +93,7 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Polls in check mode too (read-only) unless O(skip_in_check_mode=true).
+    details: Polls in check mode too (read-only) unless O(skip_in_check_mode=true).
   diff_mode:
     support: none
   platform:

@@ -28,7 +28,7 @@ def signed_log_urls(run, dep_id):
         for log_type in ("BUILD", "DEPLOY"):
             try:
                 body = client.apps.get_logs(run.app_id, dep_id, component, type=log_type)
-            except Exception:  # pylint: disable=broad-except - a stage never reached answers 400
+            except Exception:  # pylint: disable=broad-except  # a stage never reached answers 400
                 continue
             urls += (body or {}).get("historic_urls") or []
             urls += [body["live_url"]] if (body or {}).get("live_url") else []

@@ -67,8 +67,12 @@ def test_wait_reports_failure_and_timeout():
 
     client = type("C", (), {})()
     now = [0.0]
-    clock = lambda: now[0]  # noqa: E731
-    sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
+    def clock():
+        return now[0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
     client.apps = Apps(["BUILDING", "DEPLOYING", "ACTIVE"])
     lines = []
     dep = app_platform.wait_for_deployment(client, "a", "d", 100, 5, lines.append, clock, sleep)

@@ -131,7 +131,7 @@ def test_no_token_is_refused():
 
 def test_backoff_is_bounded_exponential_and_sleep_until_respects_deadline():
     backoff = do_client.Backoff(first=0.25, cap=2)
-    assert [backoff.next() for _ in range(6)] == [0.25, 0.5, 1.0, 2, 2, 2]
+    assert [backoff.next() for _attempt in range(6)] == [0.25, 0.5, 1.0, 2, 2, 2]
     slept = []
     clock = iter([10.0, 10.0]).__next__
     assert do_client.sleep_until(10.5, 3, clock=clock, sleep=slept.append) is True

@@ -120,7 +120,7 @@ def test_default_intervals_cap_at_half_a_second(server):
 
 
 def test_interval_is_capped(server):
-    _, url = server([(503, {})])
+    _script, url = server([(503, {})])
     fake = FakeTime()
     result = poll(url, fake, timeout=30, max_interval=2)
     assert not result["ok"]
@@ -128,7 +128,7 @@ def test_interval_is_capped(server):
 
 
 def test_stale_version_times_out_naming_both_versions(server):
-    _, url = server([(200, payload(version=OLD[:7]))])
+    _script, url = server([(200, payload(version=OLD[:7]))])
     fake = FakeTime()
     result = poll(url, fake, timeout=20)
     assert not result["ok"]
@@ -137,7 +137,7 @@ def test_stale_version_times_out_naming_both_versions(server):
 
 
 def test_unhealthy_check(server):
-    _, url = server([(200, payload(redis="disconnected"))])
+    _script, url = server([(200, payload(redis="disconnected"))])
     result = poll(url, FakeTime(), timeout=5)
     assert not result["ok"] and result["last_state"] == "checks.redis=disconnected"
 
@@ -145,13 +145,13 @@ def test_unhealthy_check(server):
 def test_missing_check_and_status(server):
     body = payload(status="degraded")
     del body["checks"]["postgres"]
-    _, url = server([(200, body)])
+    _script, url = server([(200, body)])
     result = poll(url, FakeTime(), timeout=1)
     assert result["last_state"] == "status=degraded, checks.postgres=missing"
 
 
 def test_http_503_reported(server):
-    _, url = server([(503, {"status": "unhealthy"})])
+    _script, url = server([(503, {"status": "unhealthy"})])
     result = poll(url, FakeTime(), timeout=3)
     assert not result["ok"] and result["last_state"] == "HTTP 503"
 
@@ -167,7 +167,7 @@ def test_connection_refused_then_up(server):
 
     def start_on_third_sleep(count):
         if count == 3:
-            seen["script"], _ = server([(200, payload())], port=port)
+            seen["script"], _url = server([(200, payload())], port=port)
 
     fake.on_sleep = start_on_third_sleep
     result = poll(url, fake)
@@ -192,7 +192,7 @@ def test_consecutive_streak_resets_on_a_bad_poll(server):
 
 
 def test_timeout_while_confirming_says_so(server):
-    _, url = server([(200, payload())])
+    _script, url = server([(200, payload())])
     result = poll(url, FakeTime(), consecutive=10, timeout=3, confirm_interval=1)
     assert not result["ok"]
     assert result["last_state"].startswith("healthy ") and "10 needed" in result["last_state"]
@@ -239,7 +239,7 @@ def test_module_success_sends_headers_and_reports(server, capsys):
 
 
 def test_module_failure_message(server, capsys):
-    _, url = server([(200, payload(version=OLD))])
+    _script, url = server([(200, payload(version=OLD))])
     result, failed = run_module(capsys, url=url, expected_version=SHA, timeout=0.3,
                                 initial_interval=0.1, max_interval=0.1)
     assert failed
@@ -266,7 +266,7 @@ def test_module_rejects_bad_options(capsys, args, match):
 
 
 def test_module_timeout_says_what_it_waited_for_and_prints_no_query_string(server, capsys):
-    _, url = server([(503, {"status": "unhealthy"})])
+    _script, url = server([(503, {"status": "unhealthy"})])
     result, failed = run_module(capsys, url=url + "?token=s3cr3t-health-token", expected_version=SHA, timeout=0.3,
                                 initial_interval=0.1, max_interval=0.1)
     assert failed

@@ -35,7 +35,10 @@ description:
     C(--start-at-task) is used.
   - Runs entirely in the action plugin on the controller (like M(ansible.builtin.assert)).
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   environments:
     description: Inventory groups that name an environment.
@@ -74,6 +77,10 @@ attributes:
     platforms: posix
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 """
 
 EXAMPLES = r"""

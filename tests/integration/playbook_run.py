@@ -61,11 +61,11 @@ class Run(object):
         variables.update(extra or {})
         cmd = ["ansible-playbook", os.path.join("playbooks", playbook), "-i", "inventories/sandbox", "-l", "staging",
                "-e", json.dumps(variables)] + list(args)
-        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300, check=False)
         return proc.returncode, proc.stdout + proc.stderr
 
-    def deploy(self, shas=RELEASE, **kw):
-        extra = dict(kw.pop("extra", {}), tachyon_shas=shas)
+    def deploy(self, shas=None, **kw):
+        extra = dict(kw.pop("extra", {}), tachyon_shas=RELEASE if shas is None else shas)
         return self.playbook("deploy.yml", extra=extra, **kw)
 
     @property

@@ -346,7 +346,7 @@ def test_429_on_every_poll_ends_within_the_timeout(run_module, api):
 def test_429_on_the_update_is_retried_past_five_times_while_the_deadline_allows(run_module, api):
     burst = case("rate_limit_429_burst")  # retry-after: 1, as recorded
     after_failed_release(api)
-    api.route("PUT", APP, *([copy.deepcopy(burst) for _ in range(6)] + [case("app_update_put_response")]))
+    api.route("PUT", APP, *([copy.deepcopy(burst) for _attempt in range(6)] + [case("app_update_put_response")]))
     api.route("GET", DEPLOYMENTS, case("deployments_list"))
     api.route("GET", DEPLOYMENT, case("deployment_active_image"))
     result, failed = deploy(run_module, api, release_spec(), timeout=30)

@@ -67,6 +67,7 @@ def test_wait_reports_failure_and_timeout():
 
     client = type("C", (), {})()
     now = [0.0]
+
     def clock():
         return now[0]
 

@@ -37,7 +37,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.secret_detectors imp
 # any path component).
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", ".collections", ".cache", ".ansible",
                     ".pytest_cache", "__pycache__", "node_modules", "build", ".tox",
-                    ".sandbox", "tests/output", "bench/out")
+                    ".sandbox", ".sanity", "tests/output", "bench/out")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # detect-secrets' own default entropy limits (HighEntropyString plugins).
 BASE64_LIMIT = 4.5

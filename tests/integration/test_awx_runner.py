@@ -53,7 +53,7 @@ TEST_VARS = {"tachyon_poll_interval": 0.3, "tachyon_deploy_timeout": 120,
              "tachyon_health_consecutive": 1}
 PROJECT_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", ".collections", ".cache", ".ansible", ".pytest_cache", "__pycache__",
-    ".sandbox", "build", "bench", "tests", "node_modules", "*.tar.gz")
+    ".sandbox", ".sanity", "build", "bench", "tests", "node_modules", "*.tar.gz")
 
 
 def _git(*args, cwd):

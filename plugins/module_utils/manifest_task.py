@@ -14,34 +14,38 @@ import time
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
     FileLock, LockTimeout, atomic_write)
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import strict_str
+from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
 
-# Every text option is ONE string (strict_str): type="str" would turn a list approver into
-# the text "['alice', 'bob']" and record that. The documentation says type: str.
+# Every text option is ONE string: type="str" would turn a list approver into the text
+# "['alice', 'bob']" and record that, so they are type="raw" and check_params() refuses
+# anything but a string (strict_input.string_options_error). The documentation says type: raw.
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", default="releases/manifest.json"),
-    state=dict(type=strict_str, default="read",
+    state=dict(type="raw", default="read",
                choices=["created", "read", "recorded", "promotable", "upgraded"]),
-    version=dict(type=strict_str),
+    version=dict(type="raw"),
     services=dict(type="dict"),
-    known_services=dict(type="list", elements=strict_str, default=list(mf.DEFAULT_SERVICES)),
+    known_services=dict(type="list", elements="raw", default=list(mf.DEFAULT_SERVICES)),
     images=dict(type="dict"),
-    description=dict(type=strict_str),
-    created_by=dict(type=strict_str),
+    description=dict(type="raw"),
+    created_by=dict(type="raw"),
     partial=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
-    environment=dict(type=strict_str, choices=list(mf.ENVIRONMENTS)),
-    outcome=dict(type=strict_str, choices=list(mf.OUTCOMES)),
-    deployment_id=dict(type=strict_str),
-    deployed_by=dict(type=strict_str),
-    approved_by=dict(type=strict_str),
-    health_verified_at=dict(type=strict_str),
-    rolled_back_to=dict(type=strict_str),
-    note=dict(type=strict_str),
-    at=dict(type=strict_str),
+    environment=dict(type="raw", choices=list(mf.ENVIRONMENTS)),
+    outcome=dict(type="raw", choices=list(mf.OUTCOMES)),
+    deployment_id=dict(type="raw"),
+    deployed_by=dict(type="raw"),
+    approved_by=dict(type="raw"),
+    health_verified_at=dict(type="raw"),
+    rolled_back_to=dict(type="raw"),
+    note=dict(type="raw"),
+    at=dict(type="raw"),
     lock_timeout=dict(type="float", default=30.0),
 )
+
+TEXT_OPTIONS = tuple(name for name, spec in ARGUMENT_SPEC.items()
+                     if spec["type"] == "raw")
 
 REQUIRED_IF = [
     ("state", "created", ("version", "services")),
@@ -134,7 +138,10 @@ def run(p, check_mode=False, diff=False):
 def check_params(p):
     """Refuse, before anything is read or written, a person or deployment id that the manifest
     schema would refuse when recording (so a production deploy never starts with an approver
-    that cannot be recorded)."""
+    that cannot be recorded), and any text option that is not one string."""
+    error = string_options_error(p, TEXT_OPTIONS, ("known_services",))
+    if error:
+        raise mf.ManifestError(error)
     for name in ("created_by", "deployed_by", "approved_by"):
         mf.check_person(p.get(name), name)
     for name in ("deployment_id", "rolled_back_to"):

@@ -3,9 +3,9 @@
 # Apache-2.0 (see galaxy.yml)
 """Strict readers for input the collection parses itself.
 
-- ``strict_str``: an argument_spec ``type`` for options that must be ONE string. Ansible's
-  ``type='str'`` converts anything to text, so a list given as an approver would be recorded
-  as the string ``"['alice', 'bob']"``; this refuses every non-string instead.
+- ``string_options_error``: for options that must be ONE string. Ansible's ``type='str'``
+  converts anything to text, so a list given as an approver would be recorded as the string
+  ``"['alice', 'bob']"``; such options are ``type='raw'`` and this refuses every non-string.
 - ``StrictSafeLoader`` / ``load_yaml``: PyYAML's safe loader (libyaml's when PyYAML was built
   with it) that refuses a key repeated in one mapping, naming the key and both lines. Plain
   ``yaml.safe_load`` keeps the last value and silently drops the others. Merge keys (``<<``)
@@ -22,20 +22,49 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
 
-def strict_str(value):
-    """argument_spec type: ``value`` itself when it is a string, else TypeError.
+def type_name(value):
+    """The plain type name of ``value`` for messages (ansible-core's tagged containers, such as
+    _AnsibleTaggedList, are named as the builtin type they extend)."""
+    for kind in (bool, int, float, list, tuple, dict, set):
+        if isinstance(value, kind):
+            return kind.__name__
+    return type(value).__name__
 
-    AnsibleModule reports the error as "argument 'X' is of type list and we were unable to
-    convert to str: <this message>".
-    """
+
+def strict_str(value):
+    """``value`` itself when it is a string, else TypeError saying what to give instead."""
     if isinstance(value, str):
         return value
     raise TypeError("give one string, not a %s (%r would be stored as the text %r)"
-                    % (type(value).__name__, value, str(value)))
+                    % (type_name(value), value, str(value)))
 
 
-# the name AnsibleModule prints in its message ("unable to convert to str")
-strict_str.__name__ = "str"
+def string_options_error(params, names, list_names=()):
+    """The message refusing the first option of ``names`` (or element of a list option of
+    ``list_names``) that was given but is not a string; None when all are strings.
+
+    The options are ``type='raw'`` in the argument_spec so AnsibleModule hands them over as
+    given (``type='str'`` would already have turned a list into its text); the documentation
+    says ``type: raw`` and each description says "one string". The message keeps
+    AnsibleModule's own wording for a type it cannot convert.
+    """
+    for name in names:
+        value = params.get(name)
+        if value is None:
+            continue
+        try:
+            strict_str(value)
+        except TypeError as exc:
+            return ("argument '%s' is of type %s and we were unable to convert to str: %s"
+                    % (name, type_name(value), exc))
+    for name in list_names:
+        for index, value in enumerate(params.get(name) or []):
+            try:
+                strict_str(value)
+            except TypeError as exc:
+                return ("Elements value for option '%s' is of type %s and we were unable to "
+                        "convert to str (element %d): %s" % (name, type_name(value), index, exc))
+    return None
 
 
 if HAS_YAML:

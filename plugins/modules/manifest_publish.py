@@ -33,27 +33,27 @@ options:
     required: true
   path:
     description: The manifest path, relative to O(repo_dir).
-    type: str
+    type: raw
     default: releases/manifest.json
   note:
     description:
       - Commit message.
       - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
-    type: str
+    type: raw
     default: "release: update releases/manifest.json"
   remote:
     description: Remote to push to.
-    type: str
+    type: raw
     default: origin
   branch:
     description: Branch to push; default the current branch (fails on a detached HEAD).
-    type: str
+    type: raw
   author_name:
     description: Commit author and committer name; default git's configuration.
-    type: str
+    type: raw
   author_email:
     description: Commit author and committer e-mail; default git's configuration.
-    type: str
+    type: raw
   retries:
     description: How many times to rebase and push again after a rejected push.
     type: int
@@ -121,7 +121,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import strict_str
+from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
 
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
@@ -249,12 +249,12 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             repo_dir=dict(type="path", required=True),
-            path=dict(type=strict_str, default="releases/manifest.json"),
-            note=dict(type=strict_str, default="release: update releases/manifest.json"),
-            remote=dict(type=strict_str, default="origin"),
-            branch=dict(type=strict_str),
-            author_name=dict(type=strict_str),
-            author_email=dict(type=strict_str),
+            path=dict(type="raw", default="releases/manifest.json"),
+            note=dict(type="raw", default="release: update releases/manifest.json"),
+            remote=dict(type="raw", default="origin"),
+            branch=dict(type="raw"),
+            author_name=dict(type="raw"),
+            author_email=dict(type="raw"),
             retries=dict(type="int", default=3),
             push=dict(type="bool", default=True),
         ),
@@ -262,6 +262,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    # text options are type raw so a list is not silently turned into its text: one string each
+    error = string_options_error(p, ("path", "note", "remote", "branch", "author_name", "author_email"))
+    if error:
+        module.fail_json(msg=error)
     if os.path.isabs(p["path"]) or ".." in p["path"].split("/"):
         module.fail_json(msg="path %r must be relative to repo_dir and inside it" % p["path"])
     for name in ("path", "remote", "branch"):

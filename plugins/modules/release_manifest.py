@@ -44,7 +44,7 @@ options:
       - C(promotable) checks that O(version) may be deployed to production and returns the
         services to deploy; fails naming every gap. Never changes anything.
       - C(upgraded) rewrites a legacy manifest in the current format, keeping a backup.
-    type: str
+    type: raw
     choices: [created, read, recorded, promotable, upgraded]
     default: read
   version:
@@ -52,7 +52,7 @@ options:
       - Semantic version (MAJOR.MINOR.PATCH[-pre][+build]).
       - Required for O(state=created) and O(state=promotable). For O(state=recorded) the
         version deployed (default the manifest's).
-    type: str
+    type: raw
   services:
     description:
       - For O(state=created), a dict of service name to git SHA (7-40 hex characters;
@@ -66,7 +66,7 @@ options:
       - The service names of the catalog (playbooks pass C(tachyon_services | map(attribute='name'))).
         Unknown names in O(services) fail.
     type: list
-    elements: str
+    elements: raw
     default: [tachyon-api, tachyon-workers, tachyon-db-migrate]
   images:
     description: Image repository per service for O(state=created). Default the one already
@@ -74,10 +74,10 @@ options:
     type: dict
   description:
     description: Free-text description of the release (O(state=created)).
-    type: str
+    type: raw
   created_by:
     description: Who created the release (O(state=created)).
-    type: str
+    type: raw
   partial:
     description: With O(state=created), services missing from O(services) keep the SHA of
       the current release instead of failing.
@@ -91,42 +91,42 @@ options:
   environment:
     description: Target environment for O(state=recorded) and O(state=promotable)
       (promotion is defined for C(production) only).
-    type: str
+    type: raw
     choices: [staging, production]
   outcome:
     description: Result of the attempt (O(state=recorded)).
-    type: str
+    type: raw
     choices: [succeeded, failed, rolled_back]
   deployment_id:
     description:
       - App Platform deployment id of the attempt (O(state=recorded)); required for
         C(succeeded). Identifies the attempt, with O(environment) and O(outcome), so recording
         it again changes nothing. Without it the attempt is identified by O(at).
-    type: str
+    type: raw
   deployed_by:
     description: Who ran the deployment (O(state=recorded)); required for C(succeeded).
-    type: str
+    type: raw
   approved_by:
     description:
       - O(state=recorded) who approved it (required for a successful production deployment).
       - O(state=promotable) the approver; required, non-empty.
-    type: str
+    type: raw
   health_verified_at:
     description: UTC timestamp (C(YYYY-MM-DDTHH:MM:SSZ)) when the health check passed
       (O(state=recorded)). Promotion requires staging's to be set.
-    type: str
+    type: raw
   rolled_back_to:
     description: Deployment id the app was rolled back to; required for O(outcome=rolled_back).
-    type: str
+    type: raw
   note:
     description:
       - What happened, in a sentence (O(state=recorded)); e.g. the failing step. Stored as the
         history entry's C(message).
       - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
-    type: str
+    type: raw
   at:
     description: UTC timestamp of the attempt (O(state=recorded)); default now.
-    type: str
+    type: raw
   lock_timeout:
     description: Seconds to wait for another run holding the manifest lock.
     type: float

@@ -306,7 +306,7 @@ def test_secret_inputs_given_as_templates_are_refused_unevaluated_and_unprinted(
     """A credential input with Jinja in it is refused by run_guard before anything reads it,
     naming the variable, never the value, and nothing it holds runs."""
     marker = tmp_path / "ran"
-    secret = "dop_v1_" + "cd34" * 16
+    secret = "dop_v1_" + "cd34" * 16  # pragma: allowlist secret
     rc, output = _awx_playbook({"tachyon_awx_do_staging": {
         "token": secret + "{{ lookup('pipe', 'touch %s') }}" % marker, "app_id": "x"}}, tmp_path)
     assert rc != 0

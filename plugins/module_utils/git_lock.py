@@ -100,7 +100,8 @@ def new_holder(kind, holder, purpose, ttl, run_url=None, pid=None, now=None, rea
         "kind": kind,
         "holder": one_line(holder) or "unknown",
         "host": socket.gethostname(),
-        "pid": str(pid if pid is not None else os.getpid()),
+        # a freeze outlives the process that took it: no pid
+        "pid": "" if kind == "freeze" else str(pid if pid is not None else os.getpid()),
         "purpose": one_line(purpose) or kind,
         "run_url": one_line(mask(run_url)) if run_url else "",
         "started": fmt_time(now),

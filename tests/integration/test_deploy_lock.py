@@ -234,3 +234,19 @@ def test_an_automatic_rollback_in_production_leaves_production_frozen(hub):
     git(a, "pull", "-q", "--ff-only", "origin", "main")
     rc, out = hub.run(a, env="production", who="alice", extra=prod)
     assert rc != 0 and "production is FROZEN by bob" in out and "automatic rollback" in out, out[-3000:]
+
+
+def test_a_deploy_that_succeeded_is_reported_so_when_only_publishing_its_record_fails(hub):
+    a = hub.clone("laptop")
+    # pushes of the manifest go nowhere; the lock still reaches the hub (its URL given directly)
+    git(a, "remote", "set-url", "--push", "origin", "file://%s" % (hub.tmp / "gone.git"))
+    before = hub.app()["active_deployment"]["id"]
+    rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER, "tachyon_lock_remote": "file://%s" % hub.bare})
+    assert rc != 0
+    assert "staging deploy of release 0.1.0 SUCCEEDED" in out and "PUBLISHING that record FAILED" in out, out[-3000:]
+    assert "rescued=0" in out and "Roll back" not in out
+    live = hub.app()["active_deployment"]
+    assert live["id"] != before and "a" * 40 in json.dumps(live["spec"])  # not rolled back
+    local = json.loads((a / "releases" / "manifest.json").read_text())
+    assert local["history"][-1]["outcome"] == "succeeded" and local["history"][-1]["deployment_id"] == live["id"]
+    assert hub.refs() == ""  # the lock was released

@@ -24,7 +24,7 @@ description:
   - Without O(remote) the lock is the file O(path) on the controller (the fallback; it protects
     only runs on this controller, and the result says so in RV(fallback)).
   - A held lock fails the task at once, naming the holder and what it does, unless O(wait)
-    seconds are given: then it polls (jittered, every about O(poll_interval) seconds) printing a
+    seconds are given; then it polls (jittered, every about O(poll_interval) seconds) printing a
     progress line, until the lock is free or the wait ends.
   - A lock is expired, and taken over with a warning naming the old holder, after its
     expires-at (taken + O(stale_after) seconds), so a killed run's lock does not block for ever;
@@ -45,7 +45,7 @@ options:
   remote:
     description:
       - The hub's git remote (a remote name of O(repo_dir), such as C(origin), or a URL). Unset
-        or empty: the local file O(path) is used.
+        or empty, the local file O(path) is used.
     type: str
   repo_dir:
     description: The hub checkout git runs in (it knows O(remote)). Default the current directory.

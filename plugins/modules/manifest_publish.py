@@ -15,7 +15,7 @@ description:
   - Only O(path) is committed (C(git commit --only)); other changes in the checkout are left
     alone.
   - When the push is rejected because someone pushed meanwhile, it fetches the remote branch.
-    If the other push changed the manifest too (two runs recording deploys always do: both
+    If the other push changed the manifest too (two runs recording deploys always do, both
     append to C(history)), our operation - the release we created, the attempts we recorded -
     is read from our commits (what turned the common ancestor into ours) and re-applied to the
     remote's manifest with the same code that recorded it (module_utils/manifest_replay.py),

@@ -264,7 +264,8 @@ class FileStore(object):
                 holder["expires_at"] = fmt_time(float(holder["since_epoch"]) + self.stale_after)
             except (TypeError, ValueError):
                 holder["unreadable"] = True
-        return text, holder
+        # the token: the lock id (or, for a record without one, its text)
+        return holder.get("lock_id") or text, holder
 
     def create(self, ref, holder, expected=None, title="lock"):
         path = self.path(ref)
@@ -284,7 +285,7 @@ class FileStore(object):
                 os.link(tmp, path)
             except FileExistsError:
                 return None
-            return text
+            return holder["lock_id"]
         finally:
             os.unlink(tmp)
 

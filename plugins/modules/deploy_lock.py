@@ -144,7 +144,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lock_id:
-  description: Id of the lock taken (the lock commit, or the lock file's content); pass it back when releasing.
+  description: Id of the lock taken (the lock commit, or the lock file's lock id); pass it back when releasing.
   returned: state=present, not in check mode
   type: str
 holder:

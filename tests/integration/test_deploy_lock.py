@@ -234,6 +234,9 @@ def test_an_automatic_rollback_in_production_leaves_production_frozen(hub):
     git(a, "pull", "-q", "--ff-only", "origin", "main")
     rc, out = hub.run(a, env="production", who="alice", extra=prod)
     assert rc != 0 and "production is FROZEN by bob" in out and "automatic rollback" in out, out[-3000:]
+    # a manual rollback is blocked too
+    rc, out = hub.run(a, "rollback.yml", env="production", who="alice")
+    assert rc != 0 and "production is FROZEN by bob" in out, out[-3000:]
 
 
 def test_a_deploy_that_succeeded_is_reported_so_when_only_publishing_its_record_fails(hub):

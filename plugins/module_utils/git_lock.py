@@ -280,7 +280,10 @@ class FileStore(object):
             if expected is not None:
                 if self.read(ref)[0] != expected:
                     return None
-                os.unlink(path)
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:  # another run took it over first: the link below fails
+                    pass
             try:
                 os.link(tmp, path)
             except FileExistsError:

@@ -1,131 +1,74 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Controller-side deploy lock (see plugins/modules/deploy_lock.py for the interface).
+"""Controller-side deploy lock and freeze (see plugins/modules/deploy_lock.py for the interface,
+plugins/module_utils/git_lock.py for the protocol).
 
-A deploy spans many tasks, so no single process can hold an flock for the whole run. The lock
-is therefore a file created atomically (content written to a temp file, then hard-linked to
-the lock path: the link fails if the lock exists) that records the holder: user, host, the pid
-of the ansible-playbook process (this plugin runs in a worker forked from it, so that is our
-parent pid), when, and a random lock id. A lock is stale when its holder ran on this host and
-that process is gone, or when it is older than ``stale_after`` seconds; a stale lock is taken
-over and the takeover is reported.
+With ``remote`` the lock is a ref in the hub's git remote, changed by compare-and-swap pushes, so
+laptops, GitHub runners and AWX job pods see the same lock. Without it the lock is a file next
+to the manifest on this controller (the fallback), and the result says so.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import getpass
-import json
 import os
-import socket
-import tempfile
-import time
-import uuid
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tachyon.infra.plugins.module_utils import git_lock
+
 ARGS = dict(
-    path=dict(type="path", required=True),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
+    path=dict(type="path"),
+    remote=dict(type="str"),
+    repo_dir=dict(type="path"),
+    environment=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent", "frozen", "unfrozen", "status"]),
     lock_id=dict(type="str"),
     owner=dict(type="str"),
     purpose=dict(type="str", default="deploy"),
+    reason=dict(type="str"),
+    run_url=dict(type="str"),
     stale_after=dict(type="int", default=7200),
+    wait=dict(type="float", default=0),
+    poll_interval=dict(type="float", default=2),
+    break_glass=dict(type="str"),
+    fail_when_frozen=dict(type="bool", default=False),
 )
+FALLBACK_NOTE = ("no lock remote is configured (tachyon_lock_remote): using the local lock file %s, "
+                 "which protects only runs on this controller, not GitHub runners or AWX jobs")
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def read_holder(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        return None
-    except ValueError:
-        return {"unreadable": True, "since_epoch": os.path.getmtime(path)}
-
-
-def stale_reason(holder, stale_after, host=None, now=None):
-    """Why ``holder`` is stale, or None if it is live."""
-    host = host or socket.gethostname()
-    now = now or time.time()
-    age = now - float(holder.get("since_epoch") or 0)
-    if holder.get("unreadable"):
-        return "the lock file is unreadable and %ds old" % age if age > 60 else None
-    if holder.get("host") == host and not _pid_alive(holder.get("pid")):
-        return "its process %s on %s is gone" % (holder.get("pid"), host)
-    if age > stale_after:
-        return "it is %ds old (stale_after=%ds)" % (age, stale_after)
-    return None
-
-
-def describe(holder):
-    if holder.get("unreadable"):
-        return "an unknown holder (unreadable lock file)"
-    return "%s (pid %s on %s, %s) since %s" % (
-        holder.get("owner"), holder.get("pid"), holder.get("host"), holder.get("purpose"), holder.get("since"))
-
-
-def acquire(path, owner, purpose, stale_after, pid):
-    """Create the lock; returns (holder, taken_over_reason). Raises AnsibleActionFail if held."""
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(directory, exist_ok=True)
-    now = time.time()
-    holder = {
-        "lock_id": uuid.uuid4().hex,
-        "owner": owner,
-        "pid": pid,
-        "host": socket.gethostname(),
-        "purpose": purpose,
-        "since": datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "since_epoch": now,
-    }
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".deploy-lock-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(holder, out)
-            out.flush()
-            os.fsync(out.fileno())
-        taken_over = None
-        for _attempt in range(2):
-            try:
-                os.link(tmp, path)
-                return holder, taken_over
-            except FileExistsError:
-                current = read_holder(path)
-                if current is None:
-                    continue
-                reason = stale_reason(current, stale_after)
-                if not reason:
-                    raise AnsibleActionFail(
-                        "another %s of this environment is running: the lock %s is held by %s. Wait for it "
-                        "to finish; if it is dead, remove the lock file." % (purpose, path, describe(current)))
-                taken_over = "took over a stale lock of %s: %s" % (describe(current), reason)
-                os.unlink(path)
-        raise AnsibleActionFail("could not create the lock %s (it keeps reappearing)" % path)
-    finally:
-        os.unlink(tmp)
+def _environment(args):
+    if args["environment"]:
+        return args["environment"]
+    if args["path"]:
+        name = os.path.basename(args["path"])
+        for prefix, suffix in ((".deploy-", ".lock"), (".deploy-", ".freeze")):
+            if name.startswith(prefix) and name.endswith(suffix):
+                return name[len(prefix):-len(suffix)]
+    raise AnsibleActionFail("deploy_lock: set environment (the lock is per environment)")
 
 
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
+
+    def _store(self, args):
+        if args["remote"]:
+            repo_dir = args["repo_dir"] or os.getcwd()
+            if not os.path.isdir(repo_dir):
+                raise AnsibleActionFail("deploy_lock: repo_dir %s is not a directory (the hub checkout whose "
+                                        "git knows remote %s)" % (repo_dir, git_lock.mask(args["remote"])))
+            return git_lock.GitRefStore(repo_dir, args["remote"]), None
+        if not args["path"]:
+            raise AnsibleActionFail("deploy_lock: set remote (the hub's git remote) or path (a local lock file)")
+        store = git_lock.FileStore(args["path"], args["stale_after"])
+        return store, FALLBACK_NOTE % store.path(git_lock.lock_ref(_environment(args)))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -133,32 +76,94 @@ class ActionModule(ActionBase):
         if validation.error_messages:
             raise AnsibleActionFail("deploy_lock: %s" % "; ".join(validation.error_messages))
         args = validation.validated_parameters
-        path = args["path"]
-        current = read_holder(path)
-        result.update(changed=False, path=path)
-        if args["state"] == "absent":
-            if current is None:
-                result["msg"] = "not locked"
-                return result
-            if args["lock_id"] and current.get("lock_id") != args["lock_id"]:
-                result["msg"] = "lock held by %s, not by us: left in place" % describe(current)
-                return result
-            # lock bookkeeping is not a change of the environment: changed stays false so a
-            # repeated deploy still reports no change
-            if not self._task.check_mode:
-                os.unlink(path)
-            result["msg"] = "released"
+        try:
+            return self._run(args, result)
+        except git_lock.LockHeld as exc:
+            result.update(failed=True, changed=False, msg=str(exc), holder=exc.holder)
             return result
-        if self._task.check_mode:
-            # a check run changes nothing, so it neither takes nor waits for the lock
-            result["msg"] = "check mode: lock not taken (held by %s)" % describe(current) if current else "check mode: lock not taken"
-            result["lock_id"] = None
+        except git_lock.LockError as exc:
+            result.update(failed=True, changed=False, msg="deploy_lock: %s" % exc)
             return result
+
+    def _holder(self, args, kind):
         owner = args["owner"] or os.environ.get("USER") or getpass.getuser()
-        holder, taken_over = acquire(path, owner, args["purpose"], args["stale_after"], os.getppid())
-        if taken_over:
-            self._display.warning(taken_over)
-            result["taken_over"] = taken_over
-        result.update(lock_id=holder["lock_id"], holder={k: v for k, v in holder.items() if k != "lock_id"},
-                      msg="locked by %s" % describe(holder))
+        run_url = args["run_url"] or git_lock.run_url_from_env()
+        # this plugin runs in a worker forked from ansible-playbook: that process holds the lock
+        return git_lock.new_holder(kind, owner, args["purpose"], args["stale_after"], run_url=run_url,
+                                   pid=os.getppid(), reason=args["reason"])
+
+    def _run(self, args, result):
+        environment = git_lock.check_name(_environment(args))
+        store, note = self._store(args)
+        result.update(changed=False, store=store.description, where=store.where, environment=environment)
+        if args["path"]:
+            result["path"] = args["path"]
+        if note:
+            result["fallback"] = note
+            if args["state"] == "present":
+                self._display.display("deploy_lock: " + note)
+        state = args["state"]
+        if state == "status":
+            info = git_lock.status(store, environment)
+            result.update(info)
+            parts = ["%s: %s" % (environment, "FROZEN by %s, reason: %s" % (
+                git_lock.describe(info["freeze"]), info["freeze"].get("reason") or "-") if info["frozen"] else "not frozen")]
+            parts.append("deploy lock held by %s%s" % (git_lock.describe(info["lock"]),
+                                                        " (expired: %s)" % info["expired"] if info["expired"] else "")
+                         if info["locked"] else "deploy lock free")
+            result["msg"] = "; ".join(parts) + " (in %s)" % store.where
+            if args["fail_when_frozen"] and info["frozen"]:
+                result["failed"] = True
+                result["msg"] = git_lock.freeze_message(environment, info["freeze"], store)
+            return result
+        if state == "absent":
+            if not args["lock_id"]:
+                raise AnsibleActionFail("deploy_lock: state=absent needs lock_id (the lock_id returned when it was taken)")
+            if self._task.check_mode:
+                result["msg"] = "check mode: lock not released"
+                return result
+            result["msg"] = git_lock.release(store, environment, args["lock_id"])
+            return result
+        if state == "unfrozen":
+            if self._task.check_mode:
+                result["msg"] = "check mode: freeze not released"
+                return result
+            changed, old = git_lock.unfreeze(store, environment)
+            result.update(changed=changed, released=old)
+            result["msg"] = ("released the %s freeze of %s" % (environment, git_lock.describe(old))
+                             if changed else "%s was not frozen" % environment)
+            return result
+        if state == "frozen":
+            if self._task.check_mode:
+                result["msg"] = "check mode: not frozen"
+                return result
+            holder = self._holder(args, "freeze")
+            changed, current = git_lock.freeze(store, environment, holder)
+            result.update(changed=changed, holder=current)
+            result["msg"] = ("froze %s: %s, reason: %s" if changed else "%s was already frozen by %s, reason: %s") % (
+                environment, git_lock.describe(current), current.get("reason") or "-")
+            return result
+        # present
+        if self._task.check_mode:
+            # a check run changes nothing, so it neither takes nor waits for the lock; a freeze
+            # is still reported
+            info = git_lock.status(store, environment)
+            result.update(lock_id=None, frozen=info["frozen"])
+            result["msg"] = "check mode: lock not taken%s" % (
+                " (held by %s)" % git_lock.describe(info["lock"]) if info["locked"] else "")
+            return result
+        holder = self._holder(args, "lock")
+        taken = git_lock.acquire(store, environment, holder, wait=args["wait"], poll=args["poll_interval"],
+                                 break_glass=args["break_glass"],
+                                 progress=lambda line: self._display.display("deploy_lock: " + line))
+        if taken["taken_over"]:
+            self._display.warning(taken["taken_over"])
+            result["taken_over"] = taken["taken_over"]
+        if taken["break_glass"]:
+            note = ("BREAK-GLASS: %s deploys past the freeze of %s (tachyon_break_glass: %s)"
+                    % (environment, git_lock.describe(taken["break_glass"]), git_lock.one_line(args["break_glass"])))
+            self._display.warning(note)
+            result["break_glass"] = note
+        result.update(lock_id=taken["token"], holder={k: v for k, v in holder.items() if k != "lock_id"},
+                      waited=taken["waited"], msg="locked by %s in %s" % (git_lock.describe(holder), store.where))
         return result

@@ -67,6 +67,13 @@ def in_progress(deployment):
     return bool(deployment) and deployment.get("phase") in IN_PROGRESS and not error_steps(deployment)
 
 
+def describe_deployment(deployment):
+    """``deployment d1 (phase BUILDING, cause: manual, created 2026-...)`` for messages."""
+    cause = deployment.get("cause") or (deployment.get("cause_details") or {}).get("type") or "not given"
+    return "deployment %s (phase %s, cause: %s, created %s)" % (
+        deployment.get("id"), deployment.get("phase") or "?", cause, deployment.get("created_at") or "?")
+
+
 def parse_time(value):
     """An API timestamp (RFC 3339) as epoch seconds, or None.
 

@@ -99,6 +99,16 @@ options:
     description: Cancel our deployment when O(timeout) expires, so the app stays on its last good deployment.
     type: bool
     default: true
+  in_flight_wait:
+    description:
+      - App Platform's own in-flight guard. A deployment of another spec in progress on the app
+        (started from the control panel, doctl, or another hub run) would be superseded by our
+        update. With V(0) the task fails naming it (id, phase, cause) and deploys nothing; with
+        more, it waits up to that many seconds (within O(timeout)) for it to finish, printing a
+        progress line, then deploys.
+      - A deployment of our own spec still running (a rerun) is followed, not refused.
+    type: float
+    default: 0
   progress_file:
     description:
       - Internal. Path the module appends progress lines to; set by the action plugin, which
@@ -181,6 +191,14 @@ failure:
   description: On failure, the failing steps and the log tail.
   returned: failure
   type: dict
+in_flight:
+  description: The deployment of another spec in progress that made the task refuse (id, phase, cause).
+  returned: when refused by the in-flight guard
+  type: str
+in_flight_deployment_id:
+  description: Its id.
+  returned: when refused by the in-flight guard
+  type: str
 waiting_for:
   description: What the task was waiting for when its timeout ran out.
   returned: on timeout
@@ -196,6 +214,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
     DeploymentFailed,
     failure_report,
+    describe_deployment,
     in_progress,
     parse_time,
     progress_summary,
@@ -259,6 +278,41 @@ class Deployer:
         found = dict((resp or {}).get("deployment") or {})
         found.update(dep)
         return found
+
+    def foreign_in_flight(self, app, desired):
+        """A deployment of another spec really in progress on the app, or None."""
+        for dep in (app.get("in_progress_deployment"), app.get("pending_deployment")):
+            if dep and dep.get("id") and spec_diff.compare(desired, dep.get("spec") or {})[0]:
+                dep = self.with_phase(dep)
+                if in_progress(dep):
+                    return dep
+        return None
+
+    def wait_for_foreign(self, foreign, desired, deadline):
+        """Refuse (in_flight_wait 0) or wait for ``foreign`` to finish; returns the app after."""
+        wait = self.p["in_flight_wait"] or 0
+        refusal = ("%s of app %s is in progress and is not ours (another spec: the control panel, doctl or "
+                   "another run started it); updating now would supersede it. Nothing was deployed; wait for it "
+                   "to finish, or let the run wait for it: tachyon_lock_wait=<seconds> (in_flight_wait)."
+                   % (describe_deployment(foreign), self.p["app_id"]))
+        if wait <= 0:
+            self.module.fail_json(msg=refusal, changed=False, in_flight=describe_deployment(foreign),
+                                  in_flight_deployment_id=foreign.get("id"))
+        until = min(deadline, self.clock() + wait)
+        started = self.clock()
+        while True:
+            left = until - self.clock()
+            if left <= 0:
+                self.module.fail_json(
+                    msg="waited %.0fs (in_flight_wait) and %s" % (self.clock() - started, refusal[0].lower() + refusal[1:]),
+                    changed=False, in_flight=describe_deployment(foreign), in_flight_deployment_id=foreign.get("id"))
+            self.progress("waiting for %s, not ours, to finish (%.0fs waited)" % (describe_deployment(foreign),
+                                                                                    self.clock() - started))
+            self.sleep(min(left, self.p["poll_interval"]))
+            app = self.get_app()
+            foreign = self.foreign_in_flight(app, desired)
+            if foreign is None:
+                return app
 
     def known_deployment_ids(self):
         resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
@@ -402,6 +456,19 @@ class Deployer:
                 result["msg"] = "would deploy: %s" % ", ".join(paths[:10])
             self.module.exit_json(**result)
 
+        if not running:
+            foreign = self.foreign_in_flight(app, desired)
+            if foreign:
+                app = self.wait_for_foreign(foreign, desired, deadline)
+                active = app.get("active_deployment") or {}
+                previous_id = active.get("id")
+                changed, before, after = spec_diff.compare(desired, active.get("spec") or app.get("spec") or {})
+                result.update(changed=changed, previous_deployment_id=previous_id, deployment_id=previous_id,
+                              phase=active.get("phase"), changed_paths=spec_diff.changed_paths(before, after))
+                if not changed:
+                    result["msg"] = "the deployment we waited for made our spec live"
+                    self.module.exit_json(**result)
+
         try:
             if running:
                 dep_id = running["id"]
@@ -481,6 +548,7 @@ def main():
         timeout=dict(type="int", default=900),
         poll_interval=dict(type="float", default=1.0),
         cancel_on_timeout=dict(type="bool", default=True),
+        in_flight_wait=dict(type="float", default=0),
         progress_file=dict(type="path"),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))

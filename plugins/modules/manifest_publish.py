@@ -14,10 +14,18 @@ description:
     lost. This module commits O(path) in O(repo_dir) when it changed and pushes the branch.
   - Only O(path) is committed (C(git commit --only)); other changes in the checkout are left
     alone.
-  - When the push is rejected because someone pushed meanwhile, it runs
-    C(git pull --rebase) and pushes again, up to O(retries) times. A rebase conflict (the other
-    push changed the manifest too) is aborted, so the checkout is never left mid-rebase, and
-    the module fails saying so; the local commit is kept.
+  - When the push is rejected because someone pushed meanwhile, it fetches the remote branch.
+    If the other push changed the manifest too (two runs recording deploys always do, both
+    append to C(history)), our operation - the release we created, the attempts we recorded -
+    is read from our commits (what turned the common ancestor into ours) and re-applied to the
+    remote's manifest with the same code that recorded it (module_utils/manifest_replay.py),
+    validated, committed on top of the remote branch and pushed; otherwise it rebases
+    (C(git pull --rebase)). Each retry waits a jittered, growing pause; at most O(retries) times.
+  - A change that cannot be re-applied (the release was replaced underneath, two releases
+    created at once, history rewritten) fails saying what changed, and our commit is kept on
+    the remote as C(refs/tachyon/records/<branch>-<time>-<commit>) (it outlives a throwaway CI
+    or AWX checkout); the message says how to fetch it. A rebase conflict on other files is
+    aborted, so the checkout is never left mid-rebase; the local commit is kept.
   - O(path) must not be a symbolic link (git would commit the link, not the manifest); O(path),
     O(remote) and O(branch) must be one line each; every text option must be one string.
   - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
@@ -55,9 +63,9 @@ options:
     description: Commit author and committer e-mail; default git's configuration.
     type: raw
   retries:
-    description: How many times to rebase and push again after a rejected push.
+    description: How many times to re-apply (or rebase) and push again after a rejected push.
     type: int
-    default: 3
+    default: 5
   push:
     description: Push after committing. C(false) only commits.
     type: bool
@@ -114,14 +122,31 @@ branch:
   description: The branch pushed.
   returned: always
   type: str
+replayed:
+  description: Whether our operation was re-applied to a manifest another run had pushed meanwhile.
+  returned: always
+  type: bool
+operations:
+  description: What was re-applied (created release, recorded attempts), when RV(replayed).
+  returned: when replayed
+  type: str
+kept_ref:
+  description: The remote ref that keeps our commit when it could not be published.
+  returned: on failure, when a record could not be applied
+  type: str
 """
 
 import os
+import random
 import re
+import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest_replay
 
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
@@ -134,7 +159,9 @@ def mask(text):
 
 
 class GitError(Exception):
-    pass
+    def __init__(self, message, **extra):
+        super(GitError, self).__init__(message)
+        self.extra = extra
 
 
 class Git(object):
@@ -154,6 +181,72 @@ class Git(object):
 
     def out(self, *args):
         return self.run(*args)[1].strip()
+
+    def run_env(self, args, env, data=None):
+        environ = dict(self.env)
+        environ.update(env)
+        rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
+                                               environ_update=environ, data=data, binary_data=True)
+        if rc != 0:
+            raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask((err or out).strip())))
+        return out.strip()
+
+
+def backoff(attempt, sleep=time.sleep):
+    """A jittered pause growing with the attempt (0.1-0.3 s, then twice as long, at most ~4 s)."""
+    sleep(min(4.0, 0.1 * (2 ** attempt)) * (1 + 2 * random.random()))
+
+
+def keep_record(git, p, branch, commit):
+    """Push ``commit`` to refs/tachyon/records/... on the remote; the ref, or None if that failed too."""
+    ref = "refs/tachyon/records/%s-%s-%s" % (re.sub(r"[^A-Za-z0-9._-]", "-", branch),
+                                             time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), commit[:12])
+    rc, _out, _err = git.run("push", "-q", "--no-verify", p["remote"], "%s:%s" % (commit, ref), check=False)
+    return ref if rc == 0 else None
+
+
+def replayed_commit(git, p, branch, remote_sha):
+    """Our manifest operation re-applied on top of ``remote_sha``: (commit, ops summary), or None
+    when the plain rebase applies (the remote did not change the manifest, or our commits touch
+    other files too). Raises ReplayConflict or ManifestError when it cannot be applied."""
+    path = p["path"]
+    rc, base, _err = git.run("merge-base", "HEAD", remote_sha, check=False)
+    base = base.strip()
+    if rc != 0 or not base:
+        return None
+    if git.run("diff", "--quiet", base, remote_sha, "--", path, check=False)[0] == 0:
+        return None
+    ours_files = set(git.out("diff", "--name-only", base, "HEAD").splitlines())
+    if ours_files != {path}:
+        return None
+
+    def manifest_at(rev, what):
+        return mf.parse(git.run("show", "%s:%s" % (rev, path))[1], "%s (%s)" % (path, what))[0]
+
+    try:
+        base_doc = manifest_at(base, "the common ancestor %s" % base[:12])
+        ours_doc = manifest_at("HEAD", "our commit")
+        theirs_doc = manifest_at(remote_sha, "the remote's %s" % remote_sha[:12])
+    except mf.ManifestError:
+        # not three release manifests (e.g. another JSON file): only a text merge can help
+        return None
+    merged, ops = manifest_replay.replay(base_doc, ours_doc, theirs_doc)
+    text = mf.to_json_text(merged)
+    blob = git.run_env(["hash-object", "-w", "--stdin", "--path", path], {}, data=text.encode("utf-8"))
+    handle, index = tempfile.mkstemp(prefix=".manifest-publish-", suffix=".index")
+    os.close(handle)
+    try:
+        env = {"GIT_INDEX_FILE": index}
+        git.run_env(["read-tree", remote_sha], env)
+        git.run_env(["update-index", "--add", "--cacheinfo", "100644,%s,%s" % (blob, path)], env)
+        tree = git.run_env(["write-tree"], env)
+    finally:
+        os.unlink(index)
+    message = git.out("log", "-1", "--format=%B", "HEAD")
+    summary = manifest_replay.summarize(ops)
+    message = "%s\n\nRe-applied on top of %s (a concurrent publish): %s\n" % (message.strip(), remote_sha[:12], summary)
+    commit = git.run_env(["commit-tree", tree, "-p", remote_sha, "-F", "-"], {}, data=message.encode("utf-8"))
+    return commit, summary
 
 
 def publish(module, git, p):
@@ -176,7 +269,7 @@ def publish(module, git, p):
     if not os.path.exists(os.path.join(toplevel, path)):
         raise GitError("%s does not exist in %s" % (path, toplevel))
 
-    result = dict(changed=False, committed=False, pushed=False, rebased=False,
+    result = dict(changed=False, committed=False, pushed=False, rebased=False, replayed=False,
                   push_attempts=0, branch=branch)
     status = git.out("status", "--porcelain", "--", path)
     if status:
@@ -218,11 +311,15 @@ def publish(module, git, p):
         result["commit"] = head
         return result
 
+    to_push = head
     for attempt in range(p["retries"] + 1):
         result["push_attempts"] = attempt + 1
-        rc, out, err = git.run("push", "--porcelain", p["remote"], "HEAD:refs/heads/%s" % branch,
+        rc, out, err = git.run("push", "--porcelain", p["remote"], "%s:refs/heads/%s" % (to_push, branch),
                                check=False)
         if rc == 0:
+            if to_push != head:
+                # the replayed commit is what the remote has: move the checkout onto it
+                git.run("reset", "-q", "--keep", to_push)
             result["commit"] = git.out("rev-parse", "HEAD")
             return result
         if not REJECTED_RE.search(out + err):
@@ -230,6 +327,25 @@ def publish(module, git, p):
                                                                  (err or out).strip()))
         if attempt == p["retries"]:
             break
+        backoff(attempt)
+        git.run("fetch", "-q", p["remote"], branch)
+        remote_sha = git.out("rev-parse", "FETCH_HEAD")
+        try:
+            replayed = replayed_commit(git, p, branch, remote_sha)
+        except mf.ManifestError as exc:
+            kept = keep_record(git, p, branch, head)
+            raise GitError(
+                "the deploy record could not be published: %s. Nothing of ours was pushed to %s/%s; %s" % (
+                    exc, p["remote"], branch,
+                    ("our commit %s is kept on the remote as %s (git fetch %s %s; git show FETCH_HEAD:%s) "
+                     "and in this checkout" % (head[:12], kept, p["remote"], kept, path)) if kept else
+                    ("keeping it on the remote failed too: our commit %s is only in this checkout (%s)"
+                     % (head[:12], p["repo_dir"]))), kept_ref=kept)
+        if replayed:
+            to_push, result["operations"] = replayed
+            result["replayed"] = True
+            continue
+        to_push = head
         rc, out, err = git.run("pull", "--rebase", "-q", p["remote"], branch, check=False)
         if rc != 0:
             git.run("rebase", "--abort", check=False)
@@ -240,9 +356,12 @@ def publish(module, git, p):
                 "entries), `git rebase --continue`, `git push`. git said: %s"
                 % (p["remote"], branch, path, git.out("rev-parse", "--short", "HEAD"), p["remote"],
                    branch, path, (err or out).strip()))
+        head = to_push = git.out("rev-parse", "HEAD")
         result["rebased"] = True
-    raise GitError("push to %s/%s still rejected after %d attempts (others keep pushing); run "
-                   "again" % (p["remote"], branch, result["push_attempts"]))
+    kept = keep_record(git, p, branch, to_push)
+    raise GitError("push to %s/%s still rejected after %d attempts (others keep pushing); %s run again"
+                   % (p["remote"], branch, result["push_attempts"],
+                      "our commit is kept on the remote as %s;" % kept if kept else ""), kept_ref=kept)
 
 
 def main():
@@ -255,7 +374,7 @@ def main():
             branch=dict(type="raw"),
             author_name=dict(type="raw"),
             author_email=dict(type="raw"),
-            retries=dict(type="int", default=3),
+            retries=dict(type="int", default=5),
             push=dict(type="bool", default=True),
         ),
         required_together=[("author_name", "author_email")],
@@ -291,7 +410,7 @@ def main():
     try:
         result = publish(module, git, p)
     except GitError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **exc.extra)
     module.exit_json(**result)
 
 

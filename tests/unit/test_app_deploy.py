@@ -1,15 +1,8 @@
 """Unit tests of the deploy helpers that need no API: step reporting, rollback target choice,
-deploy lock staleness and atomic creation."""
-import json
-import os
-import socket
-import subprocess
-import time
+the deploy lock has its own tests (test_git_lock.py)."""
 
 import pytest
-from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tachyon.infra.plugins.action import deploy_lock
 from ansible_collections.tachyon.infra.plugins.module_utils import app_platform
 from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_good
 
@@ -153,38 +146,6 @@ def test_last_good_from_a_rollback_goes_one_release_further_back():
     ]
     target, reason = last_good(deps, deps[0])
     assert target["id"] == "a"
-
-
-def _holder(**kw):
-    base = {"lock_id": "x", "owner": "bob", "pid": os.getpid(), "host": socket.gethostname(),
-            "purpose": "deploy", "since": "now", "since_epoch": time.time()}
-    base.update(kw)
-    return base
-
-
-def test_lock_staleness():
-    assert deploy_lock.stale_reason(_holder(), 3600) is None
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    assert "is gone" in deploy_lock.stale_reason(_holder(pid=dead.pid), 3600)
-    assert "old" in deploy_lock.stale_reason(_holder(host="elsewhere", since_epoch=time.time() - 7200), 3600)
-    assert deploy_lock.stale_reason(_holder(host="elsewhere"), 3600) is None
-
-
-def test_lock_acquire_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path):
-    path = str(tmp_path / ".deploy-staging.lock")
-    holder, taken = deploy_lock.acquire(path, "alice", "deploy of staging", 3600, os.getpid())
-    assert taken is None and json.load(open(path))["owner"] == "alice"
-    with pytest.raises(AnsibleActionFail) as err:
-        deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
-    assert "held by alice (pid %d on %s" % (os.getpid(), socket.gethostname()) in str(err.value)
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    with open(path, "w") as handle:
-        json.dump(dict(holder, pid=dead.pid), handle)
-    new, taken = deploy_lock.acquire(path, "bob", "deploy of staging", 3600, os.getpid())
-    assert "took over a stale lock of alice" in taken and new["owner"] == "bob"
-    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
 
 
 def _rate_limited(seconds, waiting_for):

@@ -297,6 +297,7 @@ def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
         "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/staging"]
     assert extra == {"tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
+                     "tachyon_lock_wait": 600,
                      "tachyon_shas": {"tachyon-api": _data("abc1234"), "tachyon-db-migrate": _data("0a1b2c3")}}
     # An input crafted to smuggle options stays one string value (script-injection safe).
     hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
@@ -313,7 +314,8 @@ def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
         "VERSION": "0.2.0", "APPROVED_BY": "reviewer-1", "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/production"]
     assert extra == {"tachyon_version": _data("0.2.0"), "tachyon_approved_by": _data("reviewer-1"),
-                     "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True}
+                     "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
+                     "tachyon_lock_wait": 600}
 
 
 def test_deploy_workflows_serialize_per_environment():

@@ -27,7 +27,7 @@ done
 REPORTS="$(mktemp -d)"
 trap 'rm -rf "$REPORTS"' EXIT
 DIR_VAR="$(python -c 'import json, sys
-print(json.dumps({"tachyon_drift_report_dir": {"__ansible_unsafe": sys.argv[1]}}))' "$REPORTS")"
+print(json.dumps({"drift_report_dir": {"__ansible_unsafe": sys.argv[1]}}))' "$REPORTS")"
 rc=0
 if [[ $JSON -eq 1 ]]; then
   ansible-playbook "$TACHYON_ROOT/playbooks/drift.yml" "$@" -e "$DIR_VAR" >&2 || rc=$?

@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from tests.integration.playbook_run import ROOT, playbook_run
+from playbook_run import ROOT, playbook_run
 
 
 def _out_of_band_change(run, key, value, api_tag):
@@ -45,7 +45,7 @@ def test_drift_in_sync_then_env_changed_out_of_band(tmp_path, monkeypatch):
         _out_of_band_change(run, "LOG_LEVEL", "debug", "f" * 40)
         reports = tmp_path / "reports"
         reports.mkdir()
-        rc, out = run.playbook("drift.yml", extra={"tachyon_drift_report_dir": str(reports)}, args=["--check"])
+        rc, out = run.playbook("drift.yml", extra={"drift_report_dir": str(reports)}, args=["--check"])
         assert rc == 2, out
         report = json.loads((reports / "staging.json").read_text())
         assert report["status"] == "drifted"

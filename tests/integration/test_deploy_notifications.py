@@ -8,7 +8,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.integration.playbook_run import NEXT, RELEASE, playbook_run
+from playbook_run import NEXT, RELEASE, playbook_run
 
 HOOK_PATH_SECRET = "T0SINK/B0SINK/hook-path-secret-9c1e"
 HOOK_QUERY_SECRET = "sink-query-secret-41aa"

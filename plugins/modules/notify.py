@@ -80,7 +80,10 @@ options:
     description: When the deploy started (seconds since the epoch); the payload's C(duration_seconds) is counted from it.
     type: float
   run_url:
-    description: Link to the run (GitHub Actions run, AWX job). Its query string is cut.
+    description:
+      - Link to the run (e.g. the AWX job). Its query string is cut.
+      - Default - in GitHub Actions, the workflow run (C(GITHUB_SERVER_URL)/C(GITHUB_REPOSITORY)/actions/runs/C(GITHUB_RUN_ID)
+        of the module's environment); otherwise none.
     type: str
   app_url:
     description: Link to the app (its live URL). Its query string is cut.
@@ -149,6 +152,7 @@ failed:
 """
 
 import json
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -171,6 +175,12 @@ def poster(module):
             return None, info.get("msg") or "no response"
         return status, None
     return post
+
+
+def github_run_url(environ):
+    """The GitHub Actions run this module runs in, or None."""
+    parts = [environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    return "%s/%s/actions/runs/%s" % tuple(parts) if all(parts) else None
 
 
 def main():
@@ -199,10 +209,11 @@ def main():
         supports_check_mode=True,
     ))
     p = module.params
+    run_url = p["run_url"] or github_run_url(os.environ)
     duration = time.time() - p["started_at"] if p["started_at"] else None
     data = notify.event_data(p["event"], p["environment"], release=p["release"], services=p["services"],
                              deployed_by=p["deployed_by"], approved_by=p["approved_by"],
-                             deployment_id=p["deployment_id"], duration=duration, run_url=p["run_url"],
+                             deployment_id=p["deployment_id"], duration=duration, run_url=run_url,
                              app_url=p["app_url"], message=p["message"])
     if module.check_mode:
         module.exit_json(changed=False, payload=data, sent=[], failed=[])

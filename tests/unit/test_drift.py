@@ -200,3 +200,26 @@ def test_recorded_app_against_its_own_spec_is_in_sync(name):
     spec = yaml.safe_load(yaml.safe_dump(app["active_deployment"]["spec"] if app.get("active_deployment")
                                          else app["spec"]))
     assert drift.spec_findings(spec, (app.get("active_deployment") or app)["spec"]) == []
+
+
+def test_job_summary_lists_each_finding(tmp_path):
+    import subprocess
+    spec = repo_spec()
+    secrets = secrets_for(spec)
+    live = as_deployed(spec, secrets)
+    live["services"][0]["image"]["tag"] = "a" * 40
+    live["services"][0]["envs"][0]["value"] = "staging|debug"
+    report = run(live, secrets=secrets, dep_id="dep-2")
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps([report]))
+    out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "drift-summary.sh"), str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("### Drift report: staging - **DRIFTED**")
+    assert "- `image` `api` runs tag %s, pinned tag %s" % ("a" * 40, PINS["tachyon-api"]) in out
+    assert "- `deployment`  active dep-2 (manual), recorded dep-1" in out
+    assert "staging\\|debug" in out
+    assert not any(v in out for v in secrets.values())
+    path.write_text("")
+    out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "drift-summary.sh"), str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "No report was made" in out

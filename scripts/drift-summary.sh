@@ -22,7 +22,8 @@ for r in reports:
     print("### Drift report: %s - %s\n" % (r.get("environment"), state))
     for f in r.get("findings") or []:
         where = f.get("path") or f.get("component") or ""
-        what = {"spec": lambda: "%s: live %s, repo %s" % (f.get("change"), f.get("live", "-"), f.get("repo", "-")),
+        what = {"spec": lambda: "%s: live %s, repo %s" % (f.get("change"), json.dumps(f.get("live", "-")),
+                                                           json.dumps(f.get("repo", "-"))),
                 "image": lambda: "runs %s, pinned %s" % (f.get("running"), f.get("recorded")),
                 "deployment": lambda: f.get("message") or "active %s (%s), recorded %s"
                                       % (f.get("active"), f.get("cause"), f.get("recorded")),

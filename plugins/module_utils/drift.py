@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - Python 2 controllers are not supported
     from pipes import quote as shell_quote
 
 from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_data, redact_text
 
 COMPONENT_KINDS = spec_diff.COMPONENT_KINDS
 # Defaults the vendored OpenAPI documents (specification/resources/apps/models/<file>), by the
@@ -333,10 +333,8 @@ def compare(app, repo_spec, record, catalog, secrets=None, token=None, environme
     if app.get("in_progress_deployment"):
         notes.append("deployment %s is in progress; the report compares the active one"
                      % app["in_progress_deployment"].get("id"))
-    for finding in findings:
-        for side in ("live", "repo"):
-            if side in finding:
-                finding[side] = _show(finding[side])
+    # values stay values (JSON output); URL query strings and tokens masked in them
+    findings = redact_data(findings)
     return {
         "environment": environment,
         "app_id": app.get("id"),
@@ -354,10 +352,10 @@ def describe(finding):
     kind = finding["kind"]
     if kind == "spec":
         if finding["change"] == "added":
-            return "spec: %s added in the live app: %s" % (finding["path"], finding["live"])
+            return "spec: %s added in the live app: %s" % (finding["path"], _show(finding["live"]))
         if finding["change"] == "removed":
-            return "spec: %s missing from the live app (repo: %s)" % (finding["path"], finding["repo"])
-        return "spec: %s changed: live %s, repo %s" % (finding["path"], finding["live"], finding["repo"])
+            return "spec: %s missing from the live app (repo: %s)" % (finding["path"], _show(finding["repo"]))
+        return "spec: %s changed: live %s, repo %s" % (finding["path"], _show(finding["live"]), _show(finding["repo"]))
     if kind == "image":
         return "image: %s (%s) runs %s, the manifest pins %s" % (
             finding["component"], finding["service"], finding["running"], finding["recorded"])

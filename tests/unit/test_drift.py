@@ -125,7 +125,7 @@ def test_env_changed_out_of_band_is_reported_once_with_its_path():
     assert report["status"] == "drifted"
     assert report["findings"] == [{"kind": "spec", "change": "changed",
                                    "path": "services[name=api].envs[key=LOG_LEVEL].value",
-                                   "live": '"debug"', "repo": '"info"'}]
+                                   "live": "debug", "repo": "info"}]
     text = drift.text_report(report)
     assert "LOG_LEVEL" in text and "DRIFTED, 1 finding" in text
 

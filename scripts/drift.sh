@@ -7,8 +7,11 @@
 #   ./scripts/drift.sh -i inventories/sandbox -l staging --check    also print the deploy that
 #                                                                   brings the app back in line
 #
-# Options are ansible-playbook's (passed on). Exit status: 0 in sync, 2 drifted (the report
-# says what), 1 the report could not be made (API error, bad inventory: the reason above).
+# Options are ansible-playbook's (passed on; -i is required). Options that would run only part
+# of the report or none of it (--tags, --skip-tags, --start-at-task, --step, --list-*,
+# --syntax-check, --version) are refused before anything runs; -l/--limit picks hosts.
+# Exit status: 0 in sync, 2 drifted (the report says what), 1 the report could not be made
+# (API error, bad inventory, refused option: the reason on the last line).
 # ansible-playbook itself exits 2 both for drift and for a failed task; this wrapper asks the
 # play to write each host's report and exits 2 only when every failed host reported drift.
 # With -e format=json, stdout is the JSON list of the reports and Ansible's output goes to
@@ -19,6 +22,29 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/playbook-wrapper.sh"
 
 tachyon_help "$@"
 tachyon_venv
+# the shared option check (scripts/lib/playbook_options.py), minus the host limit: limiting
+# hosts is how one environment of an inventory with both is reported
+CHECKED=()
+skip=0
+for arg in "$@"; do
+  if [[ $skip -eq 1 ]]; then skip=0; continue; fi
+  case "$arg" in
+    -l | --limit) skip=1; continue ;;
+    -l?* | --limit=*) continue ;;
+  esac
+  CHECKED+=("$arg")
+done
+check_rc=0
+reason="$(python "$TACHYON_ROOT/scripts/lib/playbook_options.py" playbooks/drift.yml ${CHECKED[@]+"${CHECKED[@]}"})" || check_rc=$?
+case $check_rc in
+  0) ;;
+  3) tachyon_print_help; exit 0 ;;
+  *) echo "$TACHYON_SCRIPT: error: $reason" >&2; exit 1 ;;
+esac
+if [[ " $* " != *" -i "* && " $* " != *" --inventory"* && " $* " != *" -i"?* ]]; then
+  echo "$TACHYON_SCRIPT: error: no inventory: give -i inventories/staging, -i inventories/production or -i inventories/sandbox" >&2
+  exit 1
+fi
 export ANSIBLE_CONFIG="$TACHYON_ROOT/ansible.cfg"
 JSON=0
 for arg in "$@"; do

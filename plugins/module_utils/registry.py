@@ -218,38 +218,59 @@ def resolve_all(resolver, images):
     return out, round(time.monotonic() - started, 3)
 
 
-def compare_digests(environment, services, resolved, expected, allow_tag_only=False):
-    """Decide what ``environment`` deploys. Returns (services with digests, notes).
+def _same_commit(left, right):
+    """Two 7-40 hex SHAs name the same commit when one is a prefix of the other."""
+    left, right = (left or "").lower(), (right or "").lower()
+    return bool(left and right) and (left.startswith(right) or right.startswith(left))
 
-    ``services``: {name: {sha, tag, image, digest?}} as the deploy resolved them;
-    ``resolved``: {name: digest the registry's tag points at now} (missing when not resolved);
-    ``expected``: {name: {"digest": ..., "source": "the release" | "staging"}} what must match.
-    Raises RegistryError listing every service whose registry digest differs from what was
-    verified, naming the service and both digests; a service without any digest is refused
-    unless ``allow_tag_only`` (then deployed by tag, and said so in the notes).
+
+def compare_digests(environment, services, resolved, release=None, allow_tag_only=False):
+    """Decide the digest each service deploys with. Returns (services with digest set, notes).
+
+    ``services``: {name: {sha, tag, image, digest}} as the deploy resolved them; in production
+    ``digest`` is what staging verified and recorded (null for staging);
+    ``resolved``: {name: digest the registry's tag points at now} (absent when not resolved);
+    ``release``: the release's pins {name: {sha, digest}}; a pinned digest counts for a service
+    deployed at the pinned commit.
+    Raises RegistryError listing every refused service, naming it and both digests: the
+    registry's tag now points elsewhere than what was verified (a re-pushed tag), or staging
+    verified another digest than the release pinned. A service left without a digest (a
+    tag-only release that the registry cannot resolve, or staging deployed it by tag) is refused
+    unless ``allow_tag_only``; then it is deployed by tag and the notes say so.
     """
     problems, notes, out = [], [], {}
+    release = release or {}
     for name in sorted(services):
         svc = dict(services[name])
-        want = (expected.get(name) or {}).get("digest")
-        source = (expected.get(name) or {}).get("source", "the release")
-        got = resolved.get(name)
         ref = "%s:%s" % (svc.get("image"), svc.get("tag"))
+        pin = release.get(name) or {}
+        pinned = pin.get("digest") if _same_commit(pin.get("sha"), svc.get("sha")) else None
+        verified = svc.get("digest") if environment == "production" else None
+        got = resolved.get(name)
+        if verified and pinned and verified != pinned:
+            problems.append("%s: staging verified %s, but the release pinned %s for %s: the release "
+                            "was re-created after staging deployed it; deploy staging again"
+                            % (name, verified, pinned, ref))
+            continue
+        want, source = (verified, "staging") if verified else (pinned, "the release")
         if want and got and want != got:
-            problems.append("%s: %s verified %s, but the registry's tag %s now points at %s (the "
-                            "tag was re-pushed): rebuild a release from the commit, or push the "
-                            "verified image back under its tag" % (name, source, want, ref, got))
+            problems.append("%s: %s verified %s, but the registry's tag %s now points at %s (the tag "
+                            "was re-pushed): push the verified image back under its tag, or make a "
+                            "new release from a new build" % (name, source, want, ref, got))
             continue
         digest = want or got
+        if environment == "production" and not verified:
+            digest = None
         if not digest:
             if not allow_tag_only:
-                problems.append("%s: no digest for %s (a tag-only release); %s deploys by digest "
-                                "only. Deploy staging again to record digests, or set "
-                                "tachyon_allow_tag_only=true to deploy the tag as it is now"
-                                % (name, ref, environment))
+                why = ("staging deployed it by tag and recorded no digest" if environment == "production"
+                       else "the registry gave no digest")
+                problems.append("%s: no verified digest for %s (%s); %s deploys by digest only: deploy "
+                                "staging again to record digests, or set tachyon_allow_tag_only=true to "
+                                "deploy the tag as it is now" % (name, ref, why, environment))
                 continue
-            notes.append("%s deploys %s by TAG (tachyon_allow_tag_only=true): what runs is whatever "
-                         "the tag points at" % (name, ref))
+            notes.append("%s deploys %s by TAG (tachyon_allow_tag_only=true): it runs whatever the "
+                         "tag points at when App Platform pulls it" % (name, ref))
         svc["digest"] = digest or None
         out[name] = svc
     if problems:

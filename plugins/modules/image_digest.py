@@ -19,9 +19,10 @@ description:
     its index digest.
   - Token auth as registries do it (GHCR's bearer-token flow with a PAT or C(GITHUB_TOKEN) as the
     password; basic auth, e.g. a distribution registry with htpasswd).
-  - With O(expected), refuses (before anything is deployed) every service whose registry digest
-    differs from the digest the release or staging verified, naming the service and both digests;
-    a service left without any digest is refused unless O(allow_tag_only).
+  - Refuses (before anything is deployed) every service whose registry digest differs from the
+    digest the release pinned or staging verified, or whose staging digest differs from the
+    release's, naming the service and both digests; a service left without a digest is refused
+    unless O(allow_tag_only).
   - Reads only; changes nothing.
 author:
   - tachyon-infra contributors
@@ -31,15 +32,16 @@ options:
       Other keys (C(sha), C(digest), C(component)...) are carried through to RV(services).
     type: dict
     required: true
-  expected:
+  release:
     description:
-      - Service name to C({digest, source}) the registry must still answer (C(source) names who
-        verified it, for the message, e.g. C(staging) or C(the release)). A null digest means
-        nothing was verified.
+      - The release's pins, service name to C({sha, digest}) (the manifest's C(services)). A pinned
+        digest is what the registry must still answer for a service deployed at the pinned commit.
     type: dict
     default: {}
   environment:
-    description: The environment the digests are for (only used in messages).
+    description:
+      - C(staging) or C(production). In production the C(digest) of each O(images) entry is the
+        digest staging verified; it must equal the release's pin and what the registry answers now.
     type: str
     default: staging
   endpoints:
@@ -90,8 +92,7 @@ EXAMPLES = r"""
   tachyon.infra.image_digest:
     environment: production
     images: "{{ deploy_services }}"
-    expected:
-      tachyon-api: {digest: "sha256:{{ 'a' * 64 }}", source: staging}
+    release: "{{ deploy_release.manifest.services }}"
     endpoints: {ghcr.io: "http://127.0.0.1:5000"}
 """
 
@@ -146,9 +147,8 @@ def run(params):
                 raise registry.RegistryError("%s: %s. Nothing was deployed." % (name, exc))
             notes.append("%s: not resolved (%s)" % (name, exc))
     elapsed = round(time.monotonic() - started, 3)
-    expected = params["expected"] or {}
-    services, more = registry.compare_digests(params["environment"], images, resolved, expected,
-                                              params["allow_tag_only"])
+    services, more = registry.compare_digests(params["environment"], images, resolved,
+                                              params["release"], params["allow_tag_only"])
     return dict(digests=resolved, services=services, elapsed=elapsed,
                 requests=resolver.requests_made, notes=notes + more)
 
@@ -157,8 +157,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             images=dict(type="dict", required=True),
-            expected=dict(type="dict", default={}),
-            environment=dict(type="str", default="staging"),
+            release=dict(type="dict", default={}),
+            environment=dict(type="str", default="staging", choices=["staging", "production"]),
             endpoints=dict(type="dict", default={}),
             username=dict(type="str"),
             password=dict(type="str", no_log=True),

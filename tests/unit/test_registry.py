@@ -152,27 +152,46 @@ def test_parse_challenge():
 SERVICES = {"tachyon-api": {"sha": SHA, "tag": SHA, "image": API, "digest": None, "component": "api"}}
 
 
+def staged(digest):
+    return {"tachyon-api": dict(SERVICES["tachyon-api"], digest=digest)}
+
+
 def test_compare_refuses_a_re_pushed_tag_naming_the_service_and_both_digests():
     with pytest.raises(registry.RegistryError) as err:
-        registry.compare_digests("production", SERVICES, {"tachyon-api": B},
-                                 {"tachyon-api": {"digest": A, "source": "staging"}})
+        registry.compare_digests("production", staged(A), {"tachyon-api": B})
     msg = str(err.value)
     assert "production deploy refused; nothing was deployed" in msg
     assert "tachyon-api: staging verified %s, but the registry's tag %s:%s now points at %s" % (A, API, SHA, B) in msg
 
 
+def test_compare_refuses_staging_digest_other_than_the_release_pin():
+    with pytest.raises(registry.RegistryError, match="staging verified %s, but the release pinned %s" % (A, B)):
+        registry.compare_digests("production", staged(A), {"tachyon-api": A},
+                                 {"tachyon-api": {"sha": SHA + "0" * 33, "digest": B}})
+
+
+def test_staging_deploys_the_release_pin_and_refuses_a_tag_moved_since_the_release():
+    release = {"tachyon-api": {"sha": SHA, "digest": A}}
+    out, _ = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, release)
+    assert out["tachyon-api"]["digest"] == A
+    with pytest.raises(registry.RegistryError, match="the release verified %s, but the registry's tag" % A):
+        registry.compare_digests("staging", SERVICES, {"tachyon-api": B}, release)
+    # another commit than the release pins: the registry's digest, no release check
+    other = {"tachyon-api": {"sha": "1234567", "digest": A}}
+    assert registry.compare_digests("staging", SERVICES, {"tachyon-api": B}, other)[0]["tachyon-api"]["digest"] == B
+
+
 def test_compare_deploys_the_verified_digest_and_tag_only_needs_the_opt_out():
-    out, notes = registry.compare_digests("production", SERVICES, {"tachyon-api": A},
-                                          {"tachyon-api": {"digest": A, "source": "staging"}})
+    out, notes = registry.compare_digests("production", staged(A), {"tachyon-api": A})
     assert out["tachyon-api"]["digest"] == A and notes == []
-    with pytest.raises(registry.RegistryError, match="tachyon_allow_tag_only=true"):
-        registry.compare_digests("production", SERVICES, {}, {"tachyon-api": {"digest": None}})
-    out, notes = registry.compare_digests("production", SERVICES, {}, {}, allow_tag_only=True)
+    with pytest.raises(registry.RegistryError, match="staging deployed it by tag.*tachyon_allow_tag_only=true"):
+        registry.compare_digests("production", staged(None), {"tachyon-api": A})
+    out, notes = registry.compare_digests("production", staged(None), {"tachyon-api": A}, allow_tag_only=True)
     assert out["tachyon-api"]["digest"] is None and "by TAG" in notes[0]
 
 
 def test_module_resolves_and_refuses(emulator):
-    params = {"images": SERVICES, "expected": {}, "environment": "staging", "endpoints": endpoints(emulator),
+    params = {"images": SERVICES, "release": {}, "environment": "staging", "endpoints": endpoints(emulator),
               "username": None, "password": None, "allow_tag_only": False, "timeout": 5}
     result = image_digest.run(params)
     digest = result["digests"]["tachyon-api"]
@@ -185,14 +204,14 @@ def test_module_resolves_and_refuses(emulator):
                        headers={"Authorization": "Bearer " + token,
                                 "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
     assert put.status_code == 201 and put.headers["Docker-Content-Digest"] != digest
-    params["expected"] = {"tachyon-api": {"digest": digest, "source": "staging"}}
+    params.update(environment="production", images=staged(digest))
     with pytest.raises(registry.RegistryError, match="now points at %s" % put.headers["Docker-Content-Digest"]):
         image_digest.run(params)
 
 
 def test_module_unresolvable_image_fails_unless_tag_only_is_allowed(emulator):
     images = {"tachyon-api": dict(SERVICES["tachyon-api"], tag="nosuchtag")}
-    params = {"images": images, "expected": {}, "environment": "staging", "endpoints": endpoints(emulator),
+    params = {"images": images, "release": {}, "environment": "staging", "endpoints": endpoints(emulator),
               "username": None, "password": None, "allow_tag_only": False, "timeout": 5}
     with pytest.raises(registry.RegistryError, match="tachyon-api: .*nosuchtag.*Nothing was deployed"):
         image_digest.run(params)

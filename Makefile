@@ -34,6 +34,7 @@ setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the c
 
 docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
 	bash scripts/provision-docker.sh
+	bash scripts/provision-registry.sh
 
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
 	$(BIN)/pytest $(PYTEST_ARGS)

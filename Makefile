@@ -14,6 +14,10 @@ SANDBOX_PORT ?= 8480
 SANDBOX_STATE ?= .sandbox
 MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
+# The images scripts/provision-docker.sh chose (the real ones, or stand-ins under their own
+# names when the real ones cannot be pulled): exported to the tests and the local stack.
+TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
+IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
 .PHONY: help setup docker test unit molecule validate lint demo sandbox bench build local clean
 
@@ -37,16 +41,16 @@ docker: ## Docker engine + Compose v2 + local base images (installs on Debian wh
 	bash scripts/provision-registry.sh
 
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
 
 molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule reset --all
-	$(BIN)/molecule test $(MOLECULE_ARGS)
+	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
 test: setup docker ## everything (what CI runs): pytest, then molecule test --all
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/molecule reset --all
-	$(BIN)/molecule test $(MOLECULE_ARGS)
+	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
 	$(BIN)/ansible-playbook playbooks/validate.yml

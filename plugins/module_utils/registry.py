@@ -224,14 +224,16 @@ def _same_commit(left, right):
     return bool(left and right) and (left.startswith(right) or right.startswith(left))
 
 
-def compare_digests(environment, services, resolved, release=None, allow_tag_only=False):
+def compare_digests(environment, services, resolved, release=None, allow_tag_only=False, given=None):
     """Decide the digest each service deploys with. Returns (services with digest set, notes).
 
     ``services``: {name: {sha, tag, image, digest}} as the deploy resolved them; in production
     ``digest`` is what staging verified and recorded (null for staging);
     ``resolved``: {name: digest the registry's tag points at now} (absent when not resolved);
     ``release``: the release's pins {name: {sha, digest}}; a pinned digest counts for a service
-    deployed at the pinned commit.
+    deployed at the pinned commit;
+    ``given``: {name: digest} the caller was handed (the build-push workflow's output), which the
+    registry must still answer.
     Raises RegistryError listing every refused service, naming it and both digests: the
     registry's tag now points elsewhere than what was verified (a re-pushed tag), or staging
     verified another digest than the release pinned. A service left without a digest (a
@@ -252,7 +254,21 @@ def compare_digests(environment, services, resolved, release=None, allow_tag_onl
                             "was re-created after staging deployed it; deploy staging again"
                             % (name, verified, pinned, ref))
             continue
-        want, source = (verified, "staging") if verified else (pinned, "the release")
+        handed = (given or {}).get(name)
+        if handed and not DIGEST_RE.match(str(handed)):
+            problems.append("%s: tachyon_digests.%s is not sha256:<64 hex>" % (name, name))
+            continue
+        if handed and (verified or pinned) and handed != (verified or pinned):
+            problems.append("%s: tachyon_digests gives %s, but %s verified %s for %s"
+                            % (name, handed, "staging" if verified else "the release",
+                               verified or pinned, ref))
+            continue
+        if verified:
+            want, source = verified, "staging"
+        elif handed:
+            want, source = handed, "the build (tachyon_digests)"
+        else:
+            want, source = pinned, "the release"
         if want and got and want != got:
             problems.append("%s: %s verified %s, but the registry's tag %s now points at %s (the tag "
                             "was re-pushed): push the verified image back under its tag, or make a "

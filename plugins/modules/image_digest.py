@@ -38,6 +38,13 @@ options:
         digest is what the registry must still answer for a service deployed at the pinned commit.
     type: dict
     default: {}
+  given:
+    description:
+      - Service name to the digest the caller was handed (e.g. the build-push workflow's C(digest)
+        output): the registry's tag must still point at it, and it must equal what the release
+        pinned or staging verified.
+    type: dict
+    default: {}
   environment:
     description:
       - C(staging) or C(production). In production the C(digest) of each O(images) entry is the
@@ -148,7 +155,8 @@ def run(params):
             notes.append("%s: not resolved (%s)" % (name, exc))
     elapsed = round(time.monotonic() - started, 3)
     services, more = registry.compare_digests(params["environment"], images, resolved,
-                                              params["release"], params["allow_tag_only"])
+                                              params["release"], params["allow_tag_only"],
+                                              params["given"])
     return dict(digests=resolved, services=services, elapsed=elapsed,
                 requests=resolver.requests_made, notes=notes + more)
 
@@ -158,6 +166,7 @@ def main():
         argument_spec=dict(
             images=dict(type="dict", required=True),
             release=dict(type="dict", default={}),
+            given=dict(type="dict", default={}),
             environment=dict(type="str", default="staging", choices=["staging", "production"]),
             endpoints=dict(type="dict", default={}),
             username=dict(type="str"),

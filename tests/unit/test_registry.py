@@ -181,6 +181,19 @@ def test_staging_deploys_the_release_pin_and_refuses_a_tag_moved_since_the_relea
     assert registry.compare_digests("staging", SERVICES, {"tachyon-api": B}, other)[0]["tachyon-api"]["digest"] == B
 
 
+def test_given_digest_must_still_be_the_registry_s_and_agree_with_the_release():
+    out, _ = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, given={"tachyon-api": A})
+    assert out["tachyon-api"]["digest"] == A
+    with pytest.raises(registry.RegistryError, match=r"the build \(tachyon_digests\) verified %s, but the "
+                                                     r"registry's tag .* now points at %s" % (A, B)):
+        registry.compare_digests("staging", SERVICES, {"tachyon-api": B}, given={"tachyon-api": A})
+    with pytest.raises(registry.RegistryError, match="tachyon_digests gives %s, but the release verified %s" % (B, A)):
+        registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, {"tachyon-api": {"sha": SHA, "digest": A}},
+                                 given={"tachyon-api": B})
+    with pytest.raises(registry.RegistryError, match="is not sha256:<64 hex>"):
+        registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, given={"tachyon-api": A + "\n"})
+
+
 def test_compare_deploys_the_verified_digest_and_tag_only_needs_the_opt_out():
     out, notes = registry.compare_digests("production", staged(A), {"tachyon-api": A})
     assert out["tachyon-api"]["digest"] == A and notes == []
@@ -191,7 +204,7 @@ def test_compare_deploys_the_verified_digest_and_tag_only_needs_the_opt_out():
 
 
 def test_module_resolves_and_refuses(emulator):
-    params = {"images": SERVICES, "release": {}, "environment": "staging", "endpoints": endpoints(emulator),
+    params = {"images": SERVICES, "release": {}, "given": {}, "environment": "staging", "endpoints": endpoints(emulator),
               "username": None, "password": None, "allow_tag_only": False, "timeout": 5}
     result = image_digest.run(params)
     digest = result["digests"]["tachyon-api"]
@@ -211,7 +224,7 @@ def test_module_resolves_and_refuses(emulator):
 
 def test_module_unresolvable_image_fails_unless_tag_only_is_allowed(emulator):
     images = {"tachyon-api": dict(SERVICES["tachyon-api"], tag="nosuchtag")}
-    params = {"images": images, "release": {}, "environment": "staging", "endpoints": endpoints(emulator),
+    params = {"images": images, "release": {}, "given": {}, "environment": "staging", "endpoints": endpoints(emulator),
               "username": None, "password": None, "allow_tag_only": False, "timeout": 5}
     with pytest.raises(registry.RegistryError, match="tachyon-api: .*nosuchtag.*Nothing was deployed"):
         image_digest.run(params)

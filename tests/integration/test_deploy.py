@@ -302,7 +302,9 @@ def test_concurrent_deploy_is_refused_naming_the_holder(run):
 # --------------------------------------------------------------------------- promotion rules
 def _manifest_with_staging(run, shas):
     data = manifest_json(run)
-    services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name} for name, sha in shas.items()}
+    # as staging records it: by digest, the sandbox registry's digest of <image>:<sha> (issue 12)
+    services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name,
+                       "digest": sandbox_digest(name, sha)} for name, sha in shas.items()}
     data = mf.record_deployment(data, "staging", "succeeded", deployment_id="dep-staging", services=services,
                                 deployed_by="tester", health_verified_at="2026-01-01T00:00:00Z")
     run.manifest.write_text(json.dumps(data, indent=2))
@@ -551,7 +553,10 @@ def test_short_shas_are_expanded_and_production_runs_exactly_what_staging_ran(ru
     staging = manifest_json(run)["environments"]["staging"]["services"]
     assert {n: (s["sha"], s["tag"]) for n, s in staging.items()} == {n: (s, s) for n, s in full.items()}
     ran = _images(run.app("staging"))
-    assert ran == {"api": full["tachyon-api"], "workers": full["tachyon-workers"], "db-migrate": full["tachyon-db-migrate"]}
+    # deployed by digest: the sandbox registry's digests of the full SHAs' tags
+    assert ran == {"api": sandbox_digest("tachyon-api", full["tachyon-api"]),
+                   "workers": sandbox_digest("tachyon-workers", full["tachyon-workers"]),
+                   "db-migrate": sandbox_digest("tachyon-db-migrate", full["tachyon-db-migrate"])}
     rc, out = run.production(version="0.2.0")
     assert rc == 0, out
     assert _images(run.app("production")) == ran

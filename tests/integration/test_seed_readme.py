@@ -217,7 +217,8 @@ def test_ghcr_mode_logs_in_and_pulls_from_the_local_registry_by_digest(world, tm
                     "DOCKER_CONFIG": str(tmp_path / "docker-stack")}
     res = playbook("release.yml", "-e", json.dumps({
         "manifest_path": str(manifest), "release_version": "0.4.0", "api_sha": shas[0], "workers_sha": shas[1],
-        "db_sha": shas[2], "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]}}),
+        "db_sha": shas[2], "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]},
+        "release_resolve_digests": True}),
         cwd=ROOT, env=registry_env)
     assert res.rc == 0, res
     pins = json.loads(manifest.read_text())["services"]

@@ -41,7 +41,7 @@ options:
   given:
     description:
       - Service name to the digest the caller was handed (e.g. the build-push workflow's C(digest)
-        output): the registry's tag must still point at it, and it must equal what the release
+        output). The registry's tag must still point at it, and it must equal what the release
         pinned or staging verified.
     type: dict
     default: {}

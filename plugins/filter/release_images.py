@@ -16,8 +16,8 @@ name: release_images
 short_description: Service SHAs and the service catalog to name -> {image, tag} for image_digest
 description:
   - C(shas | tachyon.infra.release_images(tachyon_services)) maps each service given a SHA (blank
-    values are skipped) to C({image: <catalog image>, tag: <sha, lowercase>}), the image tag the
-    build-push workflow pushes for that commit, for M(tachyon.infra.image_digest).
+    values are skipped) to C({image, tag}) with the catalog's image and the SHA in lower case as
+    the tag (what the build-push workflow pushes for that commit), for M(tachyon.infra.image_digest).
   - A service that is not in the catalog, or whose SHA is not 7-40 hex characters, is left out
     (the release module then refuses it by name).
 options:

@@ -18,6 +18,10 @@ PYTEST_ARGS ?=
 # copies the tracked and untracked-not-ignored files there (a clone can live at any path).
 SANITY_ROOT := .sanity/ansible_collections/tachyon/infra
 SANITY_ARGS ?=
+# The images scripts/provision-docker.sh chose (the real ones, or stand-ins under their own
+# names when the real ones cannot be pulled): exported to the tests and the local stack.
+TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
+IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
 .PHONY: help setup docker test unit sanity molecule validate lint demo sandbox bench build local clean
 
@@ -38,9 +42,10 @@ setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the c
 
 docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
 	bash scripts/provision-docker.sh
+	bash scripts/provision-registry.sh
 
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
 
 sanity: setup ## ansible-test sanity --python 3.11 on a copy under .sanity/ansible_collections/tachyon/infra
 	rm -rf .sanity
@@ -57,13 +62,13 @@ sanity: setup ## ansible-test sanity --python 3.11 on a copy under .sanity/ansib
 
 molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule reset --all
-	$(BIN)/molecule test $(MOLECULE_ARGS)
+	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
 test: setup docker ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
 	$(MAKE) sanity
 	$(BIN)/molecule reset --all
-	$(BIN)/molecule test $(MOLECULE_ARGS)
+	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
 	$(BIN)/ansible-playbook playbooks/validate.yml

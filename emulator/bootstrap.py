@@ -6,6 +6,7 @@ Seed file (YAML; ``emulator/sandbox-seed.yml`` is the sandbox's)::
       phase_seconds: 1.0           # or {BUILDING: 2, DEPLOYING: 1}
       health_component: api        # whose image tag /health reports as version
       rate_limit: {limit: 5000, burst: 250, burst_window: 60}
+      registry: {username: sandbox, password: ..., password_env: ...}  # /_registry push credentials
     accounts:
       - name: staging
         token: sandbox-staging-token
@@ -26,7 +27,7 @@ import sys
 
 import yaml
 
-from emulator.common import spec_findings
+from emulator.common import components, spec_findings
 from emulator.faults import Faults, RateLimiter
 from emulator.server import EmulatorServer, configure, parse_phase_seconds
 from emulator.store import Store
@@ -91,6 +92,17 @@ def build_server(seed=None, host="127.0.0.1", port=0, state_dir=None, phase_seco
             store.create_app(store.accounts[entry["account"]], _app_spec(entry, base),
                              app_id=entry.get("id"), initial_active=True,
                              maintenance=bool(entry.get("maintenance")))
+    # the registry knows the GHCR repositories of the seeded apps; a push needs the seed's
+    # registry credentials (settings.registry: {username, password}; password_env overrides)
+    reg = settings.get("registry") or {}
+    store.registry.username = reg.get("username") or "sandbox"
+    store.registry.password = (os.environ.get(reg["password_env"]) if reg.get("password_env") else None) \
+        or reg.get("password")
+    for app in store.apps.values():
+        for _, _, comp in components(app["spec"]):
+            image = comp.get("image") or {}
+            if image.get("registry_type") == "GHCR" and image.get("registry") and image.get("repository"):
+                store.registry.repositories.add(("%s/%s" % (image["registry"], image["repository"])).lower())
     fault_set.add(data.get("faults") or [])
     if faults:
         fault_set.add(faults)

@@ -13,7 +13,10 @@ class HealthMixin:
         for _kind, name, comp in components(dep["spec"]):
             if name == self.health_component:
                 image = comp.get("image") or {}
-                return image.get("tag") or image.get("digest") or "unknown"
+                if image.get("digest"):
+                    # an image by digest reports the commit it was built from (emulator/registry.py)
+                    return self.registry.image_version(image["digest"]) or image["digest"]
+                return image.get("tag") or "unknown"
         return "unknown"
 
     def health(self, app_id, now=None):

@@ -12,7 +12,8 @@ Paths:
   /_live/<app_id>/...  the app's live URL; ``/health`` answers like the Tachyon API
   /_logs/...           archived log files (the ``historic_urls`` of the logs endpoints),
                        signed like presigned URLs, no token needed
-  /_emulator/...       admin: ``GET state``, ``POST/DELETE faults``, ``POST config``,
+  /_registry/...       the sandbox's container registry (ghcr.io stand-in, emulator/registry.py)
+  /_emulator/...       admin: ``POST image-version`` ({digest, version}), ``GET state``, ``POST/DELETE faults``, ``POST config``,
                        ``POST secret-check``, ``POST maintenance`` ({"app_id": ...}: App
                        Platform redeploys the app for maintenance) (kept apart from the
                        DigitalOcean paths)
@@ -25,6 +26,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from emulator import registry
 from emulator.common import LOG_TYPES, ApiError, components, not_found, spec_findings
 from emulator.faults import FaultError, PHASES_TIMED
 
@@ -114,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):  # noqa: N802
         self._dispatch("DELETE")
 
+    def do_HEAD(self):  # noqa: N802 - the registry's HEAD of a manifest (emulator/registry.py)
+        self._dispatch("HEAD")
+
     def _send(self, status, body=None, headers=None, content_type="application/json; charset=utf-8"):
         if isinstance(body, (dict, list)):
             payload = json.dumps(body).encode()
@@ -172,6 +177,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("/_emulator/"):
                 return self._admin(method, path)
+            if path.startswith("/_registry/"):
+                return registry.handle(self, method, path, query)
             fault = self.server.faults.take_request_fault(method, path)
             rate_headers = {}
             if fault and path.startswith("/v2/"):
@@ -435,6 +442,14 @@ class Handler(BaseHTTPRequestHandler):
                 with store.lock:
                     dep = store.maintenance_deployment(body.get("app_id"))
                     return self._send(200, {"deployment": store.render_deployment(dep)})
+            if path == "/_emulator/image-version" and method == "POST":
+                # {"digest": ..., "version": ...}: the image with this digest (built outside the
+                # emulator, e.g. in the local registry) reports this version on /health
+                body = self._admin_body() or {}
+                if not registry.DIGEST.match(str(body.get("digest"))) or not body.get("version"):
+                    raise ValueError("image-version: expected {digest: sha256:<64 hex>, version}")
+                store.registry.set_version(body["digest"], str(body["version"]))
+                return self._send(200, body)
             if path == "/_emulator/secret-check" and method == "POST":
                 body = self._admin_body()
                 match = store.secret_matches(body.get("app_id"), body.get("key"), str(body.get("value")),

@@ -43,6 +43,7 @@ from emulator.deployments import DeploymentsMixin
 from emulator.faults import PHASES_TIMED
 from emulator.health import HealthMixin
 from emulator.logs import LogsMixin
+from emulator.registry import Registry
 from emulator.rollback import RollbackMixin
 
 
@@ -62,6 +63,7 @@ class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin):
         self.accounts = {}   # name -> {name, uuid, token}
         self.apps = {}       # app_id -> app record
         self.deployments = {}  # deployment_id -> deployment record
+        self.registry = Registry()  # the ghcr.io stand-in at /_registry (emulator/registry.py)
 
     # ----------------------------------------------------------------- persistence
     def state_file(self):

@@ -140,6 +140,11 @@ for entry in manifest["history"]:
           % entry + (" approved by %s" % entry["approved_by"] if entry.get("approved_by") else ""))
 prod = manifest["environments"]["production"]
 assert manifest["version"] == sys.argv[2], "the manifest is not at the demo's version"
+print("image digests (deployed by digest, production = what staging verified):")
+for env in ("staging", "production"):
+    for name, svc in sorted(manifest["environments"][env]["services"].items()):
+        assert (svc.get("digest") or "").startswith("sha256:"), "%s %s has no digest" % (env, name)
+        print("  %-10s %-19s %s" % (env, name, svc["digest"]))
 assert prod["deployment_id"] and prod["approved_by"] and prod["health_verified_at"], "production not recorded"
 EOF
 

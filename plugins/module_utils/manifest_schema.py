@@ -137,6 +137,9 @@ MANIFEST_SCHEMA = {
                 "sha": _nullable({"$ref": "#/$defs/sha"}),
                 "image": {"$ref": "#/$defs/image"},
                 "tag": _nullable({"$ref": "#/$defs/tag"}),
+                # the registry digest of image:tag when the release was made (absent or null in a
+                # tag-only or legacy release)
+                "digest": _nullable({"$ref": "#/$defs/digest"}),
             },
         },
         "deployed_service": {

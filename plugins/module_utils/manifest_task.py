@@ -28,6 +28,7 @@ ARGUMENT_SPEC = dict(
     services=dict(type="dict"),
     known_services=dict(type="list", elements="raw", default=list(mf.DEFAULT_SERVICES)),
     images=dict(type="dict"),
+    digests=dict(type="dict"),
     description=dict(type="raw"),
     created_by=dict(type="raw"),
     partial=dict(type="bool", default=False),
@@ -99,7 +100,7 @@ def run(p, check_mode=False, diff=False):
             after = mf.create_release(
                 current, p["version"], p["services"] or {}, known_services=p["known_services"],
                 images=p["images"], description=p["description"], created_by=p["created_by"],
-                partial=p["partial"], force=p["force"])
+                partial=p["partial"], force=p["force"], digests=p.get("digests"))
             if after is current and legacy:
                 # same release, but the file is legacy: writing would silently upgrade it
                 return dict(changed=False, **mf.summary(current, legacy, path))

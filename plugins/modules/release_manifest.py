@@ -72,6 +72,11 @@ options:
     description: Image repository per service for O(state=created). Default the one already
       in the manifest, else C(ghcr.io/tachyonapp/<name>).
     type: dict
+  digests:
+    description: For O(state=created), service name to the registry digest (C(sha256:<64 hex>)) of
+      its C(image:sha), as M(tachyon.infra.image_digest) resolved it. Services without one are
+      pinned by tag only.
+    type: dict
   description:
     description: Free-text description of the release (O(state=created)).
     type: raw

@@ -12,7 +12,7 @@ from the AWX-as-code data (awx/*.yml) instead of re-stating it:
               the inventory reads, every SECRET env as TACHYON_SECRET_<KEY>, the git
               identity and push token for publishing the manifest;
 * env/extravars the job template's extra_vars plus the survey answers and AWX's own
-              awx_* variables; only the API endpoint and the polling knobs are the test's.
+              awx_* variables; only the API and registry endpoints and the polling knobs are the test's.
 
 The remote is a local bare repository seeded from this checkout with a release pinned in
 releases/manifest.json; the job publishes the recorded manifest back to it (as AWX's
@@ -47,7 +47,7 @@ VERSION = "0.7.0"
 SHAS = {name: secrets.token_hex(20) for name in ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")}
 APPROVER = "release-approver"
 AWX_USER = "awx-operator"
-# What only the test chooses: where the API is, and quick polling (defaults are minutes).
+# What only the test chooses: where the API (and registry) is, and quick polling (defaults are minutes).
 TEST_VARS = {"tachyon_poll_interval": 0.3, "tachyon_deploy_timeout": 120,
              "tachyon_health_timeout": 30, "tachyon_health_max_interval": 0.3,
              "tachyon_health_consecutive": 1}
@@ -187,7 +187,9 @@ class AwxWorld:
                           "awx_user_name": AWX_USER, "awx_project_revision": "HEAD"})
         extravars.update(workflow_vars or {})
         extravars.update(survey)
-        extravars.update(TEST_VARS, tachyon_do_api_endpoint=self.emu.url)
+        # the registry too: the emulator's ghcr.io stand-in (the deploy resolves image digests)
+        extravars.update(TEST_VARS, tachyon_do_api_endpoint=self.emu.url,
+                         tachyon_registry_endpoints={"ghcr.io": self.emu.url + "/_registry"})
         (pdd / "env" / "envvars").write_text(json.dumps(envvars), encoding="utf-8")
         (pdd / "env" / "extravars").write_text(json.dumps(extravars), encoding="utf-8")
         runner = ansible_runner.run(private_data_dir=str(pdd), playbook=jt["playbook"],

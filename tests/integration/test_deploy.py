@@ -6,6 +6,7 @@ Every failure case checks the same three things: a clear error, the live app on 
 deployment, and the manifest valid with one more history entry and nothing else changed.
 """
 import copy
+import hashlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from emulator.registry import generated_manifest
 from emulator.testing import running_emulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -92,6 +94,11 @@ class Run:
         return self.emu.client(env).apps.list_deployments(self.emu.app_ids[env])["deployments"]
 
 
+def sandbox_digest(service, sha):
+    """The digest the emulator's registry answers for ghcr.io/tachyonapp/<service>:<sha>."""
+    return "sha256:" + hashlib.sha256(generated_manifest("tachyonapp/" + service, sha)).hexdigest()
+
+
 def manifest_json(run):
     data = json.loads(run.manifest.read_text())
     mf.validate(data, "test")  # raises if the manifest is not valid
@@ -139,7 +146,8 @@ def test_staging_four_ways_then_production(run):
     rc, out = run.staging(check=True)
     assert rc == 0, out
     assert recap(out)["changed"] == 1
-    assert "tag: 4a091424887308027935eb247097d4ffd77c8f99" in out and "REDACTED" in out
+    # staging deploys by digest: the sandbox registry's digest of tachyon-api:<sha> (issue 12)
+    assert "digest: %s" % sandbox_digest("tachyon-api", RELEASE["tachyon-api"]) in out and "REDACTED" in out
     assert manifest_json(run) == before["manifest"] and len(run.deployments()) == before["deployments"]
 
     rc, out = run.staging()
@@ -294,7 +302,9 @@ def test_concurrent_deploy_is_refused_naming_the_holder(run):
 # --------------------------------------------------------------------------- promotion rules
 def _manifest_with_staging(run, shas):
     data = manifest_json(run)
-    services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name} for name, sha in shas.items()}
+    # as staging records it: by digest, the sandbox registry's digest of <image>:<sha> (issue 12)
+    services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name,
+                       "digest": sandbox_digest(name, sha)} for name, sha in shas.items()}
     data = mf.record_deployment(data, "staging", "succeeded", deployment_id="dep-staging", services=services,
                                 deployed_by="tester", health_verified_at="2026-01-01T00:00:00Z")
     run.manifest.write_text(json.dumps(data, indent=2))
@@ -500,7 +510,8 @@ def test_promotion_refused_after_a_failed_staging_attempt_until_staging_is_verif
     # the history says which SHAs were attempted
     assert failed["services"]["tachyon-workers"]["sha"] == OTHER["tachyon-workers"]
     assert failed["services"]["tachyon-api"] == {"sha": RELEASE["tachyon-api"], "tag": RELEASE["tachyon-api"],
-                                                 "digest": None, "image": "ghcr.io/tachyonapp/tachyon-api"}
+                                                 "digest": sandbox_digest("tachyon-api", RELEASE["tachyon-api"]),
+                                                 "image": "ghcr.io/tachyonapp/tachyon-api"}
     before = snapshot(run, "production")
     rc, out = run.production()
     assert_failed_cleanly(run, rc, out, before, ["staging's latest attempt", "failed"], env="production")
@@ -542,7 +553,10 @@ def test_short_shas_are_expanded_and_production_runs_exactly_what_staging_ran(ru
     staging = manifest_json(run)["environments"]["staging"]["services"]
     assert {n: (s["sha"], s["tag"]) for n, s in staging.items()} == {n: (s, s) for n, s in full.items()}
     ran = _images(run.app("staging"))
-    assert ran == {"api": full["tachyon-api"], "workers": full["tachyon-workers"], "db-migrate": full["tachyon-db-migrate"]}
+    # deployed by digest: the sandbox registry's digests of the full SHAs' tags
+    assert ran == {"api": sandbox_digest("tachyon-api", full["tachyon-api"]),
+                   "workers": sandbox_digest("tachyon-workers", full["tachyon-workers"]),
+                   "db-migrate": sandbox_digest("tachyon-db-migrate", full["tachyon-db-migrate"])}
     rc, out = run.production(version="0.2.0")
     assert rc == 0, out
     assert _images(run.app("production")) == ran

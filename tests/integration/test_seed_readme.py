@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import urllib.request
 
 import pytest
@@ -188,6 +189,52 @@ def test_compose_profile_ghcr_up_runs_the_images_the_manifest_pins(world):
     assert status == 200 and payload["status"] == "healthy" and payload["checks"] == SEED_CHECKS, payload
     assert payload["version"] == shas[0], payload
     assert services(world, "--status", "running") == ["api-ghcr", "postgres", "redis", "workers-ghcr"]
+
+
+@docker_step
+def test_ghcr_mode_logs_in_and_pulls_from_the_local_registry_by_digest(world, tmp_path):
+    """Mode 2 against a real registry (scripts/provision-registry.sh: docker-registry on
+    127.0.0.1:5000, htpasswd): push :<sha>, release with digests, bring the ghcr profile up pulled
+    by digest; a wrong password fails docker login with a clear message (issue 12)."""
+    state = os.environ.get("TACHYON_REGISTRY_DIR", "/var/lib/tachyon-registry")
+    if not os.path.exists(os.path.join(state, "env")):
+        pytest.fail("no local registry: run `make docker` (scripts/provision-registry.sh)")
+    reg = dict(line.strip().split("=", 1) for line in open(os.path.join(state, "env")) if "=" in line)
+    password = open(reg["TACHYON_REGISTRY_PASSWORD_FILE"]).read().strip()
+    host = reg["TACHYON_REGISTRY_URL"].split("://", 1)[1]
+    docker_env = dict(os.environ, DOCKER_CONFIG=str(tmp_path / "docker"))  # never ~/.docker
+    built = make_repos.build_ghcr_images(world["work"] / "fixtures", world["repos"])
+    login = subprocess.run(["docker", "login", host, "-u", reg["TACHYON_REGISTRY_USER"], "--password-stdin"],
+                           env=docker_env, input=password, capture_output=True, text=True, timeout=60)
+    assert login.returncode == 0, login.stderr
+    for ref in built.values():
+        local_ref = host + "/" + ref.split("/", 1)[1]
+        assert run(["docker", "tag", ref, local_ref], cwd=tmp_path, env=docker_env).rc == 0
+        assert run(["docker", "push", local_ref], cwd=tmp_path, env=docker_env).rc == 0
+    shas = [world["repos"][name]["sha"] for name in ("tachyon-api", "tachyon-workers", "tachyon-db")]
+    manifest = tmp_path / "manifest.json"
+    registry_env = {"TACHYON_REGISTRY_USERNAME": reg["TACHYON_REGISTRY_USER"], "TACHYON_REGISTRY_PASSWORD": password,
+                    "DOCKER_CONFIG": str(tmp_path / "docker-stack")}
+    res = playbook("release.yml", "-e", json.dumps({
+        "manifest_path": str(manifest), "release_version": "0.4.0", "api_sha": shas[0], "workers_sha": shas[1],
+        "db_sha": shas[2], "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]},
+        "release_resolve_digests": True}),
+        cwd=ROOT, env=registry_env)
+    assert res.rc == 0, res
+    pins = json.loads(manifest.read_text())["services"]
+    assert all(pin["digest"].startswith("sha256:") for pin in pins.values()), pins
+    args = ["-i", "inventories/local", "-e", "@%s" % world["vars_file"], "-e", "mode=ghcr",
+            "-e", "local_stack_manifest_path=%s" % manifest, "-e", "local_stack_ghcr_registry=%s" % host]
+    res = playbook("local.yml", *args, cwd=ROOT, env=dict(registry_env, TACHYON_REGISTRY_PASSWORD="not-the-password"))
+    assert res.rc != 0 and "docker login to %s as %s failed" % (host, reg["TACHYON_REGISTRY_USER"]) in res.stdout, res
+    assert "not-the-password" not in res.stdout
+    res = playbook("local.yml", *args, cwd=ROOT, env=registry_env)
+    assert res.rc == 0, res
+    assert password not in res.stdout
+    status, payload = get_health(world)
+    assert status == 200 and payload["status"] == "healthy" and payload["version"] == shas[0], payload
+    api = compose(world["vars"]["local_stack_project_name"], "--profile", "ghcr", "ps", "api-ghcr", "--format", "{{.Image}}")
+    assert api.stdout.strip() == "%s/tachyonapp/tachyon-api:%s@%s" % (host, shas[0], pins["tachyon-api"]["digest"]), api
 
 
 @docker_step

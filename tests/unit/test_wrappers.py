@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPTS = os.path.join(ROOT, "scripts")
 SHAS = ["abc1234", "def5678", "0a1b2c3"]
 WRAPPERS = ["create-release.sh", "validate-env.sh", "upgrade-manifest.sh", "setup.sh", "demo.sh",
-            "provision-docker.sh", "actionlint.sh", "drift.sh"]
+            "provision-docker.sh", "provision-registry.sh", "actionlint.sh", "drift.sh"]
 
 pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, ".venv", "bin", "ansible-playbook")),
                                 reason="run `make setup` first: the wrappers use the checkout's .venv")
@@ -90,6 +90,7 @@ def scratch(tmp_path):
     ("demo.sh", ["-h", "extra"]),
     # these two would otherwise install Docker / actionlint before looking at their arguments
     ("provision-docker.sh", ["--help"]),
+    ("provision-registry.sh", ["--help"]),
     ("actionlint.sh", [".github/workflows/deploy-prod.yml", "-h"]),
     ("drift.sh", ["-i", "inventories/sandbox", "-l", "staging", "--help"]),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
@@ -154,6 +155,8 @@ def test_help_anywhere_prints_the_usage_and_does_nothing_else(tmp_path, scratch,
     ("demo.sh", ["-e", "x=1"], "demo.sh: error: unexpected option '-e' (demo.sh takes no options)"),
     ("provision-docker.sh", ["now"],
      "provision-docker.sh: error: unexpected argument 'now' (provision-docker.sh takes no arguments)"),
+    ("provision-registry.sh", ["now"],
+     "provision-registry.sh: error: unexpected argument 'now' (provision-registry.sh takes no arguments)"),
     ("actionlint.sh", [".github/workflows/deploy-prod.yml", "-color"],
      "actionlint.sh: error: unexpected option '-color' (actionlint.sh takes workflow files only)"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else (v if v.endswith(".sh") else None))

@@ -88,8 +88,11 @@ options:
   app_url:
     description: Link to the app (its live URL). Its query string is cut.
     type: str
-  message:
-    description: Details (the failure, the drift summary). Redacted; at most 1500 characters.
+  details:
+    description:
+      - Details (the failure, the drift summary), sent as the payload's C(message). Redacted; at
+        most 1500 characters.
+      - Not named C(message), a name ansible-core reserves for itself.
     type: str
   timeout:
     description: Seconds one request may take.
@@ -202,7 +205,7 @@ def main():
             started_at=dict(type="float"),
             run_url=dict(type="str"),
             app_url=dict(type="str"),
-            message=dict(type="str"),
+            details=dict(type="str"),
             timeout=dict(type="float", default=5),
             validate_certs=dict(type="bool", default=True),
         ),
@@ -214,7 +217,7 @@ def main():
     data = notify.event_data(p["event"], p["environment"], release=p["release"], services=p["services"],
                              deployed_by=p["deployed_by"], approved_by=p["approved_by"],
                              deployment_id=p["deployment_id"], duration=duration, run_url=run_url,
-                             app_url=p["app_url"], message=p["message"])
+                             app_url=p["app_url"], message=p["details"])
     if module.check_mode:
         module.exit_json(changed=False, payload=data, sent=[], failed=[])
     sent, failed = notify.deliver(p["webhooks"], p["event"], data, poster(module))

@@ -99,7 +99,7 @@ def build_server(seed=None, host="127.0.0.1", port=0, state_dir=None, phase_seco
     store.registry.password = (os.environ.get(reg["password_env"]) if reg.get("password_env") else None) \
         or reg.get("password")
     for app in store.apps.values():
-        for _, _, comp in components(app["spec"]):
+        for _kind, _name, comp in components(app["spec"]):
             image = comp.get("image") or {}
             if image.get("registry_type") == "GHCR" and image.get("registry") and image.get("repository"):
                 store.registry.repositories.add(("%s/%s" % (image["registry"], image["repository"])).lower())

@@ -138,7 +138,7 @@ def _basic(header):
     if not header.lower().startswith("basic "):
         return None, None
     try:
-        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+        user, _colon, password = base64.b64decode(header[6:].strip()).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         return None, None
     return user, password

@@ -109,7 +109,7 @@ class ActionModule(ActionBase):
             parts = ["%s: %s" % (environment, "FROZEN by %s, reason: %s" % (
                 git_lock.describe(info["freeze"]), info["freeze"].get("reason") or "-") if info["frozen"] else "not frozen")]
             parts.append("deploy lock held by %s%s" % (git_lock.describe(info["lock"]),
-                                                        " (expired: %s)" % info["expired"] if info["expired"] else "")
+                                                       " (expired: %s)" % info["expired"] if info["expired"] else "")
                          if info["locked"] else "deploy lock free")
             result["msg"] = "; ".join(parts) + " (in %s)" % store.where
             if args["fail_when_frozen"] and info["frozen"]:

@@ -404,4 +404,3 @@ def fix_command(environment, record, inventory, limit=None, manifest_version=Non
             "-e", "tachyon_rollback_to=%s" % record["deployment_id"], "-e",
             "tachyon_rollback_reason=drift"]
     return " ".join(shell_quote(part) for part in cmd)
-

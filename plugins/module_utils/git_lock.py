@@ -164,7 +164,7 @@ class GitRefStore(object):
         full_env.update(env or {})
         try:
             proc = self.runner(["git"] + list(args), cwd=self.repo_dir, env=full_env, capture_output=True,
-                               text=True, timeout=self.timeout, input="")
+                               text=True, timeout=self.timeout, input="", check=False)
         except FileNotFoundError:
             raise LockError("git is not installed on the controller; it is needed for the lock in %s" % self.where)
         except subprocess.TimeoutExpired:

@@ -134,7 +134,7 @@ def deliver(webhooks, event, data, post, sleep=time.sleep, attempts=MAX_ATTEMPTS
         for tries in range(1, attempts + 1):
             try:
                 status, error = post(hook["url"], body)
-            except Exception as exc:  # pylint: disable=broad-except - a notification never fails the run
+            except Exception as exc:  # pylint: disable=broad-except  # a notification never fails the run
                 status, error = None, "%s" % exc.__class__.__name__
             if status is not None and 200 <= status < 300:
                 break

@@ -60,7 +60,7 @@ def split_image(image):
     if not isinstance(image, str) or not image or image != image.strip() or "@" in image:
         raise RegistryError("image %r: expected a repository like ghcr.io/<org>/<name> (no tag, "
                             "no digest)" % (image,))
-    first, _, rest = image.partition("/")
+    first, _slash, rest = image.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         host, name = first, rest
     else:
@@ -75,7 +75,7 @@ def split_image(image):
 
 def parse_challenge(header):
     """'Bearer realm="x",service="y"' -> ('bearer', {'realm': 'x', 'service': 'y'})."""
-    scheme, _, params = (header or "").strip().partition(" ")
+    scheme, _space, params = (header or "").strip().partition(" ")
     values = {}
     for key, quoted, bare in _CHALLENGE.findall(params):
         values[key.lower()] = re.sub(r"\\(.)", r"\1", quoted) if quoted else bare

@@ -307,7 +307,7 @@ class Deployer:
                     msg="waited %.0fs (in_flight_wait) and %s" % (self.clock() - started, refusal[0].lower() + refusal[1:]),
                     changed=False, in_flight=describe_deployment(foreign), in_flight_deployment_id=foreign.get("id"))
             self.progress("waiting for %s, not ours, to finish (%.0fs waited)" % (describe_deployment(foreign),
-                                                                                    self.clock() - started))
+                                                                                  self.clock() - started))
             self.sleep(min(left, self.p["poll_interval"]))
             app = self.get_app()
             foreign = self.foreign_in_flight(app, desired)

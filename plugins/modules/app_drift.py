@@ -30,8 +30,9 @@ description:
   - After a rollback the manifest records, the app runs a new deployment cloned from the rollback
     target; that is in sync.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
 options:
   environment:
@@ -84,6 +85,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
@@ -121,6 +123,14 @@ report:
       C(live), C(fix_command). No secret value, token or URL query string.
   returned: success
   type: dict
+  contains:
+    fix_command:
+      description:
+        - With O(fix) and drift, the command that brings the app back in line (the deploy, or
+          for a production app whose record is not the manifest's current release, the
+          rollback); otherwise V(null).
+      returned: success
+      type: str
 text:
   description: The report as readable lines.
   returned: success
@@ -189,7 +199,7 @@ def main():
         manifest_path=dict(type="path", required=True),
         services=dict(type="list", elements="dict", required=True),
         secrets=dict(type="dict", default={}, no_log=True),
-        secrets_env_prefix=dict(type="str"),
+        secrets_env_prefix=dict(type="str", no_log=False),  # a variable name prefix, not a secret
         inventory=dict(type="str"),
         limit=dict(type="str"),
         fix=dict(type="bool", default=False),

@@ -24,7 +24,9 @@ description:
     environment (C(GITHUB_REPOSITORY), C(GITHUB_SHA), C(GITHUB_TOKEN), C(GITHUB_API_URL), the run's
     URL). The token is no_log and only sent in the Authorization header.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   state:
     description: The status to set.
@@ -74,6 +76,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 seealso:
   - module: tachyon.infra.notify

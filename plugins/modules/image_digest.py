@@ -25,7 +25,9 @@ description:
     unless O(allow_tag_only).
   - Reads only; changes nothing.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   images:
     description: Service name to C({image, tag}) (C(image) without tag, e.g. C(ghcr.io/org/name)).
@@ -50,6 +52,7 @@ options:
       - C(staging) or C(production). In production the C(digest) of each O(images) entry is the
         digest staging verified; it must equal the release's pin and what the registry answers now.
     type: str
+    choices: [staging, production]
     default: staging
   endpoints:
     description:
@@ -81,6 +84,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 notes:
   - Uses C(requests); see C(plugins/module_utils/registry.py) for why no registry SDK.

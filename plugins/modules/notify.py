@@ -26,7 +26,9 @@ description:
     texts pass through the collection's redaction (URL query strings, tokens); payloads carry no
     env value or secret.
 author:
-  - tachyon-infra contributors
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   webhooks:
     description: Where to send (the inventory's C(tachyon_notify_webhooks)). An empty list sends nothing.
@@ -38,7 +40,6 @@ options:
         description: The webhook URL (a secret - vault or an environment lookup in the inventory).
         type: str
         required: true
-        no_log: true
       format:
         description: V(slack) for Slack incoming webhooks (and Slack-compatible chat tools), V(json) for the generic payload.
         type: str
@@ -109,6 +110,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy

@@ -88,7 +88,7 @@ class Hub(object):
 
     def run(self, clone, playbook="deploy.yml", **kw):
         proc = self.start(clone, playbook, **kw)
-        out, _ = proc.communicate(timeout=300)
+        out, _err = proc.communicate(timeout=300)
         return proc.returncode, out
 
     def manifest(self):

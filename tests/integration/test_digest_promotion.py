@@ -5,9 +5,18 @@ import json
 import re
 import urllib.request
 
+import pytest
 import requests
 
-from test_deploy import RELEASE, _manifest_with_staging, manifest_json, run, sandbox_digest  # noqa: F401
+from emulator.testing import running_emulator
+from test_deploy import RELEASE, Run, _manifest_with_staging, manifest_json, sandbox_digest
+
+
+@pytest.fixture(name="run")
+def run_fixture(tmp_path):
+    """test_deploy's run fixture: the deploy harness against a fresh emulator."""
+    with running_emulator(phase_seconds=0.05) as emu:
+        yield Run(emu, tmp_path)
 
 
 def re_push(emu, service, tag, body=b'{"schemaVersion": 2, "rebuilt": true}'):
@@ -21,7 +30,7 @@ def re_push(emu, service, tag, body=b'{"schemaVersion": 2, "rebuilt": true}'):
     return resp.headers["Docker-Content-Digest"]
 
 
-def test_a_tag_re_pushed_after_staging_is_refused_in_production(run):  # noqa: F811
+def test_a_tag_re_pushed_after_staging_is_refused_in_production(run):
     rc, out = run.staging()
     assert rc == 0, out
     verified = manifest_json(run)["environments"]["staging"]["services"]["tachyon-api"]["digest"]
@@ -39,7 +48,7 @@ def test_a_tag_re_pushed_after_staging_is_refused_in_production(run):  # noqa: F
     assert "Deploy to App Platform (production)" not in out
 
 
-def test_tag_only_staging_record_needs_the_opt_out_and_says_so(run):  # noqa: F811
+def test_tag_only_staging_record_needs_the_opt_out_and_says_so(run):
     _manifest_with_staging(run, RELEASE)
     data = manifest_json(run)
     for entry in [data["environments"]["staging"]] + data["history"][-1:]:

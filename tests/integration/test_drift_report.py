@@ -22,7 +22,7 @@ def _out_of_band_change(run, key, value, api_tag):
                 env["value"] = value
     client.apps.update(run.app_id, {"spec": spec})
     # the emulator's phases take 0.05 s each: wait until the new deployment is the active one
-    for _ in range(100):
+    for _attempt in range(100):
         if client.apps.get(run.app_id)["app"]["active_deployment"]["spec"] == spec or _active_env(run, key) == value:
             return
         time.sleep(0.1)
@@ -62,12 +62,12 @@ def test_drift_in_sync_then_env_changed_out_of_band(tmp_path, monkeypatch):
         # the wrapper: exit 2 for drift, JSON on stdout
         proc = subprocess.run([os.path.join(ROOT, "scripts", "drift.sh"), "-i", "inventories/sandbox", "-l", "staging",
                                "-e", json.dumps({"manifest_path": str(run.manifest)}), "-e", "format=json"],
-                              cwd=ROOT, env=run.env, capture_output=True, text=True, timeout=120)
+                              cwd=ROOT, env=run.env, capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert [r["status"] for r in json.loads(proc.stdout)] == ["drifted"]
         # a report that cannot be made (here: no manifest) is an error, not drift: exit 1
         proc = subprocess.run([os.path.join(ROOT, "scripts", "drift.sh"), "-i", "inventories/sandbox", "-l", "staging",
                                "-e", json.dumps({"manifest_path": str(tmp_path / "missing.json")})],
-                              cwd=ROOT, env=run.env, capture_output=True, text=True, timeout=120)
+                              cwd=ROOT, env=run.env, capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "the drift report could not be made" in proc.stderr

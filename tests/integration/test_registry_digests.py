@@ -56,7 +56,7 @@ def registry_env():
 
 def docker(*args, env=None, stdin=None):
     proc = subprocess.run(["docker"] + list(args), env=env, input=stdin, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, check=False)
     assert proc.returncode == 0, "docker %s: %s" % (args[0], proc.stderr[-2000:])
     return proc.stdout
 
@@ -67,7 +67,8 @@ def test_release_deploy_by_digest_and_a_re_pushed_tag_is_refused(tmp_path):
     docker_env = dict(os.environ, DOCKER_CONFIG=str(tmp_path / "docker-config"))  # not ~/.docker
     # wrong credentials: docker login fails (and says so); right ones log in
     bad = subprocess.run(["docker", "login", host, "-u", reg["TACHYON_REGISTRY_USER"], "--password-stdin"],
-                         input="not-the-password", env=docker_env, capture_output=True, text=True)
+                         input="not-the-password", env=docker_env, capture_output=True, text=True,
+                         check=False)
     assert bad.returncode != 0 and "unauthorized" in (bad.stderr + bad.stdout).lower()
     docker("login", host, "-u", reg["TACHYON_REGISTRY_USER"], "--password-stdin", env=docker_env,
            stdin=reg["password"])
@@ -99,10 +100,10 @@ def test_release_deploy_by_digest_and_a_re_pushed_tag_is_refused(tmp_path):
             cmd = ["ansible-playbook", os.path.join("playbooks", name), "-i", "inventories/sandbox"] + \
                 (["-l", limit] if limit else []) + ["-e", json.dumps(dict(common, **extra))]
             started = time.monotonic()
-            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
             return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
 
-        rc, out, _ = play("release.yml", None, {"release_version": "0.9.0", "release_shas": shas})
+        rc, out, _seconds = play("release.yml", None, {"release_version": "0.9.0", "release_shas": shas})
         assert rc == 0, out[-3000:]
         timings = re.findall(r"resolved in ([0-9.]+)s \((\d+) registry requests\)", out)
         pins = json.loads(manifest.read_text())["services"]

@@ -43,7 +43,7 @@ def test_success_sets_the_app_url_without_its_query_and_retires_older_deployment
     ((None, {}), "HTTP None"),
 ])
 def test_an_answer_without_a_created_deployment_is_an_error(answer, text):
-    post, _ = recorder(answer)
+    post, _calls = recorder(answer)
     with pytest.raises(ghd.GitHubError, match=text):
         ghd.record(post, "o/r", "in_progress", "staging", ref="abc")
 

@@ -41,7 +41,8 @@ class Module(object):
         env = dict(os.environ, **GIT_ENV)
         env.update(environ_update or {})
         proc = subprocess.run(args, cwd=cwd, env=env,
-                              input=data if isinstance(data, bytes) else (data or "").encode(), capture_output=True)
+                              input=data if isinstance(data, bytes) else (data or "").encode(), capture_output=True,
+                              check=False)
         return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 

@@ -172,7 +172,7 @@ def test_compare_refuses_staging_digest_other_than_the_release_pin():
 
 def test_staging_deploys_the_release_pin_and_refuses_a_tag_moved_since_the_release():
     release = {"tachyon-api": {"sha": SHA, "digest": A}}
-    out, _ = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, release)
+    out, _notes = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, release)
     assert out["tachyon-api"]["digest"] == A
     with pytest.raises(registry.RegistryError, match="the release verified %s, but the registry's tag" % A):
         registry.compare_digests("staging", SERVICES, {"tachyon-api": B}, release)
@@ -182,7 +182,7 @@ def test_staging_deploys_the_release_pin_and_refuses_a_tag_moved_since_the_relea
 
 
 def test_given_digest_must_still_be_the_registry_s_and_agree_with_the_release():
-    out, _ = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, given={"tachyon-api": A})
+    out, _notes = registry.compare_digests("staging", SERVICES, {"tachyon-api": A}, given={"tachyon-api": A})
     assert out["tachyon-api"]["digest"] == A
     with pytest.raises(registry.RegistryError, match=r"the build \(tachyon_digests\) verified %s, but the "
                                                      r"registry's tag .* now points at %s" % (A, B)):

@@ -114,11 +114,11 @@ def test_drift_workflow_reports_both_environments_on_a_schedule():
     assert workflow["on"]["schedule"][0]["cron"] and "workflow_dispatch" in workflow["on"]
     assert workflow["permissions"] == {"contents": "read"}
     calls = {}
-    for job_id, _, step in steps(workflow):
+    for job_id, _index, step in steps(workflow):
         for argv in commands(step.get("run", "")):
             if argv and argv[0] == "scripts/drift.sh":
                 calls[job_id] = (option(argv, "-i"), step)
-    assert {job: argv for job, (argv, _) in calls.items()} == {
+    assert {job: argv for job, (argv, _step) in calls.items()} == {
         "staging": ["inventories/staging"], "production": ["inventories/production"]}
     assert {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "TACHYON_NOTIFY_SLACK_URL"} <= set(calls["staging"][1]["env"])
     assert {"DIGITALOCEAN_PROD_ACCESS_TOKEN", "DO_PROD_APP_ID"} <= set(calls["production"][1]["env"])
@@ -131,7 +131,7 @@ def test_deploys_set_github_deployment_statuses(name):
     """The deploy step gets the run's token and may write deployments; the playbook is asked
     to create the deployment and set its statuses (tachyon.infra.github_deployment)."""
     workflow = load(name)
-    (_, _, step), = [c for c in playbook_calls(workflow) if c[0] == "deploy"]
+    (_job, _argv, step), = [c for c in playbook_calls(workflow) if c[0] == "deploy"]
     assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert "tachyon_github_deployments: true" in step["run"]
     perms = dict(workflow.get("permissions") or {}, **(workflow["jobs"]["deploy"].get("permissions") or {}))

@@ -249,7 +249,10 @@ def test_a_deploy_that_succeeded_is_reported_so_when_only_publishing_its_record_
     assert "staging deploy of release 0.1.0 SUCCEEDED" in out and "PUBLISHING that record FAILED" in out, out[-3000:]
     assert "rescued=0" in out and "Roll back" not in out
     live = hub.app()["active_deployment"]
-    assert live["id"] != before and "a" * 40 in json.dumps(live["spec"])  # not rolled back
     local = json.loads((a / "releases" / "manifest.json").read_text())
     assert local["history"][-1]["outcome"] == "succeeded" and local["history"][-1]["deployment_id"] == live["id"]
+    # not rolled back: the app runs the new deployment, with the images recorded for OTHER's SHAs
+    api = local["environments"]["staging"]["services"]["tachyon-api"]
+    assert live["id"] != before and api["sha"] == "a" * 40
+    assert (api.get("digest") or api["tag"]) in json.dumps(live["spec"])
     assert hub.refs() == ""  # the lock was released

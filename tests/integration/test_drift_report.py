@@ -16,6 +16,7 @@ def _out_of_band_change(run, key, value, api_tag):
     spec = client.apps.get(run.app_id)["app"]["active_deployment"]["spec"]
     for comp in spec["services"]:
         if comp["name"] == "api":
+            comp["image"].pop("digest", None)  # staging deploys by digest; App Platform refuses tag + digest
             comp["image"]["tag"] = api_tag
         for env in comp.get("envs") or []:
             if env["key"] == key:

@@ -61,7 +61,7 @@ class LockHeld(LockError):
 
 
 def mask(text):
-    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""
+    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""  # pragma: allowlist secret
     return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
 
 

@@ -294,7 +294,7 @@ def test_applying_with_every_secret_reaches_awx_and_prints_no_secret(tmp_path):
              "tachyon_awx_app_secrets_production": {"clerk_secret_key": "sk_live_prod_value"},
              "tachyon_awx_manifest_publisher": {"git_user_name": "bot", "git_user_email": "b@x",
                                                 "push_token": push},
-             "tachyon_awx_notify": {"slack_url": "https://hooks.slack.com/services/T0/B0/awx-hook-secret"}}
+             "tachyon_awx_notify": {"slack_url": "https://hooks.slack.com/services/T0/B0/awx-hook-secret"}}  # pragma: allowlist secret
     rc, output = _awx_playbook(extra, tmp_path)
     assert rc != 0
     assert "TASK [tachyon.infra.awx : Organization]" in output

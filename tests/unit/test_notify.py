@@ -8,7 +8,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils import notify
 
 SERVICES = {"tachyon-api": {"sha": "4a091424887308027935eb247097d4ffd77c8f99", "tag": "4a09142", "digest": None},
             "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff"}
-HOOK_SECRET = "T000/B000/XXXXsecretpath"
+HOOK_SECRET = "T000/B000/XXXXsecretpath"  # pragma: allowlist secret
 HOOKS = [{"url": "https://hooks.slack.com/services/" + HOOK_SECRET, "format": "slack", "events": ["failed"]},
          {"url": "https://events.example.com/in?token=qs-secret-1", "format": "json", "name": "events"}]
 

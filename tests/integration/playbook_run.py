@@ -13,8 +13,7 @@ import shutil
 import subprocess
 import sys
 
-import yaml
-
+from ansible_collections.tachyon.infra.plugins.module_utils.app_spec import load_spec, secret_env_keys
 from emulator.testing import running_emulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,15 +29,10 @@ FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_heal
 
 
 def secret_keys():
-    keys = set()
-    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
-        with open(os.path.join(ROOT, path)) as handle:
-            spec = yaml.safe_load(handle)
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return sorted(keys)
+    """The keys of every SECRET env of the repo's App Specs: the TACHYON_SECRET_<KEY> values the
+    deploy reads from the environment (the same reader the deploy role's lookup uses)."""
+    return sorted({key for path in (".do/app.staging.yml", ".do/app.prod.yml")
+                   for _component, key in secret_env_keys(load_spec(os.path.join(ROOT, path)))})
 
 
 class Run(object):

@@ -11,10 +11,10 @@ import sys
 import time
 
 import pytest
-import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from emulator.testing import running_emulator
+from playbook_run import secret_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -29,19 +29,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.invalid", "G
            "GIT_COMMITTER_EMAIL": "ci@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def _secret_keys():
-    keys = set()
-    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
-        with open(os.path.join(ROOT, path)) as handle:
-            spec = yaml.safe_load(handle)
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return sorted(keys)
-
-
-SECRETS = {key: "s3cr3t-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in _secret_keys()}
+SECRETS = {key: "s3cr3t-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in secret_keys()}
 
 
 def git(cwd, *args):

@@ -16,10 +16,10 @@ import time
 import urllib.request
 
 import pytest
-import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils import registry
 from emulator.testing import running_emulator
+from playbook_run import secret_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -30,17 +30,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 STATE = os.environ.get("TACHYON_REGISTRY_DIR", "/var/lib/tachyon-registry")
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 10, "tachyon_health_max_interval": 0.3,
         "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
-
-
-def secret_keys():
-    keys = set()
-    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
-        spec = yaml.safe_load(open(os.path.join(ROOT, path)))
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return sorted(keys)
 
 
 def registry_env():

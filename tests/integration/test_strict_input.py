@@ -10,10 +10,10 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from emulator.testing import running_emulator
+from playbook_run import secret_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -25,14 +25,7 @@ FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_heal
 
 
 def secret_env():
-    keys = set()
-    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
-        spec = yaml.safe_load(open(os.path.join(ROOT, path)))
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return {"TACHYON_SECRET_" + key: "s3cr3t-%s" % os.urandom(4).hex() for key in keys}
+    return {"TACHYON_SECRET_" + key: "s3cr3t-%s" % os.urandom(4).hex() for key in secret_keys()}
 
 
 class Sandbox:

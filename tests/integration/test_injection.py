@@ -117,7 +117,10 @@ RELEASE_VARS = ["release_version", "api_sha", "workers_sha", "db_sha", "release_
 DEPLOY_VARS = ["tachyon_version", "tachyon_shas.tachyon-api", "tachyon_deployed_by", "tachyon_approved_by",
                "tachyon_secrets.STRIPE_SECRET_KEY", "tachyon_repo_branch", "tachyon_repo_base_url",
                "tachyon_repo_urls.tachyon-api", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db",
-               "tachyon_spec_path", "tachyon_health_path", "tachyon_environment"]
+               "tachyon_spec_path", "tachyon_health_path", "tachyon_environment",
+               # added with digests, the shared lock and notifications
+               "tachyon_digests.tachyon-api", "tachyon_allow_tag_only", "tachyon_lock_wait",
+               "tachyon_lock_remote", "tachyon_break_glass", "tachyon_notify_webhooks"]
 ROLLBACK_VARS = ["tachyon_rollback_to", "tachyon_rollback_reason", "tachyon_deployed_by"]
 OTHER_PLAYBOOKS = [("setup.yml", ["repos_dir", "repos_branch"]), ("validate.yml", ["validate_root"]),
                    ("local.yml", ["mode", "state"]), ("upgrade_manifest.yml", ["manifest_path"])]
@@ -188,6 +191,23 @@ def test_other_playbooks_refuse_template_extra_vars(run, marks, tmp_path, name, 
     assert rc != 0
     _refused_naming(out, variables)
     marks.assert_nothing_ran()
+
+
+ENVIRONMENT_PLAYBOOKS = [("lock.yml", ["lock_action", "lock_reason"]),
+                         ("drift.yml", ["format", "fix", "drift_report_dir"])]
+
+
+@pytest.mark.parametrize("name,variables", ENVIRONMENT_PLAYBOOKS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_lock_and_drift_playbooks_refuse_template_extra_vars(run, marks, tmp_path, name, variables, kind):
+    before = snapshot(run)
+    rc, out = playbook(run, name, "staging", extra_args(tmp_path, "json", _hostile(marks, variables, kind)))
+    assert rc != 0
+    _refused_naming(out, variables)
+    marks.assert_nothing_ran()
+    assert manifest_json(run) == before["manifest"] and len(run.deployments()) == before["deployments"]
+    # no lock or freeze was taken (the file lock sits beside the manifest)
+    assert sorted(p.name for p in run.manifest.parent.glob(".deploy-*")) == []
 
 
 # --------------------------------------------------------------------------- untrusted input: verbatim

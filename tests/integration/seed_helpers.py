@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "services"))
 import make_repos  # noqa: E402  (fixture helper, not a package)
+from playbook_run import secret_keys  # noqa: E402
 
 CORPUS_MANIFESTS = ROOT.parent / "shared" / "corpus" / "tachyon-infra" / "release-manifest"
 
@@ -114,12 +114,7 @@ def compose(project, *args, files=("docker-compose.yml",), env=None):
 def secret_env():
     """TACHYON_SECRET_<KEY> for every SECRET env of the App Specs (the deploy reads them from
     the environment; random values that exist only in this process)."""
-    keys = set()
-    for spec_file in (".do/app.staging.yml", ".do/app.prod.yml"):
-        spec = yaml.safe_load((ROOT / spec_file).read_text())
-        components = [spec] + [c for kind in ("services", "workers", "jobs") for c in spec.get(kind) or []]
-        keys |= {env["key"] for c in components for env in c.get("envs") or [] if env.get("type") == "SECRET"}
-    return {"TACHYON_SECRET_" + key: "seed-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in keys}
+    return {"TACHYON_SECRET_" + key: "seed-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in secret_keys()}
 
 
 def legacy_manifest_with_full_shas():

@@ -38,6 +38,7 @@ from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from emulator.testing import SANDBOX_SEED, running_emulator
+from playbook_run import secret_keys
 
 ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is in requirements-dev.txt")
 
@@ -71,18 +72,6 @@ def _awx_data():
     return json.loads(json.dumps(data))  # plain str: AWX stores the templates as text
 
 
-def _secret_keys():
-    keys = set()
-    for spec_file in ("app.staging.yml", "app.prod.yml"):
-        with open(os.path.join(ROOT, ".do", spec_file), encoding="utf-8") as handle:
-            spec = yaml.safe_load(handle)
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return sorted(keys)
-
-
 class AwxWorld:
     """The hub's remote, the emulator's accounts and the credential inputs of one test."""
 
@@ -94,7 +83,7 @@ class AwxWorld:
         self.tokens = {a["name"]: a["token"] for a in seed["accounts"]}
         self.push_token = "ghp_" + secrets.token_hex(18)
         self.app_secrets = {k.lower(): "v-%s-%s" % (k.lower(), secrets.token_hex(12))
-                            for k in _secret_keys()}
+                            for k in secret_keys()}
         self.inputs = {
             "tachyon-do-staging": {"token": self.tokens["staging"], "app_id": self.app_ids["staging"]},
             "tachyon-do-production": {"token": self.tokens["production"],

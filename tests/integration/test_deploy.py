@@ -22,6 +22,7 @@ import yaml
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from emulator.registry import generated_manifest
 from emulator.testing import running_emulator
+from playbook_run import secret_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -34,17 +35,6 @@ CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isi
            for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
         "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
-
-
-def secret_keys():
-    keys = set()
-    for path in (".do/app.staging.yml", ".do/app.prod.yml"):
-        spec = yaml.safe_load(open(os.path.join(ROOT, path)))
-        lists = [spec.get("envs") or []]
-        for kind in ("services", "workers", "jobs"):
-            lists += [c.get("envs") or [] for c in spec.get(kind) or []]
-        keys |= {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
-    return sorted(keys)
 
 
 SECRETS = {key: "s3cr3t-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in secret_keys()}

@@ -64,19 +64,19 @@ options:
     required: true
   release:
     description: The release version.
-    type: str
+    type: raw
   services:
     description: Service name to its pin (a dict with C(sha), C(tag) or C(digest), or a SHA string).
     type: dict
   deployed_by:
     description: Who ran it.
-    type: str
+    type: raw
   approved_by:
     description: The production approver.
-    type: str
+    type: raw
   deployment_id:
     description: The App Platform deployment concerned.
-    type: str
+    type: raw
   started_at:
     description: When the deploy started (seconds since the epoch); the payload's C(duration_seconds) is counted from it.
     type: float
@@ -85,16 +85,16 @@ options:
       - Link to the run (e.g. the AWX job). Its query string is cut.
       - Default - in GitHub Actions, the workflow run (C(GITHUB_SERVER_URL)/C(GITHUB_REPOSITORY)/actions/runs/C(GITHUB_RUN_ID)
         of the module's environment); otherwise none.
-    type: str
+    type: raw
   app_url:
     description: Link to the app (its live URL). Its query string is cut.
-    type: str
+    type: raw
   details:
     description:
       - Details (the failure, the drift summary), sent as the payload's C(message). Redacted; at
         most 1500 characters.
       - Not named C(message), a name ansible-core reserves for itself.
-    type: str
+    type: raw
   timeout:
     description: Seconds one request may take.
     type: float
@@ -165,6 +165,7 @@ from ansible.module_utils.urls import fetch_url
 
 from ansible_collections.tachyon.infra.plugins.module_utils import notify
 from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
 
 
 def poster(module):
@@ -180,6 +181,9 @@ def poster(module):
             return None, info.get("msg") or "no response"
         return status, None
     return post
+
+
+TEXT_OPTIONS = ("release", "deployed_by", "approved_by", "deployment_id", "run_url", "app_url", "details")
 
 
 def github_run_url(environ):
@@ -199,21 +203,26 @@ def main():
             )),
             event=dict(type="str", required=True, choices=list(notify.EVENTS)),
             environment=dict(type="str", required=True),
-            release=dict(type="str"),
+            release=dict(type="raw"),
             services=dict(type="dict"),
-            deployed_by=dict(type="str"),
-            approved_by=dict(type="str"),
-            deployment_id=dict(type="str"),
+            deployed_by=dict(type="raw"),
+            approved_by=dict(type="raw"),
+            deployment_id=dict(type="raw"),
             started_at=dict(type="float"),
-            run_url=dict(type="str"),
-            app_url=dict(type="str"),
-            details=dict(type="str"),
+            run_url=dict(type="raw"),
+            app_url=dict(type="raw"),
+            details=dict(type="raw"),
             timeout=dict(type="float", default=5),
             validate_certs=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     ))
     p = module.params
+    # type raw + this check: type str would turn a list (-e tachyon_approved_by='["a","b"]') into
+    # its text and send that
+    error = string_options_error(p, TEXT_OPTIONS)
+    if error:
+        module.fail_json(msg=error + " (one string per option)")
     run_url = p["run_url"] or github_run_url(os.environ)
     duration = time.time() - p["started_at"] if p["started_at"] else None
     data = notify.event_data(p["event"], p["environment"], release=p["release"], services=p["services"],

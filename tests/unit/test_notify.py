@@ -3,8 +3,10 @@ filters, bounded retries, and no webhook URL or secret in a payload or a result.
 import json
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tachyon.infra.plugins.module_utils import notify
+from ansible_collections.tachyon.infra.plugins.modules import notify as notify_module
 
 SERVICES = {"tachyon-api": {"sha": "4a091424887308027935eb247097d4ffd77c8f99", "tag": "4a09142", "digest": None},
             "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff"}
@@ -100,3 +102,24 @@ def test_a_4xx_is_not_retried_and_an_exception_is_a_failure_not_a_crash():
     assert seen.count(HOOKS[0]["url"]) == 1 and seen.count(HOOKS[1]["url"]) == 3
     assert failed == [{"webhook": "webhook #1 (hooks.slack.com)", "attempts": 1, "error": "HTTP 404"},
                       {"webhook": "events", "attempts": 3, "error": "RuntimeError"}]
+
+
+# ----------------------------------------------------------------------------- the module
+def run_notify(capsys, **args):
+    with patch_module_args(dict(dict(webhooks=HOOKS, event="failed", environment="production",
+                                     _ansible_check_mode=True), **args)), pytest.raises(SystemExit) as exc:
+        notify_module.main()
+    return json.loads(capsys.readouterr().out), exc.value.code != 0
+
+
+def test_module_check_mode_returns_the_payload_and_sends_nothing(capsys):
+    result, failed = run_notify(capsys, release="0.2.0", deployed_by="alice")
+    assert not failed and result["sent"] == [] and result["payload"]["deployed_by"] == "alice"
+
+
+@pytest.mark.parametrize("option", notify_module.TEXT_OPTIONS)
+def test_module_refuses_a_list_where_one_string_belongs(capsys, option):
+    # type str would have sent the text "['alice', 'bob']"
+    result, failed = run_notify(capsys, **{option: ["alice", "bob"]})
+    assert failed and result["msg"].startswith("argument '%s' is of type list" % option)
+    assert "one string" in result["msg"] and "payload" not in result

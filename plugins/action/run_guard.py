@@ -21,10 +21,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
+import yaml
 from ansible import context
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
+
+from ansible_collections.tachyon.infra.plugins.module_utils.input_types import merge_specs, type_problems
+
+# the collection's roles, whose meta/argument_specs.yml type the extra vars
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 
 ARGUMENT_SPEC = dict(
     environments=dict(type="list", elements="str", default=["staging", "production"]),
@@ -33,6 +41,9 @@ ARGUMENT_SPEC = dict(
     internal_prefixes=dict(type="list", elements="str", default=[]),
     inventory_vars=dict(type="list", elements="str", default=[]),
     protected_tags=dict(type="dict", default={}),
+    check_types=dict(type="bool", default=True),
+    person_vars=dict(type="list", elements="str",
+                     default=["tachyon_deployed_by", "tachyon_approved_by", "release_created_by"]),
 )
 
 MARKERS = ("{{", "{%", "{#")
@@ -63,6 +74,20 @@ def template_paths(value, path, is_template):
     return found
 
 
+def role_specs(roles_dir=ROLES_DIR):
+    """{"roles/<role>/meta/argument_specs.yml": options of its main entry point} of every role of
+    the collection."""
+    specs = {}
+    for role in sorted(os.listdir(roles_dir)) if os.path.isdir(roles_dir) else []:
+        path = os.path.join(roles_dir, role, "meta", "argument_specs.yml")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                data = yaml.safe_load(handle) or {}
+            options = ((data.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+            specs["roles/%s/meta/argument_specs.yml" % role] = options
+    return specs
+
+
 def _markers(value):
     return [m for m in MARKERS if m in value] if isinstance(value, str) else []
 
@@ -90,6 +115,14 @@ class ActionModule(ActionBase):
                     "untrusted data (in JSON the value as {\"__ansible_unsafe\": \"...\"}, in YAML "
                     "!unsafe \"...\"), as scripts/ and the workflows do: it then reaches the modules "
                     "verbatim." % _label(path))
+
+        # 1b. each extra var has the type its role's argument spec gives it, as given (no conversion)
+        if p["check_types"]:
+            options, _conflicts = merge_specs(role_specs())
+            # (templates are refused above; the environment var is checked against the group below)
+            untemplated = {k: v for k, v in extra.items() if k != p["environment_var"]
+                           and not template_paths(v, [k], self._templar.is_template)}
+            problems.extend(type_problems(untemplated, options, p["person_vars"]))
 
         # 2. the role's own variables are not inputs
         for name in sorted(extra):

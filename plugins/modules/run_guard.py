@@ -31,6 +31,12 @@ description:
   - the host is not in exactly one of the O(environments) inventory groups (with
     O(require_environment)), or O(environment_var) is given (extra var, host_vars, group_vars)
     with a value other than that group.
+  - (with O(check_types)) an extra var does not have the type the collection's roles give it in
+    their C(meta/argument_specs.yml), taken as given - a list or a number where a string belongs,
+    a string where a list or a mapping belongs, a boolean that is not C(true)/C(false)/C(yes)/C(no),
+    a negative or non-numeric number, a value outside C(choices) - or one of O(person_vars) is not
+    one name on one line. ansible-core's own role argument validation converts such values (a
+    list becomes its text), so without this a deploy could go out and only its record fail.
   - C(--skip-tags) names C(always) or one of O(protected_tags) for the environment, or
     C(--start-at-task) is used.
   - Runs entirely in the action plugin on the controller (like M(ansible.builtin.assert)).
@@ -67,6 +73,15 @@ options:
     description: Environment name to the tags that C(--skip-tags) may not skip there.
     type: dict
     default: {}
+  check_types:
+    description: Check the types of the extra vars against the roles' argument specs (see above).
+    type: bool
+    default: true
+  person_vars:
+    description: Extra vars that name a person (one name on one line, as the manifest records it).
+    type: list
+    elements: str
+    default: [tachyon_deployed_by, tachyon_approved_by, release_created_by]
 attributes:
   check_mode:
     support: full

@@ -59,8 +59,9 @@ def test_production_refuses_an_approver_list_and_deploys_nothing(tmp_path):
         count = len(box.deployments("production"))
         rc, out = box.deploy("production", tachyon_version="0.1.0", tachyon_approved_by=["alice", "bob"])
         assert rc != 0, out[-3000:]
-        # (the yaml callback doubles the quotes and wraps the line)
-        assert "argument ''approved_by'' is of type list and we were unable to convert to str" in out, out[-3000:]
+        # refused by run_guard, before the promotion check reads it (release_manifest's own check of
+        # approved_by, tests/unit/test_strict_parsing.py, is the second line of defence)
+        assert "extra var tachyon_approved_by must be a string" in out and "but it is a list" in out, out[-3000:]
         assert len(box.deployments("production")) == count
     after = json.loads(box.manifest.read_text())
     assert "['alice', 'bob']" not in box.manifest.read_text()
@@ -95,3 +96,35 @@ def test_staging_refuses_a_sha_with_a_newline_and_deploys_nothing(tmp_path, bad)
     assert bad not in manifest.read_text() and json.dumps(bad) not in manifest.read_text()
     assert data["environments"]["staging"] == json.loads(
         open(os.path.join(ROOT, "releases", "manifest.json")).read())["environments"]["staging"]
+
+
+# Round-2 inputs (digests, the lock, notifications) and the deploy's own, each given with the
+# wrong type or shape at once: ansible-core's role argument validation would convert most of
+# them (a list becomes its text, a string a one-element list) and the deploy went out before the
+# record refused tachyon_deployed_by "bob\n". All are refused together, before anything runs.
+WRONG = {"tachyon_lock_wait": -5, "tachyon_allow_tag_only": "maybe", "tachyon_break_glass": ["x"],
+         "tachyon_notify_webhooks": "http://127.0.0.1:9/hook", "tachyon_deployed_by": "bob\n",
+         "tachyon_digests": ["sha256:" + "a" * 64], "tachyon_deploy_timeout": "soon",
+         "tachyon_lock_remote": ["origin"], "tachyon_github_deployments": "sometimes"}
+EXPECTED = ["extra var tachyon_lock_wait must be a number", "but it is a negative number",
+            "extra var tachyon_allow_tag_only must be a boolean", "extra var tachyon_break_glass must be a string",
+            "extra var tachyon_notify_webhooks must be a list of mappings",
+            "extra var tachyon_deployed_by: 'bob\\n' is not a name", "extra var tachyon_digests must be a mapping",
+            "extra var tachyon_deploy_timeout must be a whole number", "extra var tachyon_lock_remote must be a string",
+            "extra var tachyon_github_deployments must be a boolean"]
+
+
+def test_inputs_of_the_wrong_type_are_refused_together_and_nothing_runs(tmp_path):
+    with running_emulator(phase_seconds=0.05) as emu:
+        box = Sandbox(emu, tmp_path)
+        before = box.manifest.read_text()
+        count = len(box.deployments("staging"))
+        rc, out = box.deploy("staging", tachyon_shas=RELEASE, **WRONG)
+        assert rc != 0
+        flat = " ".join(out.split())
+        for text in EXPECTED:
+            assert text in flat, (text, out[-4000:])
+        assert "refused before deploying or writing anything" in out
+        assert len(box.deployments("staging")) == count
+        assert not list(tmp_path.glob("**/*.lock"))
+    assert box.manifest.read_text() == before

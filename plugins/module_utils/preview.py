@@ -281,7 +281,7 @@ def reap_decisions(apps, now, ttl_hours, closed=(), open_prs=None):
         elif open_set is not None and not _listed(ref, open_set):
             reap.append(dict(item, reason="pull request no longer open"))
         elif age is not None and age > ttl_hours:
-            reap.append(dict(item, reason="older than %sh (%.3fh since its last deployment)" % (ttl_hours, age)))
+            reap.append(dict(item, reason="older than %sh (%sh since its last deployment)" % (ttl_hours, item["age_hours"])))
         else:
             keep.append(item)
     return reap, keep, others

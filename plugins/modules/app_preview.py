@@ -30,7 +30,7 @@ description:
   - Only apps that carry the marker AND whose name is the one derived from that marker are
     previews. Any other app, whatever its name, is never updated or deleted; an app holding a
     preview's name without the marker makes O(state=present) and O(state=absent) fail.
-  - Previews are recorded nowhere else: the account's app list with the marker says which exist.
+  - Previews are recorded nowhere else (not in the release manifest); the account's app list with the marker says which exist.
   - No secret value (O(secrets), the token) appears in a message, progress line, diff or result.
 author:
   - Tachyon platform team (@tachyonapp)

@@ -46,7 +46,7 @@ def test_preview_deploy_update_destroy_and_reap(tmp_path, monkeypatch):
         resolver = Resolver(endpoints={"ghcr.io": run.emu.url + "/_registry"})
         pins = _production_manifest(run, resolver)
         manifest_before = run.manifest.read_bytes()
-        preview_secret = "preview-only-%s" % os.urandom(6).hex()
+        preview_secret = "preview-only-%s" % os.urandom(6).hex()  # pragma: allowlist secret
         # production's (and staging's) secrets are in the run's environment (TACHYON_SECRET_<KEY>)
         # and in tachyon_secrets; the preview gets only its own
         base = {"preview_repo": REPO, "preview_pr": 42, "tachyon_secrets": dict(run.secrets),

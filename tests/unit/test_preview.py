@@ -84,7 +84,7 @@ def _base():
 
 def test_preview_spec_is_small_marked_without_domains_alerts_or_staging_secrets():
     spec, notes = pv.preview_spec(_base(), "tachyonapp/tachyon-api", "42",
-                                  secrets={"CLERK_SECRET_KEY": "preview-clerk", "NOT_USED": "x"},
+                                  secrets={"CLERK_SECRET_KEY": "preview-clerk", "NOT_USED": "x"},  # pragma: allowlist secret
                                   clusters={"redis": "tachyon-redis-preview"})
     assert spec["name"] == pv.preview_name("tachyonapp/tachyon-api", "42")
     assert pv.marker_of(spec) == ("tachyonapp/tachyon-api", "42")
@@ -143,7 +143,7 @@ def test_reap_decisions_by_ttl_closed_and_open_lists_and_never_other_apps():
     assert [(r["id"], r["reason"].split(" (")[0]) for r in reap] == [("id-1", "older than 72h"),
                                                                      ("id-2", "pull request closed")]
     assert [k["id"] for k in keep] == ["id-3", "id-4", "id-6"] and others == 1
-    reap, keep, _ = pv.reap_decisions(apps, now, 72, open_prs=["tachyonapp/tachyon-api#3", {"repo": "tachyon-api", "pr": 4}])
+    reap, keep, _others = pv.reap_decisions(apps, now, 72, open_prs=["tachyonapp/tachyon-api#3", {"repo": "tachyon-api", "pr": 4}])
     assert [r["id"] for r in reap] == ["id-1", "id-2", "id-6"] and [k["id"] for k in keep] == ["id-3", "id-4"]
 
 
@@ -185,7 +185,7 @@ def emu_client(monkeypatch):
         yield emu, make_client(token, emu.url), token, sent
 
 
-def _run(client, **params):
+def _run(client, params):
     module = Module(**params)
     with pytest.raises(Exit):
         getattr(app_preview.Previews(module, client), module.params["state"])()
@@ -199,17 +199,17 @@ def test_module_present_absent_never_sends_a_production_secret_and_leaves_non_pr
         monkeypatch.setenv("TACHYON_SECRET_" + key, value)
     params = dict(state="present", token=token, api_endpoint=emu.url, repo="tachyonapp/tachyon-api", pr="5",
                   spec_path=STAGING, pins=PINS, services=CATALOG, service="tachyon-api", sha="f" * 40,
-                  digest="sha256:" + "e" * 64, secrets={"CLERK_SECRET_KEY": "preview-clerk-77"},
+                  digest="sha256:" + "e" * 64, secrets={"CLERK_SECRET_KEY": "preview-clerk-77"},  # pragma: allowlist secret
                   clusters={"redis": "tachyon-redis-preview"}, poll_interval=0.1, timeout=30)
     check = Module(check_mode=True, **params)
     with pytest.raises(Exit):
         app_preview.Previews(check, client).present()
     assert check.result["changed"] and check.result["msg"].startswith("would create") and "REDACTED" in check.result["diff"]["after"]
-    result = _run(client, **params)
+    result = _run(client, params)
     assert result["created"] and result["changed"] and result["live_url"], result
     app_id = result["app_id"]
     assert emu.secret_matches(app_id, "CLERK_SECRET_KEY", "preview-clerk-77", "api")
-    again = _run(client, **params)
+    again = _run(client, params)
     assert not again["changed"] and again["app_id"] == app_id  # the same spec: nothing deployed
     bodies = b"".join(body if isinstance(body, bytes) else body.encode() for _m, _u, body in sent)
     assert b"preview-clerk-77" in bodies  # its own value is sent (in the spec, to the API)
@@ -223,13 +223,13 @@ def test_module_present_absent_never_sends_a_production_secret_and_leaves_non_pr
         "name": "api", "http_port": 4000, "instance_count": 1, "instance_size_slug": pv.SMALLEST_SIZE,
         "image": {"registry_type": "GHCR", "registry": "tachyonapp", "repository": "tachyon-api", "tag": "v1"}}]}})["app"]
     for state in ("present", "absent"):
-        refused = _run(client, **dict(params, state=state, pr="6"))
+        refused = _run(client, dict(params, state=state, pr="6"))
         assert refused["failed"] and "it is not the hub's preview" in refused["msg"] and refused["app_id"] == other["id"]
     assert client.apps.get(other["id"])["app"]["spec"]["name"] == name
 
-    gone = _run(client, **dict(params, state="absent"))
+    gone = _run(client, dict(params, state="absent"))
     assert gone["changed"] and gone["app_id"] == app_id
-    assert not _run(client, **dict(params, state="absent"))["changed"]
+    assert not _run(client, dict(params, state="absent"))["changed"]
     assert ("DELETE", emu.url + "/v2/apps/" + app_id) in [(m, u) for m, u, _b in sent]
 
 
@@ -238,8 +238,8 @@ def test_module_refuses_clearly_and_deploys_nothing(emu_client):
     params = dict(state="present", token=token, api_endpoint=emu.url, repo="tachyonapp/tachyon-api", pr="5",
                   spec_path=STAGING, pins=None, services=CATALOG, service="tachyon-api", sha="f" * 40,
                   digest="sha256:" + "e" * 64)
-    result = _run(client, **params)
+    result = _run(client, params)
     assert result["failed"] and "records no production deployment" in result["msg"] and "Nothing was deployed" in result["msg"]
-    result = _run(client, **dict(params, pins=PINS))
+    result = _run(client, dict(params, pins=PINS))
     assert result["failed"] and "tachyon_preview_clusters.redis" in result["msg"]
     assert not [u for m, u, _b in sent if m in ("POST", "PUT", "DELETE")]

@@ -340,17 +340,7 @@ class Previews(object):
         active = (app or {}).get("active_deployment") or {}
         changed, before, after = spec_diff.compare(desired, active.get("spec") or (app or {}).get("spec") or {}) \
             if app else (True, {}, desired)
-        running = None
-        if app:
-            pending = app.get("pending_deployment") or {}
-            dep = app.get("in_progress_deployment") or {}
-            for cand in (dep, pending):
-                if cand.get("id") and not spec_diff.compare(desired, cand.get("spec") or {})[0]:
-                    if cand.get("phase") is None:
-                        cand = dict(call("get deployment", self.client.apps.get_deployment, app["id"], cand["id"])
-                                    .get("deployment") or {}, **cand)
-                    if in_progress(cand):
-                        running = cand
+        running = self.running_deployment(app, desired) if app else None
         result.update(changed=changed, deployment_id=active.get("id"))
         if self.module._diff:
             result["diff"] = dict(before=spec_diff.to_text(before) if app else "",
@@ -405,6 +395,23 @@ class Previews(object):
                       progress_lines=self.lines)
         self.module.exit_json(**result)
 
+    def running_deployment(self, app, desired):
+        """A deployment of exactly this spec still in progress on the app (a rerun), or None."""
+        for cand in (app.get("in_progress_deployment") or {}, app.get("pending_deployment") or {}):
+            if not cand.get("id") or spec_diff.compare(desired, cand.get("spec") or {})[0]:
+                continue
+            if cand.get("phase") is None:  # pending_deployment carries only id and spec
+                try:
+                    found = call("get deployment %s" % cand["id"], self.client.apps.get_deployment, app["id"],
+                                 cand["id"], _app_id=app["id"]) or {}
+                except DOApiError as exc:
+                    self.progress("could not read deployment %s (%s): not counted as running" % (cand["id"], exc))
+                    continue
+                cand = dict(found.get("deployment") or {}, **cand)
+            if in_progress(cand):
+                return cand
+        return None
+
     def create(self, spec, name):
         """POST /v2/apps once. An outcome that is unknown (dropped connection, timeout) is settled
         by looking for the app by name (names are unique per account) instead of posting twice."""
@@ -457,8 +464,9 @@ class Previews(object):
                 try:
                     call("delete preview %s" % item["name"], self.client.apps.delete, item["id"], _app_id=item["id"])
                 except DOApiError as exc:
-                    failed.append(dict(item, error=str(exc)))
-                    continue
+                    if exc.status != 404:  # 404: deleted meanwhile (a destroy job), which is what we wanted
+                        failed.append(dict(item, error=str(exc)))
+                        continue
             done.append(item)
         result = dict(changed=bool(done), reaped=done, kept=keep, other_apps=others)
         if failed:

@@ -243,3 +243,52 @@ def test_module_refuses_clearly_and_deploys_nothing(emu_client):
     result = _run(client, dict(params, pins=PINS))
     assert result["failed"] and "tachyon_preview_clusters.redis" in result["msg"]
     assert not [u for m, u, _b in sent if m in ("POST", "PUT", "DELETE")]
+
+
+def test_module_follows_its_own_running_deployment_and_reaps_in_check_mode_first(emu_client):
+    emu, client, token, _sent = emu_client
+    emu.configure(phase_seconds=0.5)
+    params = dict(state="present", token=token, api_endpoint=emu.url, repo="tachyonapp/tachyon-workers", pr="9",
+                  spec_path=STAGING, pins=PINS, services=CATALOG, service="tachyon-workers", sha="f" * 40,
+                  digest="sha256:" + "e" * 64, clusters={"redis": "tachyon-redis-preview"}, poll_interval=0.1,
+                  timeout=30, wait=False)
+    started = _run(client, params)
+    assert started["created"] and started["deployment_id"]
+    # a rerun while that deployment runs follows it instead of deploying again
+    module = Module(**dict(params, wait=True))
+    with pytest.raises(Exit):
+        app_preview.Previews(module, client).present()
+    assert module.result["deployment_id"] == started["deployment_id"], module.result
+    assert any("following deployment %s" % started["deployment_id"] in line for line in module.result["progress_lines"])
+    assert len(client.apps.list_deployments(started["app_id"])["deployments"]) == 1
+
+    reap = dict(state="reaped", token=token, api_endpoint=emu.url, ttl_hours=72,
+                closed=["tachyonapp/tachyon-workers#9"])
+    check = Module(check_mode=True, **{k: v for k, v in reap.items()})
+    with pytest.raises(Exit):
+        app_preview.Previews(check, client).reaped()
+    assert [r["name"] for r in check.result["reaped"]] == [started["name"]] and check.result["other_apps"] == 1
+    assert client.apps.get(started["app_id"])["app"]["id"] == started["app_id"]  # check mode deleted nothing
+    done = _run(client, reap)
+    assert done["changed"] and [r["reason"] for r in done["reaped"]] == ["pull request closed"]
+    assert client.apps.get(started["app_id"])["id"] == "not_found"
+
+
+def test_reaper_takes_a_preview_deleted_meanwhile_as_gone():
+    marked = dict(_marked(pr="3"), id="gone-1", updated_at="2026-01-01T00:00:00Z")
+
+    class Apps(object):
+        def list(self, page, per_page):
+            return {"apps": [marked], "links": {"pages": {}}}
+
+        def delete(self, app_id):
+            return {"id": "not_found", "message": "The resource you requested could not be found."}
+
+    class Client(object):
+        apps = Apps()
+
+    module = Module(state="reaped", ttl_hours=1)
+    with pytest.raises(Exit):
+        app_preview.Previews(module, Client(), now=lambda: datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)).reaped()
+    assert module.result["changed"] and [r["id"] for r in module.result["reaped"]] == ["gone-1"]
+    assert not module.result.get("failed")

@@ -53,6 +53,12 @@ def test_preview_deploy_update_destroy_and_reap(tmp_path, monkeypatch):
                 "tachyon_preview_secrets": {"CLERK_SECRET_KEY": preview_secret}}
         name = pv.preview_name(REPO, "42")
 
+        # --check: says what it would do, creates nothing
+        rc, out = run.playbook("preview.yml", extra=dict(base, preview_action="deploy", preview_sha=NEXT["tachyon-api"]),
+                               args=["--check"])
+        assert rc == 0, out
+        assert "%s of %s#42 would be created" % (name, REPO) in out and name not in _apps(run)
+
         started = time.monotonic()
         rc, out = run.playbook("preview.yml", extra=dict(base, preview_action="deploy", preview_sha=NEXT["tachyon-api"]))
         first_seconds = time.monotonic() - started

@@ -153,7 +153,7 @@ class Exit(Exception):
 
 
 class Module(object):
-    def __init__(self, check_mode=False, **params):
+    def __init__(self, params, check_mode=False):
         self.params = {k: v.get("default") for k, v in app_preview.argument_spec().items()}
         self.params.update(params)
         self.check_mode = check_mode
@@ -186,7 +186,7 @@ def emu_client(monkeypatch):
 
 
 def _run(client, params):
-    module = Module(**params)
+    module = Module(params)
     with pytest.raises(Exit):
         getattr(app_preview.Previews(module, client), module.params["state"])()
     return module.result
@@ -201,7 +201,7 @@ def test_module_present_absent_never_sends_a_production_secret_and_leaves_non_pr
                   spec_path=STAGING, pins=PINS, services=CATALOG, service="tachyon-api", sha="f" * 40,
                   digest="sha256:" + "e" * 64, secrets={"CLERK_SECRET_KEY": "preview-clerk-77"},  # pragma: allowlist secret
                   clusters={"redis": "tachyon-redis-preview"}, poll_interval=0.1, timeout=30)
-    check = Module(check_mode=True, **params)
+    check = Module(params, check_mode=True)
     with pytest.raises(Exit):
         app_preview.Previews(check, client).present()
     assert check.result["changed"] and check.result["msg"].startswith("would create") and "REDACTED" in check.result["diff"]["after"]
@@ -255,7 +255,7 @@ def test_module_follows_its_own_running_deployment_and_reaps_in_check_mode_first
     started = _run(client, params)
     assert started["created"] and started["deployment_id"]
     # a rerun while that deployment runs follows it instead of deploying again
-    module = Module(**dict(params, wait=True))
+    module = Module(dict(params, wait=True))
     with pytest.raises(Exit):
         app_preview.Previews(module, client).present()
     assert module.result["deployment_id"] == started["deployment_id"], module.result
@@ -264,7 +264,7 @@ def test_module_follows_its_own_running_deployment_and_reaps_in_check_mode_first
 
     reap = dict(state="reaped", token=token, api_endpoint=emu.url, ttl_hours=72,
                 closed=["tachyonapp/tachyon-workers#9"])
-    check = Module(check_mode=True, **{k: v for k, v in reap.items()})
+    check = Module(reap, check_mode=True)
     with pytest.raises(Exit):
         app_preview.Previews(check, client).reaped()
     assert [r["name"] for r in check.result["reaped"]] == [started["name"]] and check.result["other_apps"] == 1
@@ -287,7 +287,7 @@ def test_reaper_takes_a_preview_deleted_meanwhile_as_gone():
     class Client(object):
         apps = Apps()
 
-    module = Module(state="reaped", ttl_hours=1)
+    module = Module({"state": "reaped", "ttl_hours": 1})
     with pytest.raises(Exit):
         app_preview.Previews(module, Client(), now=lambda: datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)).reaped()
     assert module.result["changed"] and [r["id"] for r in module.result["reaped"]] == ["gone-1"]

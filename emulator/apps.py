@@ -51,6 +51,7 @@ class AppsMixin:
             if findings:
                 self._refuse_spec(findings)
             self._check_name(account, spec)
+            self.check_quotas(account, spec)
             app_id = app_id or str(uuid.uuid4())
             if app_id in self.apps:
                 raise ApiError(409, "already_exists", "app id %s already exists" % app_id)
@@ -84,6 +85,7 @@ class AppsMixin:
                 self._refuse_spec(findings)
             self._refuse_if_pinned(app)
             self._check_name(account, spec, app_id)
+            self.check_quotas(account, spec, app_id)
             new_spec = self._encrypt_spec(spec)
             dep = None
             if new_spec != app["spec"] or update_all_source_versions:

@@ -7,6 +7,7 @@ Seed file (YAML; ``emulator/sandbox-seed.yml`` is the sandbox's)::
       health_component: api        # whose image tag /health reports as version
       rate_limit: {limit: 5000, burst: 250, burst_window: 60}
       registry: {username: sandbox, password: ..., password_env: ...}  # /_registry push credentials
+      quotas: {databases: 10}      # the account's Managed Database limit (emulator/quotas.py)
     accounts:
       - name: staging
         token: sandbox-staging-token
@@ -80,6 +81,8 @@ def build_server(seed=None, host="127.0.0.1", port=0, state_dir=None, phase_seco
                   health_component=settings.get("health_component") or "api",
                   state_dir=state_dir, faults=fault_set)
     limiter = RateLimiter(**(settings.get("rate_limit") or {}))
+    if settings.get("quotas") is not None:
+        store.set_quotas(settings["quotas"])
     for account in data.get("accounts") or []:
         token = os.environ.get(account["token_env"]) if account.get("token_env") else None
         store.add_account(account["name"], token or account["token"], account.get("uuid"))

@@ -491,10 +491,11 @@ def parse_phase_seconds(value):
 
 
 def configure(server, body):
-    """POST /_emulator/config: {phase_seconds, rate_limit: {limit, burst, burst_window}, health_component}"""
+    """POST /_emulator/config: {phase_seconds, rate_limit: {limit, burst, burst_window}, health_component,
+    quotas: {databases}} (quotas: emulator/quotas.py)"""
     if not isinstance(body, dict):
         raise ValueError("config must be a mapping")
-    unknown = set(body) - {"phase_seconds", "rate_limit", "health_component"}
+    unknown = set(body) - {"phase_seconds", "rate_limit", "health_component", "quotas"}
     if unknown:
         raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
     store = server.store
@@ -505,5 +506,7 @@ def configure(server, body):
         server.limiter.configure(**body["rate_limit"])
     if "health_component" in body:
         store.health_component = str(body["health_component"])
+    if "quotas" in body:
+        store.set_quotas(body["quotas"])
     return {"phase_seconds": dict(store.phase_seconds), "rate_limit": server.limiter.settings(),
-            "health_component": store.health_component}
+            "health_component": store.health_component, "quotas": dict(store.quotas)}

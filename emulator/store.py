@@ -43,11 +43,12 @@ from emulator.deployments import DeploymentsMixin
 from emulator.faults import PHASES_TIMED
 from emulator.health import HealthMixin
 from emulator.logs import LogsMixin
+from emulator.quotas import DEFAULT_DATABASE_LIMIT, QuotasMixin
 from emulator.registry import Registry
 from emulator.rollback import RollbackMixin
 
 
-class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin):
+class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin, QuotasMixin):
     """All state, guarded by one lock. ``base_url`` is set by the server once it is bound."""
 
     def __init__(self, phase_seconds=None, health_component="api", state_dir=None, faults=None):
@@ -63,6 +64,7 @@ class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin):
         self.accounts = {}   # name -> {name, uuid, token}
         self.apps = {}       # app_id -> app record
         self.deployments = {}  # deployment_id -> deployment record
+        self.quotas = {"databases": DEFAULT_DATABASE_LIMIT}  # account quotas (emulator/quotas.py)
         self.registry = Registry()  # the ghcr.io stand-in at /_registry (emulator/registry.py)
 
     # ----------------------------------------------------------------- persistence

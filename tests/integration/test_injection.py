@@ -194,7 +194,9 @@ def test_other_playbooks_refuse_template_extra_vars(run, marks, tmp_path, name, 
 
 
 ENVIRONMENT_PLAYBOOKS = [("lock.yml", ["lock_action", "lock_reason"]),
-                         ("drift.yml", ["format", "fix", "drift_report_dir"])]
+                         ("drift.yml", ["format", "fix", "drift_report_dir"]),
+                         ("preview.yml", ["preview_action", "preview_repo", "preview_pr", "preview_sha",
+                                          "preview_digest", "tachyon_preview_ttl_hours", "tachyon_preview_closed"])]
 
 
 @pytest.mark.parametrize("name,variables", ENVIRONMENT_PLAYBOOKS)

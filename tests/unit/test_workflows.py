@@ -15,7 +15,8 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
-NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml", "drift.yml")
+NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml", "drift.yml",
+         "preview.yml", "preview-reaper.yml")
 SEED_SECRETS = {"DIGITALOCEAN_ACCESS_TOKEN", "DO_APP_ID", "DIGITALOCEAN_PROD_ACCESS_TOKEN",
                 "DO_PROD_APP_ID"}
 # Actions that may take a secret as an input (they handle it as a secret themselves).
@@ -140,7 +141,7 @@ def test_deploys_set_github_deployment_statuses(name):
 
 
 def test_reusable_workflows_are_workflow_call():
-    for name in ("test.yml", "build-push.yml"):
+    for name in ("test.yml", "build-push.yml", "preview.yml"):
         assert "workflow_call" in load(name)["on"], name
 
 

@@ -11,7 +11,8 @@ as its text (``-e '{"tachyon_deployed_by": ["a", "b"]}'`` would deploy, then be 
 checked (a new variable missing from the spec) is whatever its first reader makes of it. Here
 the same specs are applied strictly, to the extra vars only (what people and workflows type):
 
-- ``str``/``path``: a string (``-e k=v`` always gives one; JSON and YAML can give other types);
+- ``str``/``path``: a string (``-e k=v`` always gives one; JSON and YAML can give other types)
+  or a whole number (its text, without loss);
 - ``bool``: a boolean or one of the strings ansible-core reads as one (``yes``, ``false``, ...);
 - ``int``/``float``: a number, or a string that is one (``-e k=30``), never negative (every
   number the roles take is a duration, an interval or a count);
@@ -89,7 +90,10 @@ def value_problem(value, option):
         return None
     problem = None
     if kind in ("str", "path"):
-        problem = None if isinstance(value, str) else "a %s" % type_name(value)
+        # a whole number is its text without loss (-e '{"preview_pr": 42}'); a float is not (1.10
+        # would become "1.1"), nor a list, a mapping or a boolean
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        problem = None if isinstance(value, str) or whole else "a %s" % type_name(value)
     elif kind == "bool":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             problem = "a number"

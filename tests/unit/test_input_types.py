@@ -12,7 +12,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.input_types import m
 
 
 @pytest.mark.parametrize("kind,value", [
-    ("str", "alice"), ("str", ""), ("path", "/tmp/x"), ("bool", True), ("bool", "yes"), ("bool", "false"),
+    ("str", "alice"), ("str", ""), ("str", 42), ("path", "/tmp/x"), ("bool", True), ("bool", "yes"), ("bool", "false"),
     ("int", 30), ("int", "30"), ("int", 0), ("float", 0.5), ("float", "2.5"), ("float", 3),
     ("list", []), ("list", ["a"]), ("dict", {}), ("dict", {"a": 1}), ("str", None),
 ])
@@ -21,7 +21,7 @@ def test_values_that_fit(kind, value):
 
 
 @pytest.mark.parametrize("kind,value,problem", [
-    ("str", ["a", "b"], "a list"), ("str", 1.10, "a number"), ("str", {"a": 1}, "a mapping"), ("str", True, "a boolean"),
+    ("str", ["a", "b"], "a list"), ("str", 1.10, "a number"), ("str", 0.1, "a number"), ("str", {"a": 1}, "a mapping"), ("str", True, "a boolean"),
     ("bool", "maybe", "a string that is not true or false"), ("bool", 2, "a number"),
     ("int", "soon", "a string that is not a whole number"), ("int", -1, "a negative number"), ("int", True, "a boolean"),
     ("int", 2.5, "a number that is not a whole number"),

@@ -155,7 +155,7 @@ def hint(name, kind, option):
     if option.get("choices"):
         return "Give one of: %s." % ", ".join(str(c) for c in option["choices"])
     if kind in ("str", "path"):
-        return ("Give one string: -e %s=<value> (in JSON or YAML a quoted string; a list or a number "
+        return ("Give one string: -e %s=<value> (in JSON or YAML a quoted string; a list or a decimal number "
                 "would be stored as its text)." % name)
     if kind == "bool":
         return "Give -e %s=true or -e %s=false." % (name, name)

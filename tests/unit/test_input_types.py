@@ -10,7 +10,6 @@ from ansible_collections.tachyon.infra.plugins.action.run_guard import ROLES_DIR
 from ansible_collections.tachyon.infra.plugins.module_utils.input_types import merge_specs, type_problems, value_problem
 
 
-
 @pytest.mark.parametrize("kind,value", [
     ("str", "alice"), ("str", ""), ("str", 42), ("path", "/tmp/x"), ("bool", True), ("bool", "yes"), ("bool", "false"),
     ("int", 30), ("int", "30"), ("int", 0), ("float", 0.5), ("float", "2.5"), ("float", 3),
@@ -40,7 +39,7 @@ def test_list_elements_and_choices():
 
 
 def test_messages_name_the_variable_and_never_the_value():
-    options, _ = merge_specs({"roles/x/meta/argument_specs.yml": {"token": {"type": "str"}, "hooks": {"type": "list"}}})
+    options, _conflicts = merge_specs({"roles/x/meta/argument_specs.yml": {"token": {"type": "str"}, "hooks": {"type": "list"}}})
     problems = type_problems({"token": ["s3cr3t-value-1"], "hooks": "https://h/s3cr3t-value-2", "other": [1]},
                              options)
     assert len(problems) == 2  # "other" is no role's variable: not checked here
@@ -50,7 +49,7 @@ def test_messages_name_the_variable_and_never_the_value():
 
 
 def test_person_vars_are_one_name_on_one_line():
-    options, _ = merge_specs({"s": {"tachyon_deployed_by": {"type": "str"}}})
+    options, _conflicts = merge_specs({"s": {"tachyon_deployed_by": {"type": "str"}}})
     assert type_problems({"tachyon_deployed_by": "alice"}, options, ["tachyon_deployed_by"]) == []
     problems = type_problems({"tachyon_deployed_by": "bob\n"}, options, ["tachyon_deployed_by"])
     assert problems and "is not a name; give one name on one line" in problems[0]

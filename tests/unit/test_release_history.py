@@ -1,0 +1,141 @@
+"""module_utils/release_history.py (the release list of playbooks/releases.yml): histories the
+product's own release_manifest functions wrote, the synthetic history, and every real legacy
+manifest of the corpus read through the product's reader/upgrade path."""
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))
+import synthetic  # noqa: E402
+
+SHARED = Path(os.environ.get("TACHYON_SHARED_DIR") or ROOT.parent / "shared")
+CORPUS_FILES = sorted(glob.glob(str(SHARED / "corpus" / "tachyon-infra" / "release-manifest" / "*.json")))
+NO_CORPUS = "legacy manifest corpus <shared>/corpus/tachyon-infra/release-manifest is absent (TACHYON_SHARED_DIR)"
+API, WORKERS, DB = "tachyon-api", "tachyon-workers", "tachyon-db-migrate"
+SHAS1 = {API: "1111111", WORKERS: "2222222", DB: "3333333"}
+SHAS2 = {API: "4444444", WORKERS: "2222222", DB: "5555555"}
+
+
+def ran(shas):
+    return {n: {"sha": s, "tag": s, "image": "ghcr.io/tachyonapp/" + n} for n, s in shas.items()}
+
+
+def two_releases():
+    """0.1.0 deployed to both; 0.2.0 verified on staging, then production failed and rolled back."""
+    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel")
+    m = mf.record_deployment(m, "staging", "succeeded", deployment_id="stg-1", services=ran(SHAS1),
+                             deployed_by="alice", health_verified_at="2026-05-01T01:00:00Z", at="2026-05-01T01:00:00Z")
+    m = mf.record_deployment(m, "production", "succeeded", deployment_id="prd-1", services=ran(SHAS1),
+                             deployed_by="alice", approved_by="carol", at="2026-05-01T02:00:00Z")
+    m = mf.create_release(m, "0.2.0", SHAS2, now="2026-05-02T00:00:00Z", created_by="rel")
+    m = mf.record_deployment(m, "staging", "succeeded", deployment_id="stg-2", services=ran(SHAS2),
+                             deployed_by="bob", health_verified_at="2026-05-02T01:00:00Z", at="2026-05-02T01:00:00Z")
+    m = mf.record_deployment(m, "production", "rolled_back", deployment_id="prd-2", services=ran(SHAS2),
+                             deployed_by="bob", approved_by="carol", rolled_back_to="prd-1",
+                             at="2026-05-02T02:00:00Z")
+    return m
+
+
+def test_two_releases_with_their_outcomes_newest_first():
+    view = rh.history_view(two_releases())
+    new, old = view["releases"]
+    assert (new["version"], old["version"]) == ("0.2.0", "0.1.0")
+    assert new["current"] and new["created_at"] == "2026-05-02T00:00:00Z" and new["created_by"] == "rel"
+    assert old["created_at"] is None and not old["current"]
+    assert new["environments"]["staging"]["last"]["outcome"] == "succeeded"
+    prod = new["environments"]["production"]
+    assert prod["attempts"] == 1 and prod["succeeded"] == 0
+    assert {k: prod["last"][k] for k in ("outcome", "at", "deployed_by", "approved_by", "deployment_id",
+                                         "rolled_back_to")} == {
+        "outcome": "rolled_back", "at": "2026-05-02T02:00:00Z", "deployed_by": "bob", "approved_by": "carol",
+        "deployment_id": "prd-2", "rolled_back_to": "prd-1"}
+    assert old["environments"]["production"]["last"]["outcome"] == "succeeded"
+    # production was rolled back to 0.1.0's deployment: that is what it runs
+    assert view["running"]["production"]["version"] == "0.1.0"
+    assert view["running"]["production"]["via"] == "rollback"
+    assert view["running"]["production"]["deployment_id"] == "prd-1"
+    assert view["running"]["staging"]["version"] == "0.2.0"
+    assert new["running_in"] == ["staging"] and old["running_in"] == ["production"]
+
+
+def test_text_view():
+    out = rh.text(rh.history_view(two_releases(), "releases/manifest.json"))
+    assert out.splitlines()[0] == "Releases in releases/manifest.json: 2 (4 deploy attempts recorded)"
+    assert "0.2.0  current release, created 2026-05-02T00:00:00Z by rel  [runs in staging]" in out
+    assert ("  production  rolled_back 2026-05-02T02:00:00Z  by bob  approved by carol  deployment prd-2  "
+            "rolled back to prd-1  (1 attempt, 0 succeeded)") in out
+    assert "0.1.0  created: not recorded" in out
+    assert "  production  0.1.0 since 2026-05-02T02:00:00Z (rolled back to deployment prd-1 by bob)" in out
+
+
+def test_a_failed_latest_attempt_is_named_while_the_last_success_still_runs():
+    m = synthetic.manifest({API: {k: k[1] * 7 for k in ("a1", "a2", "a3", "a4", "a5")},
+                            WORKERS: {k: "e" + k[1] * 6 for k in ("w1", "w2")}})
+    view = rh.history_view(m)
+    assert [r["version"] for r in view["releases"]] == ["0.4.0", "0.3.0", "0.2.1", "0.2.0", "0.1.0"]
+    prod = view["running"]["production"]
+    assert prod["version"] == "0.3.0" and prod["deployment_id"] == "p-5"
+    assert prod["latest_attempt"]["outcome"] == "failed"
+    assert "latest attempt FAILED at 2026-04-07T00:00:00Z (deployment p-6)" in rh.text(view)
+    r021 = [r for r in view["releases"] if r["version"] == "0.2.1"][0]
+    assert r021["environments"]["production"]["attempts"] == 3 and r021["environments"]["production"]["succeeded"] == 2
+
+
+@pytest.mark.parametrize("versions,expected", [
+    (["0.9.0", "0.10.0", "0.2.0"], ["0.10.0", "0.9.0", "0.2.0"]),
+    (["1.0.0-rc.1", "1.0.0", "1.0.0-alpha", "1.0.0-rc.2"], ["1.0.0", "1.0.0-rc.2", "1.0.0-rc.1", "1.0.0-alpha"]),
+])
+def test_semver_order(versions, expected):
+    m = mf.create_release(None, versions[-1], SHAS1, now="2026-05-01T00:00:00Z")
+    for i, v in enumerate(versions):
+        m = mf.record_deployment(m, "staging", "failed", version=v, at="2026-05-01T00:%02d:00Z" % i)
+    assert [r["version"] for r in rh.releases(m)] == expected
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason=NO_CORPUS)
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=[os.path.basename(p) for p in CORPUS_FILES])
+def test_every_real_legacy_manifest_lists(path):
+    raw = json.load(open(path))
+    view = rh.read(path)
+    assert view["legacy_manifest"] is True and view["current_release"] == raw["version"]
+    for env in mf.ENVIRONMENTS:
+        deployed = raw["environments"][env].get("deployed_at") or None
+        assert view["running"][env]["since"] == deployed
+        if deployed:
+            assert view["running"][env]["deployed_by"] == (raw["environments"][env].get("deployed_by") or None)
+    rh.text(view)  # renders
+
+
+def test_releases_playbook_lists_both_releases_text_and_json(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(mf.to_json_text(two_releases()))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    bin_dir = Path(sys.executable).parent
+    out = subprocess.run([str(bin_dir / "ansible-playbook"), str(ROOT / "playbooks" / "releases.yml"),
+                          "-e", "manifest_path=%s" % path], env=env, capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0.2.0  current release" in out.stdout and "0.1.0  created: not recorded" in out.stdout
+    assert "rolled_back 2026-05-02T02:00:00Z  by bob  approved by carol  deployment prd-2" in out.stdout
+    assert "  production  succeeded   2026-05-01T02:00:00Z  by alice  approved by carol  deployment prd-1" in out.stdout
+    js = subprocess.run([str(bin_dir / "ansible-playbook"), str(ROOT / "playbooks" / "releases.yml"),
+                         "-e", "manifest_path=%s" % path, "-e", "format=json"], env=env, capture_output=True,
+                        text=True, check=False, timeout=120)
+    assert js.returncode == 0, js.stdout + js.stderr
+    block = js.stdout.split("msg: |-\n", 1)[1].split("\n\nPLAY RECAP", 1)[0]
+    data = json.loads("\n".join(line[8:] for line in block.splitlines()))
+    assert [(r["version"], r["environments"]["production"]["last"]["outcome"]) for r in data["releases"]] == [
+        ("0.2.0", "rolled_back"), ("0.1.0", "succeeded")]
+    bad = subprocess.run([str(bin_dir / "ansible-playbook"), str(ROOT / "playbooks" / "releases.yml"),
+                          "-e", "manifest_path=%s" % path, "-e", "format=xml"], env=env, capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert bad.returncode == 2 and "neither text nor json" in bad.stdout

@@ -197,8 +197,17 @@ def environment_metrics(manifest, env, since, until, commits=None):
 
 def cache_commits(cache, urls):
     """A ``commits`` callable over a ``commit_dates.CommitCache`` and ``{service: remote url}``:
-    syncs each remote once; None for a SHA the remote does not have."""
+    syncs each remote once; None for a SHA the remote does not have. Answers are memoised
+    (rollbacks make the same range come back)."""
+    memo = {}
+
     def commits(service, new, old):
+        key = (service, new, old)
+        if key not in memo:
+            memo[key] = _read(service, new, old)
+        return memo[key]
+
+    def _read(service, new, old):
         url = urls.get(service)
         if not url:
             raise GitError("%s: no remote URL given for it (repos)" % service)
@@ -282,7 +291,7 @@ def text(result):
     for env, figures in result["environments"].items():
         lines.append(env)
         for measure, value, basis in figure_lines(figures):
-            lines.append("  %-22s %-28s %s" % (measure, value, basis))
+            lines.append("  %-22s %-32s %s" % (measure, value, basis))
         for problem in figures["lead_time"].get("problems", []):
             lines.append("  note: %s" % problem)
     return "\n".join(lines)

@@ -129,7 +129,7 @@ def test_a_bad_since_is_refused_with_the_forms(bad):
 def test_text_gives_each_figure_with_its_count(world):
     manifest, commits, _shas, _base = world
     out = dm.text(dm.metrics(manifest, "30d", UNTIL, commits=commits))
-    assert "production\n  deployment frequency   0.13/day (0.93/week)" in out
+    assert "production\n  deployment frequency   0.13/day (0.93/week)     " in out
     assert "from 4 successful deployments in 30 days" in out
     assert "median 1d 12h, mean 1d 13h" in out and "from 6 commits in 3 deployments" in out
     assert "50.0%" in out and "from 4 failed or rolled back of 8 attempts" in out

@@ -32,7 +32,7 @@ import synthetic  # noqa: E402
 
 def _median(fn, runs):
     times, value = [], None
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         value = fn()
         times.append(time.perf_counter() - start)
@@ -56,7 +56,7 @@ def main(argv=None):
     load_t, (manifest, _legacy, _text) = _median(lambda: mf.load(path), args.runs)
     until = max(dm.parse_timestamp(e["at"]) for e in manifest["history"])
     list_t, view = _median(lambda: rh.text(rh.history_view(manifest, path)), args.runs)
-    plain_t, _ = _median(lambda: dm.metrics(manifest, "all", until), args.runs)
+    plain_t, _plain = _median(lambda: dm.metrics(manifest, "all", until), args.runs)
     git_t, result = _median(lambda: dm.metrics(manifest, "all", until, commits=commits), args.runs)
     view = rh.history_view(manifest, path)
     html_t, page = _median(lambda: rr.render(manifest, view, result, until), args.runs)

@@ -41,6 +41,7 @@ import re
 import statistics
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils.commit_dates import CommitCache, GitError
 
 UTC = datetime.timezone.utc
@@ -259,10 +260,11 @@ def figure_lines(figures):
     """The four lines of one environment: (measure, value, what it was computed from)."""
     freq, lead = figures["deployment_frequency"], figures["lead_time"]
     cfr, ttr = figures["change_failure_rate"], figures["time_to_restore"]
+    days = ("%.1f" % freq["days"]).rstrip("0").rstrip(".")
+    plural = "" if freq["deployments"] == 1 else "s"
     rows = [("deployment frequency",
              "-" if freq["per_day"] is None else "%.2f/day (%.2f/week)" % (freq["per_day"], freq["per_week"]),
-             "from %d successful deployment%s in %s days" % (freq["deployments"], "" if freq["deployments"] == 1 else "s",
-                                                              ("%.1f" % freq["days"]).rstrip("0").rstrip(".")))]
+             "from %d successful deployment%s in %s days" % (freq["deployments"], plural, days))]
     if not lead["available"]:
         rows.append(("lead time for changes", "-", lead["reason"]))
     else:
@@ -270,8 +272,9 @@ def figure_lines(figures):
         rows.append(("lead time for changes",
                      "-" if lead["median_seconds"] is None else "median %s, mean %s"
                      % (duration(lead["median_seconds"]), duration(lead["mean_seconds"])),
-                     "from %d commit%s in %d deployment%s%s" % (lead["commits"], "" if lead["commits"] == 1 else "s",
-                                                               lead["deployments"], "" if lead["deployments"] == 1 else "s", extra)))
+                     "from %d commit%s in %d deployment%s%s" % (
+                         lead["commits"], "" if lead["commits"] == 1 else "s",
+                         lead["deployments"], "" if lead["deployments"] == 1 else "s", extra)))
     rows.append(("change failure rate",
                  "-" if cfr["rate"] is None else "%.1f%%" % (cfr["rate"] * 100),
                  "from %d failed or rolled back of %d attempt%s" % (cfr["failures"], cfr["attempts"],
@@ -299,8 +302,11 @@ def text(result):
 
 def from_params(params):
     """The modules' common path (delivery_metrics, release_report): ``params`` with manifest_path,
-    since, until, environments, repos, cache_dir. Returns (manifest, legacy, path, until, result);
-    raises MetricsError or manifest.ManifestError saying what is wrong."""
+    since, until, environments, repos, cache_dir, git_history, max_revisions. Returns (manifest,
+    legacy, path, until, result, revisions): ``manifest`` as the file holds it, ``revisions`` the
+    hub's git history of the file (``manifest_revisions.revisions``) when ``git_history``, else
+    None; the metrics are computed on the file's history merged with the revisions' attempts.
+    Raises MetricsError or manifest.ManifestError saying what is wrong."""
     path = os.path.abspath(params["manifest_path"])
     manifest, legacy, _text = mf.load(path)
     if params.get("until"):
@@ -316,5 +322,11 @@ def from_params(params):
         if bad:
             raise MetricsError("repos: no URL given for %s; give service name: remote URL" % ", ".join(bad))
         commits = cache_commits(CommitCache(params["cache_dir"]), repos)
-    result = metrics(manifest, params.get("since") or "30d", until, params.get("environments"), commits)
-    return manifest, legacy, path, until, result
+    revs = None
+    if params.get("git_history"):
+        if int(params.get("max_revisions") or 0) < 1:
+            raise MetricsError("max_revisions must be at least 1")
+        revs = mr.revisions(path, params["max_revisions"])
+    measured = mr.merged(manifest, revs["revisions"]) if revs else manifest
+    result = metrics(measured, params.get("since") or "30d", until, params.get("environments"), commits)
+    return manifest, legacy, path, until, result, revs

@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
+
 
 def _semver_cmp(left, right):
     """Semantic-version precedence (semver.org item 11): -1, 0 or 1."""
@@ -163,9 +165,25 @@ def releases(manifest):
     return sorted((by_version[v] for v in order), key=functools.cmp_to_key(_newest_first))
 
 
-def history_view(manifest, path=None, legacy=False):
-    """The whole view: releases, what runs where, counts; JSON-serialisable."""
+def history_view(manifest, path=None, legacy=False, revisions=None):
+    """The whole view: releases, what runs where, counts; JSON-serialisable.
+
+    ``revisions``: ``manifest_revisions.revisions()`` of the file (the hub's git history); it
+    gives earlier releases their creation time and adds the attempts earlier revisions recorded
+    that the file no longer holds (see ``manifest_revisions.merged``)."""
+    git = None
+    if revisions is not None:
+        manifest = mr.merged(manifest, revisions["revisions"])
+        git = {"available": revisions["available"], "reason": revisions["reason"],
+               "revisions": len(revisions["revisions"]), "skipped": revisions["skipped"]}
     rels = releases(manifest)
+    if revisions is not None:
+        created = mr.creations(revisions["revisions"])
+        for rel in rels:
+            found = created.get(rel["version"])
+            if rel["created_at"] is None and found:
+                rel.update(created_at=found["created_at"], created_by=rel["created_by"] or found["created_by"],
+                           created_commit=found["commit"], created_source=found["source"])
     return {
         "manifest_path": path,
         "legacy_manifest": legacy,
@@ -173,6 +191,7 @@ def history_view(manifest, path=None, legacy=False):
         "releases": rels,
         "running": running_now(manifest),
         "attempts": len(manifest["history"]),
+        "git_history": git,
     }
 
 
@@ -209,8 +228,14 @@ def text(view):
             created = rel["created_at"] or "unknown"
             head += "  current release, created %s%s" % (
                 created, " by %s" % rel["created_by"] if rel.get("created_by") else "")
+        elif rel["created_at"]:
+            head += "  created %s%s (%s)" % (
+                rel["created_at"], " by %s" % rel["created_by"] if rel.get("created_by") else "",
+                "from the manifest's git history" if rel.get("created_source") == "manifest"
+                else "date of the commit that pinned it")
         else:
-            head += "  created: not recorded (the manifest keeps the current release's only)"
+            head += "  created: not recorded (the manifest keeps the current release's only%s)" % (
+                "" if view.get("git_history") else "; -e git_history=true reads its git history")
         if rel["running_in"]:
             head += "  [runs in %s]" % ", ".join(rel["running_in"])
         lines.append("")
@@ -218,19 +243,29 @@ def text(view):
         for env in mf.ENVIRONMENTS:
             slot = rel["environments"][env]
             if slot is None:
-                lines.append("  %-*s  never deployed" % (width, env))
+                lines.append("  %s  never deployed" % env.ljust(width))
                 continue
             last = slot["last"]
-            lines.append("  %-*s  %-11s %s  %s  (%d attempt%s, %d succeeded)"
-                         % (width, env, last["outcome"], last["at"], _who(last), slot["attempts"],
+            lines.append("  %s  %-11s %s  %s  (%d attempt%s, %d succeeded)"
+                         % (env.ljust(width), last["outcome"], last["at"], _who(last), slot["attempts"],
                             "" if slot["attempts"] == 1 else "s", slot["succeeded"]))
+    git = view.get("git_history")
+    if git is not None:
+        lines.append("")
+        if git["available"]:
+            lines.append("git history of the manifest: %d revision(s) read%s" % (
+                git["revisions"], ", %d unreadable skipped" % len(git["skipped"]) if git["skipped"] else ""))
+            for item in git["skipped"]:
+                lines.append("  skipped %s: %s" % (item["commit"][:12], item["reason"]))
+        else:
+            lines.append("git history of the manifest: not read (%s)" % git["reason"])
     lines.append("")
     lines.append("Running now:")
     for env, now in view["running"].items():
         if not now["since"]:
-            lines.append("  %-*s  nothing deployed" % (width, env))
+            lines.append("  %s  nothing deployed" % env.ljust(width))
             continue
-        line = "  %-*s  %s since %s" % (width, env, version_label(now["version"]), now["since"])
+        line = "  %s  %s since %s" % (env.ljust(width), version_label(now["version"]), now["since"])
         if now["via"] == "rollback":
             line += " (rolled back to deployment %s%s)" % (
                 now["deployment_id"], " by %s" % now["deployed_by"] if now.get("deployed_by") else "")
@@ -245,11 +280,13 @@ def text(view):
         lines.append(line)
         for name, svc in sorted((now.get("services") or {}).items()):
             ref = svc.get("digest") or svc.get("tag") or svc.get("sha")
-            lines.append("  %-*s    %-19s %s" % (width, "", name, ref))
+            lines.append("  %s    %-19s %s" % ("".ljust(width), name, ref))
     return "\n".join(lines)
 
 
-def read(path):
-    """``history_view`` of the manifest at ``path`` (read and upgraded as every playbook reads it)."""
+def read(path, git_history=False, max_revisions=200):
+    """``history_view`` of the manifest at ``path`` (read and upgraded as every playbook reads it),
+    with the hub's git history of the file when ``git_history``."""
     manifest, legacy, _text = mf.load(path)
-    return history_view(manifest, path, legacy)
+    revs = mr.revisions(path, max_revisions) if git_history else None
+    return history_view(manifest, path, legacy, revs)

@@ -161,9 +161,10 @@ def timeline_svg(manifest, until, width=1100, row=56):
                      % (x, axis_y + 14, anchor, esc(dm.format_timestamp(moment)[:16].replace("T", " "))))
     for moment, entry in zip(times, manifest["history"]):
         y = top + row * envs.index(entry["environment"]) + row / 2
-        tip = "%s %s %s at %s%s%s" % (entry["environment"], rh.version_label(entry.get("version")), entry["outcome"],
-                                     entry["at"], " deployment %s" % entry["deployment_id"] if entry.get("deployment_id") else "",
-                                     " by %s" % entry["deployed_by"] if entry.get("deployed_by") else "")
+        tip = "%s %s %s at %s%s%s" % (
+            entry["environment"], rh.version_label(entry.get("version")), entry["outcome"], entry["at"],
+            " deployment %s" % entry["deployment_id"] if entry.get("deployment_id") else "",
+            " by %s" % entry["deployed_by"] if entry.get("deployed_by") else "")
         parts.append('<circle class="attempt %s" data-env="%s" cx="%.1f" cy="%.1f" r="6" fill="%s" '
                      'fill-opacity="0.85" stroke="#ffffff" stroke-width="1"><title>%s</title></circle>'
                      % (esc(entry["outcome"]), esc(entry["environment"]), x_of(moment), y,
@@ -187,8 +188,8 @@ def metrics_section(result):
                         % ('<td rowspan="4">%s</td>' % esc(env) if i == 0 else "", esc(measure), esc(value), esc(basis)))
     return ('<section id="metrics"><h2>Delivery metrics</h2><p class="muted">%s .. %s (since=%s)</p><table>'
             "<thead><tr><th>Environment</th><th>Measure</th><th>Value</th><th>Computed from</th></tr></thead>"
-            "<tbody>%s</tbody></table></section>" % (esc(window["since"]), esc(window["until"]), esc(window["given"]),
-                                                    "".join(rows)))
+            "<tbody>%s</tbody></table></section>"
+            % (esc(window["since"]), esc(window["until"]), esc(window["given"]), "".join(rows)))
 
 
 def render(manifest, view, metrics_result, until, title="Tachyon releases"):

@@ -73,6 +73,17 @@ options:
     description: Where the bare fetches of the remotes are kept (one C(<service>.git) each), reused by later runs.
     type: path
     default: ~/.cache/tachyon-infra/repos
+  git_history:
+    description:
+      - Also read the git history of O(manifest_path) (every committed version, through the same
+        reader and legacy upgrade) and count the attempts earlier versions recorded that the file
+        no longer holds (a legacy manifest kept only the last deployment per environment).
+    type: bool
+    default: false
+  max_revisions:
+    description: With O(git_history), how many of the latest commits that changed the file are read.
+    type: int
+    default: 200
 attributes:
   check_mode:
     support: full
@@ -137,6 +148,8 @@ def main():
                               default=["staging", "production"]),
             repos=dict(type="dict", default={}, no_log=True),
             cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
+            git_history=dict(type="bool", default=False),
+            max_revisions=dict(type="int", default=200),
         ),
         supports_check_mode=True,
     )

@@ -21,8 +21,13 @@ description:
     rollback returned to) and how many attempts there were.
   - What each environment runs now - the last successful deployment, or, when the environment's
     latest attempt is a rollback, the deployment it was rolled back to.
-  - The manifest keeps the creation time of the current release only, so older releases have
-    RV(releases[].created_at) null.
+  - The manifest keeps the creation time of the current release only. With O(git_history), the
+    hub's git history of the manifest file is read too (every committed version, each through the
+    same reader and legacy upgrade), giving earlier releases their creation time (the C(created_at)
+    of the first committed version pinning them, or that commit's date when it said none) and
+    adding the attempts earlier versions recorded that the file no longer holds (a legacy manifest
+    kept only the last deployment per environment). Without it, older releases have
+    their C(created_at) null.
   - Changes nothing.
 author:
   - Tachyon platform team (@tachyonapp)
@@ -33,6 +38,14 @@ options:
     description: The release manifest (C(releases/manifest.json)).
     type: path
     required: true
+  git_history:
+    description: Also read the git history of O(manifest_path) in the work tree that holds it.
+    type: bool
+    default: false
+  max_revisions:
+    description: With O(git_history), how many of the latest commits that changed the file are read.
+    type: int
+    default: 200
 attributes:
   check_mode:
     support: full
@@ -93,6 +106,12 @@ manifest_path:
   description: The manifest read (absolute).
   returned: success
   type: str
+git_history:
+  description:
+    - With O(git_history) - C(available), C(reason) (when not), C(revisions) (how many were read),
+      C(skipped) (C(commit), C(reason) of each committed version the reader refused). Else null.
+  returned: success
+  type: dict
 text:
   description: The same as a terminal view (one block per release, then what runs where).
   returned: success
@@ -109,12 +128,18 @@ from ansible_collections.tachyon.infra.plugins.module_utils.manifest import Mani
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(manifest_path=dict(type="path", required=True)),
+        argument_spec=dict(
+            manifest_path=dict(type="path", required=True),
+            git_history=dict(type="bool", default=False),
+            max_revisions=dict(type="int", default=200),
+        ),
         supports_check_mode=True,
     )
     path = os.path.abspath(module.params["manifest_path"])
+    if module.params["max_revisions"] < 1:
+        module.fail_json(msg="max_revisions must be at least 1")
     try:
-        view = rh.read(path)
+        view = rh.read(path, module.params["git_history"], module.params["max_revisions"])
     except ManifestError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, text=rh.text(view), **view)

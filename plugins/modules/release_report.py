@@ -59,6 +59,17 @@ options:
     description: Where the bare fetches of the remotes are kept.
     type: path
     default: ~/.cache/tachyon-infra/repos
+  git_history:
+    description:
+      - Also read the git history of O(manifest_path) (every committed version, through the same
+        reader and legacy upgrade) and count the attempts earlier versions recorded that the file
+        no longer holds (a legacy manifest kept only the last deployment per environment).
+    type: bool
+    default: false
+  max_revisions:
+    description: With O(git_history), how many of the latest commits that changed the file are read.
+    type: int
+    default: 200
 attributes:
   check_mode:
     support: full
@@ -109,6 +120,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
 from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
 from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import atomic_write
@@ -127,15 +139,17 @@ def main():
                               default=["staging", "production"]),
             repos=dict(type="dict", default={}, no_log=True),
             cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
+            git_history=dict(type="bool", default=False),
+            max_revisions=dict(type="int", default=200),
         ),
         supports_check_mode=True,
     )
     try:
-        manifest, legacy, path, until, result = dm.from_params(module.params)
+        manifest, legacy, path, until, result, revs = dm.from_params(module.params)
     except (dm.MetricsError, ManifestError) as exc:
         module.fail_json(msg=str(exc))
-    view = rh.history_view(manifest, path, legacy)
-    page = rr.render(manifest, view, result, until, module.params["title"]).encode("utf-8")
+    view = rh.history_view(manifest, path, legacy, revs)
+    page = rr.render(mr.merged(manifest, revs["revisions"]) if revs else manifest, view, result, until, module.params["title"]).encode("utf-8")
     dest = os.path.abspath(module.params["dest"])
     try:
         with open(dest, "rb") as handle:
@@ -151,7 +165,7 @@ def main():
         except OSError as exc:
             module.fail_json(msg="dest %s cannot be written: %s; give a writable path (-e report_path=...)" % (dest, exc))
     module.exit_json(changed=changed, dest=dest, bytes=len(page), releases=len(view["releases"]),
-                     attempts=len(manifest["history"]), metrics_text=dm.text(result))
+                     attempts=view["attempts"], metrics_text=dm.text(result))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ chart. Values from the manifest holding markup must render as text.
 The report is written by playbooks/report.yml (the path `make report` takes) from the synthetic
 history of tests/fixtures/history/synthetic.py plus a release whose description/person/
 deployment id carry markup."""
-import io
 import os
 import shutil
 import subprocess

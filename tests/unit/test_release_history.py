@@ -139,3 +139,77 @@ def test_releases_playbook_lists_both_releases_text_and_json(tmp_path):
                           "-e", "manifest_path=%s" % path, "-e", "format=xml"], env=env, capture_output=True,
                          text=True, check=False, timeout=120)
     assert bad.returncode == 2 and "neither text nor json" in bad.stdout
+
+
+# ----------------------------------------------------------------------------- git history
+def _commit(repo, text, date):
+    env = dict(os.environ, GIT_AUTHOR_NAME="hub", GIT_AUTHOR_EMAIL="hub@tachyon.invalid",
+               GIT_COMMITTER_NAME="hub", GIT_COMMITTER_EMAIL="hub@tachyon.invalid",
+               GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+    (repo / "releases").mkdir(exist_ok=True)
+    (repo / "releases" / "manifest.json").write_text(text)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", "manifest at %s" % date], cwd=repo, check=True, env=env)
+
+
+def _hub(tmp_path):
+    repo = tmp_path / "hub"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "--initial-branch=main"], cwd=repo, check=True)
+    return repo
+
+
+def test_git_history_gives_earlier_releases_their_creation_time(tmp_path):
+    repo = _hub(tmp_path)
+    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel")
+    _commit(repo, mf.to_json_text(m), "2026-05-01T00:00:05Z")
+    full = two_releases()
+    _commit(repo, mf.to_json_text(full), "2026-05-02T03:00:00Z")
+    _commit(repo, "{not json", "2026-05-02T04:00:00Z")  # a broken commit in between is skipped
+    _commit(repo, mf.to_json_text(full), "2026-05-02T05:00:00Z")
+    path = repo / "releases" / "manifest.json"
+    view = rh.read(str(path), git_history=True)
+    old = [r for r in view["releases"] if r["version"] == "0.1.0"][0]
+    assert (old["created_at"], old["created_by"], old["created_source"]) == ("2026-05-01T00:00:00Z", "rel", "manifest")
+    assert view["git_history"]["available"] and view["git_history"]["revisions"] == 3
+    assert len(view["git_history"]["skipped"]) == 1
+    out = rh.text(view)
+    assert "0.1.0  created 2026-05-01T00:00:00Z by rel (from the manifest's git history)" in out
+    assert "git history of the manifest: 3 revision(s) read, 1 unreadable skipped" in out
+    assert view["attempts"] == 4  # nothing recorded twice
+    # without it: not recorded, and the hint
+    plain = rh.read(str(path))
+    assert [r for r in plain["releases"] if r["version"] == "0.1.0"][0]["created_at"] is None
+    assert "-e git_history=true" in rh.text(plain)
+
+
+def test_git_history_outside_a_work_tree_says_so(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(mf.to_json_text(two_releases()))
+    view = rh.read(str(path), git_history=True)
+    assert view["git_history"]["available"] is False and "not in a git work tree" in view["git_history"]["reason"]
+    assert len(view["releases"]) == 2
+    assert "git history of the manifest: not read (" in rh.text(view)
+
+
+@pytest.mark.skipif(len(CORPUS_FILES) < 2, reason=NO_CORPUS)
+def test_git_history_of_the_real_legacy_manifests_recovers_the_overwritten_deployments(tmp_path):
+    """The corpus holds the committed versions of the bash-era releases/manifest.json; committed
+    one after the other (in file-name order: their real order does not matter here) and then
+    upgraded, the list shows every distinct legacy deployment, not only the last per environment."""
+    repo = _hub(tmp_path)
+    distinct = set()
+    for i, path in enumerate(CORPUS_FILES):
+        raw = json.load(open(path))
+        for env in mf.ENVIRONMENTS:
+            if raw["environments"][env].get("deployed_at"):
+                distinct.add((env, raw["environments"][env]["deployed_at"]))
+        _commit(repo, open(path).read(), "2026-03-%02dT00:00:00Z" % (i + 1))
+    last = json.load(open(CORPUS_FILES[-1]))
+    upgraded, _legacy = mf.parse(json.dumps(last))
+    _commit(repo, mf.to_json_text(upgraded), "2026-04-30T00:00:00Z")
+    view = rh.read(str(repo / "releases" / "manifest.json"), git_history=True)
+    assert view["git_history"]["revisions"] == len(CORPUS_FILES) + 1 and view["git_history"]["skipped"] == []
+    assert view["attempts"] == len(distinct)
+    legacy_row = [r for r in view["releases"] if r["version"] is None][0]
+    assert sum(slot["attempts"] for slot in legacy_row["environments"].values() if slot) == len(distinct)

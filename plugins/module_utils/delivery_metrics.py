@@ -302,17 +302,17 @@ def text(result):
 
 def from_params(params):
     """The modules' common path (delivery_metrics, release_report): ``params`` with manifest_path,
-    since, until, environments, repos, cache_dir, git_history, max_revisions. Returns (manifest,
+    since, window_end, environments, repos, cache_dir, git_history, max_revisions. Returns (manifest,
     legacy, path, until, result, revisions): ``manifest`` as the file holds it, ``revisions`` the
     hub's git history of the file (``manifest_revisions.revisions``) when ``git_history``, else
     None; the metrics are computed on the file's history merged with the revisions' attempts.
     Raises MetricsError or manifest.ManifestError saying what is wrong."""
     path = os.path.abspath(params["manifest_path"])
     manifest, legacy, _text = mf.load(path)
-    if params.get("until"):
-        if not mf.TIMESTAMP_RE.fullmatch(params["until"]):
-            raise MetricsError("until: %r is not a UTC timestamp; use YYYY-MM-DDTHH:MM:SSZ" % params["until"])
-        until = parse_timestamp(params["until"])
+    if params.get("window_end"):
+        if not mf.TIMESTAMP_RE.fullmatch(params["window_end"]):
+            raise MetricsError("window_end: %r is not a UTC timestamp; use YYYY-MM-DDTHH:MM:SSZ" % params["window_end"])
+        until = parse_timestamp(params["window_end"])
     else:
         until = datetime.datetime.now(UTC)
     commits = None

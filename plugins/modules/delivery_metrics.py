@@ -14,7 +14,7 @@ short_description: The four DORA delivery measures per environment, from the rel
 version_added: "0.4.0"
 description:
   - Reads the release manifest (legacy manifests upgraded in memory) and computes, per
-    environment, over the window from O(since) to O(until) (both inclusive; attempts are counted
+    environment, over the window from O(since) to O(window_end) (both inclusive; attempts are counted
     by their recorded C(at)), each figure with the count it was computed from.
   - B(Deployment frequency) - C(deployments) = the environment's C(succeeded) attempts in the
     window; C(per_day) = deployments / window length in days; C(per_week) = per_day * 7.
@@ -49,12 +49,12 @@ options:
     required: true
   since:
     description:
-      - The window's start - a duration before O(until) (C(30d), C(12h), C(2w), C(90m)), a date
+      - The window's start - a duration before O(window_end) (C(30d), C(12h), C(2w), C(90m)), a date
         (C(2026-05-01)), a UTC timestamp (C(2026-05-01T00:00:00Z)), or C(all) (from the first
         recorded attempt).
     type: str
     default: 30d
-  until:
+  window_end:
     description: The window's end, a UTC timestamp (C(YYYY-MM-DDTHH:MM:SSZ)). Default now.
     type: str
   environments:
@@ -143,7 +143,7 @@ def main():
         argument_spec=dict(
             manifest_path=dict(type="path", required=True),
             since=dict(type="str", default="30d"),
-            until=dict(type="str"),
+            window_end=dict(type="str"),
             environments=dict(type="list", elements="str", choices=["staging", "production"],
                               default=["staging", "production"]),
             repos=dict(type="dict", default={}, no_log=True),

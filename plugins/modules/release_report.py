@@ -42,7 +42,7 @@ options:
     description: The metrics window's start, as in M(tachyon.infra.delivery_metrics).
     type: str
     default: 30d
-  until:
+  window_end:
     description: The metrics window's end and the report's time, a UTC timestamp. Default now.
     type: str
   environments:
@@ -134,7 +134,7 @@ def main():
             title=dict(type="str", default="Tachyon releases"),
             manifest_path=dict(type="path", required=True),
             since=dict(type="str", default="30d"),
-            until=dict(type="str"),
+            window_end=dict(type="str"),
             environments=dict(type="list", elements="str", choices=["staging", "production"],
                               default=["staging", "production"]),
             repos=dict(type="dict", default={}, no_log=True),
@@ -149,7 +149,8 @@ def main():
     except (dm.MetricsError, ManifestError) as exc:
         module.fail_json(msg=str(exc))
     view = rh.history_view(manifest, path, legacy, revs)
-    page = rr.render(mr.merged(manifest, revs["revisions"]) if revs else manifest, view, result, until, module.params["title"]).encode("utf-8")
+    shown = mr.merged(manifest, revs["revisions"]) if revs else manifest
+    page = rr.render(shown, view, result, until, module.params["title"]).encode("utf-8")
     dest = os.path.abspath(module.params["dest"])
     try:
         with open(dest, "rb") as handle:

@@ -79,7 +79,7 @@ def test_report_playbook_writes_once_and_check_mode_writes_nothing(tmp_path):
     rc, out = run_playbook("report.yml", *args)
     assert rc == 0 and "changed=0" in out, out
     rc, out = run_playbook("report.yml", *args[:4], "-e", "window_end=yesterday")
-    assert rc == 2 and "is not a UTC timestamp" in out
+    assert rc == 2 and "window_end" in out and "is not a UTC timestamp" in out
 
 
 def test_metrics_playbook_json_equals_the_module_utils_result(tmp_path):

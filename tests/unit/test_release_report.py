@@ -100,9 +100,3 @@ def test_metrics_playbook_json_equals_the_module_utils_result(tmp_path):
     rc, out = run_playbook("metrics.yml", "-e", "manifest_path=%s" % path, "-e", "since=soon")
     assert rc == 2 and "is not a window" in out
 
-
-def test_templates_in_extra_vars_are_refused():
-    value = "{{ lookup('env', 'HOME') }}"
-    for name, var in (("releases.yml", "format"), ("metrics.yml", "since"), ("report.yml", "report_path")):
-        rc, out = run_playbook(name, "-e", "%s=%s" % (var, value))
-        assert rc != 0 and "template" in out.lower(), (name, out)

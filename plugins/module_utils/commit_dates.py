@@ -40,17 +40,22 @@ class CommitCache:
         self.timeout = timeout
         self._synced = {}
 
-    def _run(self, args, service, check=True):
+    def _run(self, args, service, check=True, hide=()):
         env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
         try:
             proc = subprocess.run([self.git] + list(args), capture_output=True, text=True, env=env,
                                   timeout=self.timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise GitError("git for %s: %s" % (service, redact_text(str(exc))))
+        except subprocess.TimeoutExpired:
+            raise GitError("git for %s: no answer within %d s" % (service, self.timeout))
+        except OSError as exc:  # git missing: the message names the program, not the arguments
+            raise GitError("git for %s cannot run: %s" % (service, exc.strerror or exc))
         if check and proc.returncode != 0:
+            stderr = proc.stderr
+            for text in sorted((h for h in hide if h), key=len, reverse=True):
+                stderr = stderr.replace(text, "<remote of %s>" % service)
             verb = next(a for a in args if a in ("init", "fetch", "log", "cat-file"))
             raise GitError("git %s for %s failed: %s"
-                           % (verb, service, redact_text(proc.stderr.strip()[-500:]) or "exit %d" % proc.returncode))
+                           % (verb, service, redact_text(stderr.strip()[-500:]) or "exit %d" % proc.returncode))
         return proc
 
     def path(self, service):
@@ -66,8 +71,10 @@ class CommitCache:
         if not os.path.isdir(os.path.join(repo, "objects")):
             os.makedirs(repo, exist_ok=True)
             self._run(["init", "--quiet", "--bare", repo], service)
+        # git's messages quote the remote (a URL that may carry a token, or a local path): hidden
+        hide = (url, url[len("file://"):] if url.startswith("file://") else "")
         self._run(["--git-dir", repo, "fetch", "--quiet", "--prune", "--no-tags", url,
-                   "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], service)
+                   "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], service, hide=hide)
         self._synced[service] = repo
         return repo
 

@@ -8,28 +8,32 @@ Window: the attempts whose ``at`` lies in ``[since, until]`` (both inclusive; ``
 time of the run). Definitions (the module docs of ``tachyon.infra.delivery_metrics`` repeat them):
 
 deployment frequency
-    ``deployments`` = the environment's ``succeeded`` attempts in the window;
+    ``deployments`` = the environment's ``succeeded`` attempts in the window, except rollbacks to
+    a version (an attempt with the optional ``rollback_of_version``: it redeployed an earlier
+    release), counted apart in ``rollbacks_to_version``;
     ``per_day`` = deployments / window length in days, ``per_week`` = per_day * 7.
 lead time for changes
     For each ``succeeded`` attempt in the window and each service it deployed, the commits it
     brought to the environment: those reachable from the deployed SHA and not from the SHA the
     environment ran before (``git log old..new``; the deployed commit alone when the environment
     had run nothing known of that service). The environment's state is replayed over the WHOLE
-    history: a succeeded attempt sets what it runs, a ``rolled_back`` attempt sets the services it
-    went back to, a failed one changes nothing. A commit counts once per environment, at its
+    history: a succeeded attempt sets what it runs, a ``rolled_back`` attempt or a rollback to a
+    version sets the services it went back to (and delivers nothing), a failed one changes nothing. A commit counts once per environment, at its
     first delivery (a redeploy after a rollback does not count it again). Lead time of a commit =
     attempt ``at`` - the commit's committer date. Figures: ``median_seconds`` (DORA's measure),
     ``mean_seconds``, ``min_seconds``, ``max_seconds`` over ``commits``; ``deployments`` = the
     succeeded attempts that delivered at least one commit. Needs the service remotes; a SHA the
     remote does not have is counted in ``missing_commits`` and left out.
 change failure rate
-    ``failures`` / ``attempts``: the environment's ``failed`` or ``rolled_back`` attempts in the
-    window over all its attempts in the window (a manual rollback is recorded as a
-    ``rolled_back`` attempt, so it counts as a failure: it undid a change). null without attempts.
+    ``failures`` / ``attempts``: the environment's ``failed`` or ``rolled_back`` attempts and its
+    rollbacks to a version in the window over all its attempts in the window (a manual rollback
+    is recorded as a ``rolled_back`` attempt, so it counts as a failure: it undid a change).
+    null without attempts.
 time to restore
     An incident starts at a ``failed`` or ``rolled_back`` attempt that follows a success (or
-    starts the history) and ends at the environment's next ``succeeded`` attempt; further failures
-    in between belong to the same incident. Time to restore = end ``at`` - start ``at``.
+    starts the history) and ends at the environment's next ``succeeded`` attempt (a rollback to a
+    version included; it opens none itself: when the bad release went wrong is not recorded);
+    further failures in between belong to the same incident. Time to restore = end ``at`` - start ``at``.
     Incidents that START in the window count: ``restored`` (ended by ``until``) give
     ``median_seconds``/``mean_seconds``; ``open`` ones are not restored yet.
 """
@@ -83,6 +87,18 @@ def parse_since(since, until, history=()):
                        "a date (2026-05-01), a UTC timestamp (2026-05-01T00:00:00Z) or all" % text)
 
 
+def is_version_rollback(entry):
+    """A succeeded attempt that redeployed an earlier release's pins (``rollback.yml -e
+    tachyon_rollback_version=...``: the optional ``rollback_of_version`` names the release it
+    replaced)."""
+    return entry["outcome"] == "succeeded" and bool(entry.get("rollback_of_version"))
+
+
+def is_failure(entry):
+    """failed, rolled_back, or a rollback to a version (it undid the change it replaced)."""
+    return entry["outcome"] in FAILURES or is_version_rollback(entry)
+
+
 def _stats(values):
     if not values:
         return {"median_seconds": None, "mean_seconds": None, "min_seconds": None, "max_seconds": None}
@@ -118,6 +134,9 @@ def _lead_time(entries, since, until, commits):
                 running = {n: s["sha"] for n, s in services.items()}
             continue
         if entry["outcome"] != "succeeded":
+            continue
+        if is_version_rollback(entry) and services:
+            running = {n: s["sha"] for n, s in services.items()}
             continue
         if services is None:  # a legacy record: what ran is unknown from here on
             running = {}
@@ -158,12 +177,13 @@ def environment_metrics(manifest, env, since, until, commits=None):
     entries = _entries(manifest, env)
     window = [(at, e) for at, e in entries if since <= at <= until]
     days = max((until - since).total_seconds() / 86400.0, 0.0)
-    succeeded = sum(1 for _at, e in window if e["outcome"] == "succeeded")
-    failures = sum(1 for _at, e in window if e["outcome"] in FAILURES)
+    rollbacks = sum(1 for _at, e in window if is_version_rollback(e))
+    succeeded = sum(1 for _at, e in window if e["outcome"] == "succeeded") - rollbacks
+    failures = sum(1 for _at, e in window if is_failure(e))
 
     incidents = []  # [start, end or None]
     for at, entry in entries:
-        if entry["outcome"] in FAILURES:
+        if entry["outcome"] in FAILURES:  # a rollback to a version restores: it opens none
             if not incidents or incidents[-1][1] is not None:
                 incidents.append([at, None])
         elif entry["outcome"] == "succeeded" and incidents and incidents[-1][1] is None:
@@ -182,6 +202,7 @@ def environment_metrics(manifest, env, since, until, commits=None):
     return {
         "deployment_frequency": {
             "deployments": succeeded,
+            "rollbacks_to_version": rollbacks,
             "days": round(days, 4),
             "per_day": round(succeeded / days, 4) if days else None,
             "per_week": round(succeeded * 7 / days, 4) if days else None,

@@ -62,6 +62,10 @@ def _attempt(entry):
         "rolled_back_to": entry.get("rolled_back_to"),
         "health_verified_at": entry.get("health_verified_at"),
         "legacy": entry.get("source") == "legacy",
+        # optional history fields: a redeploy of this release's pins replacing a later one
+        # (rollback.yml -e tachyon_rollback_version), and the migration guard's decision
+        "rollback_of_version": entry.get("rollback_of_version"),
+        "after_migration": entry.get("after_migration"),
     }
 
 
@@ -110,6 +114,9 @@ def running_now(manifest):
                 "services": latest.get("services"),
                 "via": "rollback",
             })
+        if latest and latest["outcome"] == "succeeded" and latest.get("rollback_of_version") \
+                and latest.get("deployment_id") == record.get("deployment_id"):
+            now["via"] = "rollback to version"
         out[env] = now
     return out
 
@@ -205,6 +212,10 @@ def _who(attempt):
         parts.append("deployment %s" % attempt["deployment_id"])
     if attempt.get("rolled_back_to"):
         parts.append("rolled back to %s" % attempt["rolled_back_to"])
+    if attempt.get("rollback_of_version"):
+        parts.append("rollback from %s" % attempt["rollback_of_version"])
+    if attempt.get("after_migration"):
+        parts.append("after its migration: %s" % attempt["after_migration"])
     if attempt.get("legacy"):
         parts.append("(legacy record)")
     return "  ".join(parts)
@@ -271,6 +282,8 @@ def text(view):
                 now["deployment_id"], " by %s" % now["deployed_by"] if now.get("deployed_by") else "")
         else:
             line += "  %s" % _who({k: now.get(k) for k in ("deployed_by", "approved_by", "deployment_id")})
+            if now["via"] == "rollback to version":
+                line += "  (rollback from %s)" % now["latest_attempt"]["rollback_of_version"]
             if now.get("health_verified_at"):
                 line += "  health verified %s" % now["health_verified_at"]
         latest = now.get("latest_attempt")

@@ -89,6 +89,8 @@ def running_section(view):
         note = ""
         if now["via"] == "rollback":
             note = ' <span class="muted">(rolled back)</span>'
+        elif now["via"] == "rollback to version":
+            note = ' <span class="muted">(rollback from %s)</span>' % esc(now["latest_attempt"]["rollback_of_version"])
         latest = now.get("latest_attempt")
         if latest and latest["outcome"] == "failed":
             note += " %s <span class=\"muted\">latest attempt %s</span>" % (_badge("failed"), esc(latest["at"]))
@@ -108,7 +110,8 @@ def _attempt_cell(slot):
     last = slot["last"]
     parts = [_badge(last["outcome"]), esc(last["at"])]
     for label, key in (("by", "deployed_by"), ("approved by", "approved_by"), ("deployment", "deployment_id"),
-                       ("rolled back to", "rolled_back_to")):
+                       ("rolled back to", "rolled_back_to"), ("rollback from", "rollback_of_version"),
+                       ("after its migration:", "after_migration")):
         if last.get(key):
             parts.append('<span class="muted">%s</span> %s' % (label, esc(last[key])))
     parts.append('<span class="muted">(%d attempt%s)</span>' % (slot["attempts"], "" if slot["attempts"] == 1 else "s"))

@@ -17,24 +17,28 @@ description:
     environment, over the window from O(since) to O(window_end) (both inclusive; attempts are counted
     by their recorded C(at)), each figure with the count it was computed from.
   - B(Deployment frequency) - C(deployments) = the environment's C(succeeded) attempts in the
-    window; C(per_day) = deployments / window length in days; C(per_week) = per_day * 7.
+    window, except rollbacks to a version (attempts recording C(rollback_of_version): they
+    redeployed an earlier release), counted apart in C(rollbacks_to_version); C(per_day) =
+    deployments / window length in days; C(per_week) = per_day * 7.
   - B(Lead time for changes) - for each C(succeeded) attempt in the window and each service it
     deployed, the commits it brought to the environment, those reachable from the deployed SHA
     and not from the SHA the environment ran before (C(git log old..new) on a bare fetch of the
     service's remote; the deployed commit alone when the environment ran nothing known of that
     service before). What an environment runs is replayed over the whole history (a succeeded
-    attempt sets it, a C(rolled_back) one sets the services it returned to, a failed one changes
-    nothing). A commit counts once per environment, at its first delivery. Lead time of a commit
+    attempt sets it, a C(rolled_back) one or a rollback to a version sets the services it returned
+    to and delivers nothing, a failed one changes nothing). A commit counts once per environment, at its first delivery. Lead time of a commit
     = the attempt's C(at) - the commit's committer date; C(median_seconds) (the DORA figure),
     C(mean_seconds), C(min_seconds), C(max_seconds) over C(commits); C(deployments) = the
     attempts that delivered at least one commit. Needs O(repos); a SHA the remote does not have
     counts in C(missing_commits).
   - B(Change failure rate) - C(failures) / C(attempts) - the environment's C(failed) or
-    C(rolled_back) attempts in the window over all its attempts in the window (a manual rollback
-    is recorded as C(rolled_back) and counts as a failure). null without attempts.
+    C(rolled_back) attempts and rollbacks to a version in the window over all its attempts in the
+    window (a manual rollback is recorded as C(rolled_back) and counts as a failure). null without
+    attempts.
   - B(Time to restore) - an incident starts at a C(failed) or C(rolled_back) attempt after a
     success (or at the start of the history) and ends at the environment's next C(succeeded)
-    attempt; failures in between belong to it. Time to restore = end - start. Incidents that
+    attempt (a rollback to a version included, which opens none itself); failures in between
+    belong to it. Time to restore = end - start. Incidents that
     start in the window count - C(restored) ones give C(median_seconds) and C(mean_seconds),
     C(open) ones are not restored yet.
   - Remote URLs are never returned or printed (they may carry a token); errors name the service.
@@ -118,7 +122,7 @@ RETURN = r"""
 metrics:
   description:
     - C(window) (C(since), C(until), C(days), C(given)) and C(environments), per environment
-      C(deployment_frequency) (C(deployments), C(days), C(per_day), C(per_week)),
+      C(deployment_frequency) (C(deployments), C(rollbacks_to_version), C(days), C(per_day), C(per_week)),
       C(lead_time) (C(available), C(commits), C(deployments), C(missing_commits),
       C(median_seconds), C(mean_seconds), C(min_seconds), C(max_seconds), C(reason) or
       C(problems) when not everything could be read), C(change_failure_rate) (C(attempts),

@@ -29,7 +29,7 @@ def test_production_over_30_days_equals_the_hand_computed_figures(world):
     manifest, commits, _shas, _base = world
     prod = dm.metrics(manifest, "30d", UNTIL, commits=commits)["environments"]["production"]
     # succeeded production attempts: p-1, p-3, p-4, p-5 -> 4 in 30 days
-    assert prod["deployment_frequency"] == {"deployments": 4, "days": 30.0,
+    assert prod["deployment_frequency"] == {"deployments": 4, "rollbacks_to_version": 0, "days": 30.0,
                                             "per_day": round(4 / 30, 4), "per_week": round(28 / 30, 4)}
     # 8 attempts; failed p-2, p-6 and rolled_back p-2r, p-3r -> 4 / 8
     assert prod["change_failure_rate"] == {"attempts": 8, "failures": 4, "rate": 0.5}
@@ -140,3 +140,28 @@ def test_text_gives_each_figure_with_its_count(world):
                                           (90000, "1d 1h")])
 def test_duration(seconds, text):
     assert dm.duration(seconds) == text
+
+
+def test_a_rollback_to_a_version_is_a_failure_that_restores_and_delivers_nothing(world):
+    """rollback.yml -e tachyon_rollback_version=... records a succeeded attempt with the optional
+    rollback_of_version (the notes helper's field). Appended to the synthetic history:
+    04-08 00:00 production succeeded 0.3.0 again, rollback_of_version 0.4.0 (closes p-6's incident
+    opened 04-07 00:00: 24 h); 04-09 00:00 production 0.4.0 succeeded (a5 first delivered:
+    04-09 00:00 - 04-06 06:00 = 66 h)."""
+    import copy
+    manifest, commits, _shas, _base = world
+    m = copy.deepcopy(manifest)
+    ran = {e["deployment_id"]: e["services"] for e in m["history"]}
+    back = dict(m["history"][-3], at="2026-04-08T00:00:00Z", deployment_id="p-7", version="0.3.0",
+                services=ran["p-5"], rollback_of_version="0.4.0")
+    again = dict(m["history"][-3], at="2026-04-09T00:00:00Z", deployment_id="p-8", version="0.4.0",
+                 services=ran["s-5"])
+    m["history"] += [back, again]
+    prod = dm.metrics(m, "30d", UNTIL, commits=commits)["environments"]["production"]
+    assert prod["deployment_frequency"]["deployments"] == 5 and prod["deployment_frequency"]["rollbacks_to_version"] == 1
+    assert prod["change_failure_rate"] == {"attempts": 10, "failures": 5, "rate": 0.5}
+    assert prod["time_to_restore"] == {"incidents": 3, "restored": 3, "open": 0,
+                                       "median_seconds": 24 * H, "mean_seconds": (24 + 6 + 24) * H / 3}
+    lead = prod["lead_time"]
+    assert (lead["commits"], lead["deployments"]) == (7, 4)
+    assert lead["max_seconds"] == 72 * H and sorted([12, 18, 24, 48, 48, 72, 66])[3] * H == lead["median_seconds"]

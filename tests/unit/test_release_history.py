@@ -213,3 +213,21 @@ def test_git_history_of_the_real_legacy_manifests_recovers_the_overwritten_deplo
     assert view["attempts"] == len(distinct)
     legacy_row = [r for r in view["releases"] if r["version"] is None][0]
     assert sum(slot["attempts"] for slot in legacy_row["environments"].values() if slot) == len(distinct)
+
+
+def test_the_optional_rollback_and_migration_fields_are_shown():
+    """rollback_of_version (rollback.yml -e tachyon_rollback_version) and after_migration (the
+    migration guard) are optional history fields other parts of the hub add; the list shows them."""
+    m = two_releases()
+    m["history"][-1]["after_migration"] = "rollback"
+    back = dict(m["history"][1], at="2026-05-03T00:00:00Z", deployment_id="prd-3", rollback_of_version="0.2.0")
+    m["history"].append(back)
+    m["environments"]["production"].update(deployment_id="prd-3", deployed_at="2026-05-03T00:00:00Z")
+    view = rh.history_view(m)
+    last = [r for r in view["releases"] if r["version"] == "0.1.0"][0]["environments"]["production"]["last"]
+    assert last["rollback_of_version"] == "0.2.0"
+    assert view["running"]["production"]["via"] == "rollback to version"
+    out = rh.text(view)
+    assert "deployment prd-3  rollback from 0.2.0  (2 attempts, 2 succeeded)" in out
+    assert "rolled back to prd-1  after its migration: rollback" in out
+    assert "  production  0.1.0 since 2026-05-03T00:00:00Z  by alice  approved by carol  deployment prd-3  (rollback from 0.2.0)" in out

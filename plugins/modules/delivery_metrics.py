@@ -17,7 +17,7 @@ description:
     environment, over the window from O(since) to O(window_end) (both inclusive; attempts are counted
     by their recorded C(at)), each figure with the count it was computed from.
   - B(Deployment frequency) - C(deployments) = the environment's C(succeeded) attempts in the
-    window, except rollbacks to a version (attempts recording C(rollback_of_version): they
+    window, except rollbacks to a version (attempts recording C(rollback_of_version) - they
     redeployed an earlier release), counted apart in C(rollbacks_to_version); C(per_day) =
     deployments / window length in days; C(per_week) = per_day * 7.
   - B(Lead time for changes) - for each C(succeeded) attempt in the window and each service it

@@ -57,9 +57,8 @@ def test_releases_and_metrics_of_two_real_releases(run, tmp_path):
     assert (staging_now["version"], staging_now["deployment_id"]) == ("0.1.0", first)
     assert staging_now["latest_attempt"]["outcome"] == "failed"
 
-    rc, out = _local(run, "metrics.yml", {"since": "1d", "format": "json",
-                                      "tachyon_repo_base_url": "file://%s/no-remotes" % tmp_path,
-                                      "cache_dir": str(tmp_path / "cache")})
+    rc, out = _local(run, "metrics.yml", {"since": "1d", "format": "json", "cache_dir": str(tmp_path / "cache"),
+                                          "tachyon_repo_base_url": "file://%s/no-remotes" % tmp_path})
     assert rc == 0, out[-3000:]
     staging = _json_msg(out)["environments"]["staging"]
     assert staging["change_failure_rate"] == {"attempts": 2, "failures": 1, "rate": 0.5}

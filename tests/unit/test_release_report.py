@@ -99,4 +99,3 @@ def test_metrics_playbook_json_equals_the_module_utils_result(tmp_path):
     assert "file://" not in out  # remote URLs are not printed
     rc, out = run_playbook("metrics.yml", "-e", "manifest_path=%s" % path, "-e", "since=soon")
     assert rc == 2 and "is not a window" in out
-

@@ -23,7 +23,7 @@ SANITY_ARGS ?=
 TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
 IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
-.PHONY: help setup docker test unit sanity molecule validate lint demo sandbox bench build local clean
+.PHONY: help setup docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the c
 docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
 	bash scripts/provision-docker.sh
 	bash scripts/provision-registry.sh
+
+browser: ## Debian's chromium + chromium-driver for the HTML report's browser test (idempotent)
+	bash scripts/provision-browser.sh
 
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
 	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
@@ -64,7 +67,7 @@ molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule reset --all
 	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
-test: setup docker ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
+test: setup docker browser ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
 	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
 	$(MAKE) sanity
 	$(BIN)/molecule reset --all
@@ -83,6 +86,11 @@ demo: setup ## the main job on the sandbox: release, deploy staging, approve, de
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)
 	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed emulator/sandbox-seed.yml
+
+REPORT ?= build/report.html
+report: setup ## the one-file HTML release report (REPORT=build/report.html; SINCE=30d; MANIFEST=releases/manifest.json)
+	$(BIN)/ansible-playbook playbooks/report.yml -e report_path=$(abspath $(REPORT)) \
+	  $(if $(SINCE),-e since=$(SINCE)) $(if $(MANIFEST),-e manifest_path=$(abspath $(MANIFEST)))
 
 bench: setup ## benchmarks; writes bench/RESULTS.md
 	$(BIN)/python -m bench

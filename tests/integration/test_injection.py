@@ -123,7 +123,10 @@ DEPLOY_VARS = ["tachyon_version", "tachyon_shas.tachyon-api", "tachyon_deployed_
                "tachyon_lock_remote", "tachyon_break_glass", "tachyon_notify_webhooks"]
 ROLLBACK_VARS = ["tachyon_rollback_to", "tachyon_rollback_reason", "tachyon_deployed_by"]
 OTHER_PLAYBOOKS = [("setup.yml", ["repos_dir", "repos_branch"]), ("validate.yml", ["validate_root"]),
-                   ("local.yml", ["mode", "state"]), ("upgrade_manifest.yml", ["manifest_path"])]
+                   ("local.yml", ["mode", "state"]), ("upgrade_manifest.yml", ["manifest_path"]),
+                   ("releases.yml", ["format", "manifest_path", "git_history"]),
+                   ("metrics.yml", ["since", "window_end", "format", "cache_dir", "tachyon_repo_base_url"]),
+                   ("report.yml", ["report_path", "since", "window_end", "manifest_path"])]
 
 
 def _hostile(marks, names, kind, secret=None):

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPTS = os.path.join(ROOT, "scripts")
 SHAS = ["abc1234", "def5678", "0a1b2c3"]
 WRAPPERS = ["create-release.sh", "validate-env.sh", "upgrade-manifest.sh", "setup.sh", "demo.sh",
-            "provision-docker.sh", "provision-registry.sh", "actionlint.sh", "drift.sh"]
+            "provision-docker.sh", "provision-registry.sh", "provision-browser.sh", "actionlint.sh", "drift.sh"]
 
 pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, ".venv", "bin", "ansible-playbook")),
                                 reason="run `make setup` first: the wrappers use the checkout's .venv")

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: release_report
+short_description: Write the one-file HTML release report - what runs where, the releases, a deployment timeline, the delivery metrics
+version_added: "0.4.0"
+description:
+  - Writes one self-contained HTML file (inline CSS, inline SVG, a few lines of inline JS; no
+    external asset, no server) from the release manifest - what runs in each environment now,
+    the release list of M(tachyon.infra.release_history), a timeline of every deploy attempt per
+    environment coloured by outcome, and the delivery metrics of M(tachyon.infra.delivery_metrics)
+    (same options, same definitions).
+  - Every value taken from the manifest is HTML-escaped - a version or a name holding markup
+    renders as text.
+  - The file is replaced atomically, and only when its content changes.
+author:
+  - Tachyon platform team (@tachyonapp)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+options:
+  dest:
+    description: The HTML file to write (its folder is created).
+    type: path
+    required: true
+  title:
+    description: The page title.
+    type: str
+    default: Tachyon releases
+  manifest_path:
+    description: The release manifest (C(releases/manifest.json)).
+    type: path
+    required: true
+  since:
+    description: The metrics window's start, as in M(tachyon.infra.delivery_metrics).
+    type: str
+    default: 30d
+  window_end:
+    description: The metrics window's end and the report's time, a UTC timestamp. Default now.
+    type: str
+  environments:
+    description: The environments to measure.
+    type: list
+    elements: str
+    choices: [staging, production]
+    default: [staging, production]
+  repos:
+    description: Service name to git remote URL, for the lead time (see M(tachyon.infra.delivery_metrics)).
+    type: dict
+    default: {}
+  cache_dir:
+    description: Where the bare fetches of the remotes are kept.
+    type: path
+    default: ~/.cache/tachyon-infra/repos
+  git_history:
+    description:
+      - Also read the git history of O(manifest_path) (every committed version, through the same
+        reader and legacy upgrade) and count the attempts earlier versions recorded that the file
+        no longer holds (a legacy manifest kept only the last deployment per environment).
+    type: bool
+    default: false
+  max_revisions:
+    description: With O(git_history), how many of the latest commits that changed the file are read.
+    type: int
+    default: 200
+attributes:
+  check_mode:
+    support: full
+    details: Says whether the file would change; writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+seealso:
+  - module: tachyon.infra.release_history
+  - module: tachyon.infra.delivery_metrics
+"""
+
+EXAMPLES = r"""
+- name: Write the release report
+  tachyon.infra.release_report:
+    dest: "{{ playbook_dir }}/../build/report.html"
+    manifest_path: "{{ playbook_dir }}/../releases/manifest.json"
+    since: 30d
+"""
+
+RETURN = r"""
+dest:
+  description: The report file (absolute).
+  returned: success
+  type: str
+bytes:
+  description: Its size.
+  returned: success
+  type: int
+releases:
+  description: How many releases it lists.
+  returned: success
+  type: int
+attempts:
+  description: How many deploy attempts its timeline shows.
+  returned: success
+  type: int
+metrics_text:
+  description: The delivery metrics as text (as M(tachyon.infra.delivery_metrics) prints them).
+  returned: success
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
+from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import atomic_write
+from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", required=True),
+            title=dict(type="str", default="Tachyon releases"),
+            manifest_path=dict(type="path", required=True),
+            since=dict(type="str", default="30d"),
+            window_end=dict(type="str"),
+            environments=dict(type="list", elements="str", choices=["staging", "production"],
+                              default=["staging", "production"]),
+            repos=dict(type="dict", default={}, no_log=True),
+            cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
+            git_history=dict(type="bool", default=False),
+            max_revisions=dict(type="int", default=200),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        manifest, legacy, path, until, result, revs = dm.from_params(module.params)
+    except (dm.MetricsError, ManifestError) as exc:
+        module.fail_json(msg=str(exc))
+    view = rh.history_view(manifest, path, legacy, revs)
+    shown = mr.merged(manifest, revs["revisions"]) if revs else manifest
+    page = rr.render(shown, view, result, until, module.params["title"]).encode("utf-8")
+    dest = os.path.abspath(module.params["dest"])
+    try:
+        with open(dest, "rb") as handle:
+            changed = handle.read() != page
+    except FileNotFoundError:
+        changed = True
+    except OSError as exc:
+        module.fail_json(msg="dest %s cannot be read: %s" % (dest, exc))
+    if changed and not module.check_mode:
+        try:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            atomic_write(dest, page)
+        except OSError as exc:
+            module.fail_json(msg="dest %s cannot be written: %s; give a writable path (-e report_path=...)" % (dest, exc))
+    module.exit_json(changed=changed, dest=dest, bytes=len(page), releases=len(view["releases"]),
+                     attempts=view["attempts"], metrics_text=dm.text(result))
+
+
+if __name__ == "__main__":
+    main()

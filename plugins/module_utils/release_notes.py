@@ -232,7 +232,8 @@ def build_notes(old, new, repos, cache, migration_paths=None, web_urls=None, ord
         if name not in new_services and name not in old_services:
             continue
         url = (repos or {}).get(name)
-        web = web_urls.get(name) or web_base(url)
+        given = web_urls.get(name)
+        web = (web_base(given) or given.rstrip("/")) if given else web_base(url)
         services.append(service_notes(
             cache, name, url, old_services.get(name) if old.get("services") is not None else None,
             new_services.get(name), migration_paths.get(name), web))

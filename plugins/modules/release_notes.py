@@ -68,8 +68,9 @@ options:
     default: {}
   web_urls:
     description:
-      - Service name to its repository's web URL (C(https://github.com/<owner>/<repo>)), for pull
-        request links. Default, for a GitHub remote, the remote's web URL; none otherwise.
+      - Service name to its repository's web URL (C(https://github.com/<owner>/<repo>), a GitHub
+        clone URL is turned into it), for pull request links. Default, for a GitHub remote, the
+        remote's web URL; none otherwise (the numbers are listed without links).
     type: dict
     default: {}
   timeout:

@@ -3,8 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """Release notes across the service repos: per service, the commits between two pins.
 
-The pins come from the manifest (``version_pins``: the current release, or a version the history
-recorded as deployed; ``environment_pins``: what an environment runs now). The commits come from
+The pins come from the manifest (release_pins.py: ``version_pins``, the current release or a
+version the history recorded as deployed; ``environment_pins``, what an environment runs now). The commits come from
 each service's git remote, fetched into a bare cache repository per service (``GitCache``), and
 never from a checkout. A service pinned to the same commit on both sides says "no change"; the db
 repo's migration files changing between the pins sets ``migrations_changed``.
@@ -25,6 +25,8 @@ import re
 import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils.manifest import sha_matches
+from ansible_collections.tachyon.infra.plugins.module_utils.release_pins import (  # noqa: F401 pylint: disable=unused-import
+    PinsError as NotesError, environment_pins, recorded_versions, version_pins)
 from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_text, redact_url
 
 # "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
@@ -35,56 +37,6 @@ GITHUB_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\
 FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}\Z")
 SHORT = 7
 FIELD, RECORD = "\x1f", "\x1e"
-
-
-class NotesError(Exception):
-    """Release notes cannot be made (a version the manifest does not know, a git failure)."""
-
-
-def _pins_of(services):
-    return dict((name, dict(svc)) for name, svc in (services or {}).items() if svc and svc.get("sha"))
-
-
-def recorded_versions(manifest):
-    """Versions the manifest can give pins for: its release and every successful deployment."""
-    versions = [manifest["version"]]
-    for entry in manifest["history"]:
-        if entry["outcome"] == "succeeded" and entry.get("services") and entry.get("version") \
-                and entry["version"] not in versions:
-            versions.append(entry["version"])
-    return versions
-
-
-def version_pins(manifest, version, environment=None):
-    """The pins of release ``version``: ``(services, source)``.
-
-    The manifest's current release gives its own pins. An earlier release is known only from the
-    history: the newest successful, health-verified deployment of it (of ``environment`` first,
-    then of any environment), with the SHAs, tags and digests that deployment ran.
-    """
-    if version == manifest["version"]:
-        return _pins_of(manifest["services"]), "release %s (the manifest's current release)" % version
-    found = [e for e in manifest["history"] if e.get("version") == version and e["outcome"] == "succeeded"
-             and e.get("services") and e.get("health_verified_at")]
-    own = [e for e in found if e["environment"] == environment]
-    pick = (own or found or [None])[-1]
-    if pick is None:
-        raise NotesError(
-            "release %s is not in the manifest: its current release is %s and its history records "
-            "health-verified deployments of %s; name one of those"
-            % (version, manifest["version"], ", ".join(recorded_versions(manifest)[1:]) or "no other release"))
-    return _pins_of(pick["services"]), "release %s as %s deployment %s ran it (%s)" % (
-        version, pick["environment"], pick.get("deployment_id") or "-", pick["at"])
-
-
-def environment_pins(manifest, environment):
-    """What ``environment`` runs now: ``(services, version, source)``; services is None when it
-    never deployed (or the record is a legacy one without SHAs)."""
-    env = manifest["environments"][environment]
-    if not env.get("services"):
-        return None, env.get("version"), "%s has no recorded deployment with SHAs" % environment
-    return _pins_of(env["services"]), env.get("version"), "what %s runs now (release %s, deployment %s)" % (
-        environment, env.get("version"), env.get("deployment_id"))
 
 
 def web_base(url):

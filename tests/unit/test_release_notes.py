@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils import release_notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils import release_pins as rp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "services"))
@@ -163,3 +164,44 @@ def test_pull_requests_in_subjects():
         {"number": 12, "url": "https://github.com/o/r/pull/12"}, {"number": 13, "url": "https://github.com/o/r/pull/13"}]
     assert rn.pull_requests("Merge pull request #7 from o/branch", None) == [{"number": 7, "url": None}]
     assert rn.pull_requests("Issue #7 mentioned", "https://github.com/o/r") == []
+
+
+# ----------------------------------------------------------------------------- rollback pins
+def test_rollback_pins_come_from_the_environments_own_verified_deployment(world):
+    doc = manifest_with_history(world)
+    pins, source, running = rp.rollback_pins(doc, "0.1.9", "staging", list(world["old"]))
+    assert {n: p["sha"] for n, p in pins.items()} == world["old"] and running == "0.2.0"
+    assert pins["tachyon-api"]["digest"] == "sha256:" + "a" * 64 and "staging deployment dep-staging-1" in source
+    # production never ran 0.2.0: not a rollback target for it (that is a promotion)
+    with pytest.raises(rp.PinsError, match=r"production rolls back only to a release it ran itself\); it records 0\.1\.9"):
+        rp.rollback_pins(doc, "0.2.0", "production")
+    # staging may go to what production ran
+    fresh = mf.create_release(None, "0.1.9", world["old"], now=NOW)
+    fresh = mf.record_deployment(fresh, "production", "succeeded", deployment_id="p1", approved_by="boss",
+                                 services={n: {"sha": s} for n, s in world["old"].items()}, deployed_by="t",
+                                 health_verified_at=NOW, at=NOW)
+    assert "production deployment p1" in rp.rollback_pins(fresh, "0.1.9", "staging")[1]
+    with pytest.raises(rp.PinsError, match=r"recorded no pin for tachyon-extra"):
+        rp.rollback_pins(doc, "0.1.9", "staging", list(world["old"]) + ["tachyon-extra"])
+
+
+def test_a_failed_or_unverified_deployment_is_no_rollback_target(world):
+    doc = mf.create_release(None, "0.1.9", world["old"], now=NOW)
+    doc = mf.record_deployment(doc, "staging", "failed", deployment_id="f1",
+                               services={n: {"sha": s} for n, s in world["old"].items()}, at=NOW)
+    doc = mf.record_deployment(doc, "staging", "succeeded", deployment_id="s1", deployed_by="t",
+                               services={n: {"sha": s} for n, s in world["old"].items()}, at=NOW)
+    with pytest.raises(rp.PinsError, match=r"no health-verified staging or production deployment.*current release"):
+        rp.rollback_pins(doc, "0.1.9", "staging")
+
+
+def test_a_rollback_is_recorded_with_the_version_it_replaced(world):
+    doc = manifest_with_history(world)
+    after = mf.record_deployment(doc, "staging", "succeeded", version="0.1.9", deployment_id="dep-staging-3",
+                                 services={n: {"sha": s} for n, s in world["old"].items()}, deployed_by="t",
+                                 health_verified_at=NOW, rollback_of_version="0.2.0", at=NOW)
+    assert after["history"][-1]["rollback_of_version"] == "0.2.0" and after["environments"]["staging"]["version"] == "0.1.9"
+    assert "rollback_of_version" not in after["history"][0]
+    with pytest.raises(mf.ManifestError, match="rollback_of_version"):
+        mf.record_deployment(doc, "staging", "succeeded", version="0.1.9", deployment_id="x", deployed_by="t",
+                             services={n: {"sha": s} for n, s in world["old"].items()}, rollback_of_version="latest")

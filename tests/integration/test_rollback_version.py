@@ -37,7 +37,13 @@ def test_rollback_to_the_first_release_redeploys_its_pins_and_records_a_rollback
     assert rc == 0, out[-3000:]
     newer = run.app()["active_deployment"]["id"]
 
-    rc, out = run.playbook("staging", playbook="rollback.yml", extra={"tachyon_rollback_version": "0.1.0"})
+    summary_file = run.tmp / "step-summary.md"
+    notes_file = run.tmp / "release-notes.md"
+    notes_file.write_text("### Release notes: staging 0.2.0 → release 0.1.0\n")
+    run.env["ANSIBLE_SHOW_CUSTOM_STATS"] = "1"
+    rc, out = run.playbook("staging", playbook="rollback.yml", extra={
+        "tachyon_rollback_version": "0.1.0", "tachyon_summary_path": str(summary_file),
+        "tachyon_summary_notes_path": str(notes_file)})
     assert rc == 0, out[-3000:]
     assert "staging goes from release 0.2.0 back to release 0.1.0 as staging deployment" in out
     app = run.app()
@@ -58,6 +64,15 @@ def test_rollback_to_the_first_release_redeploys_its_pins_and_records_a_rollback
     # the release stays 0.2.0: rolling back does not re-pin it, and promotion now needs staging again
     assert data["version"] == "0.2.0" and {n: p["sha"] for n, p in data["services"].items()} == NEXT
     assert all("rollback_of_version" not in e for e in data["history"][:-1])
+    # the job summary (GitHub) and the same data as AWX artifacts (set_stats)
+    summary = summary_file.read_text()
+    assert summary.startswith("## :white_check_mark: staging: release 0.1.0 (rollback from 0.2.0) deployed and healthy")
+    assert "| Deployment | `%s` |" % entry["deployment_id"] in summary
+    assert "| tachyon-api | `%s` | `%s` |" % (RELEASE["tachyon-api"], sandbox_digest("tachyon-api", RELEASE["tachyon-api"])) in summary
+    assert "healthy, reports version `%s`" % RELEASE["tachyon-api"] in summary and app["live_url"].rstrip("/") in summary
+    assert summary.rstrip().endswith("### Release notes: staging 0.2.0 → release 0.1.0")
+    stats = out.split("CUSTOM STATS", 1)[1]
+    assert "tachyon_deploy_summary" in stats and entry["deployment_id"] in stats
 
 
 @pytest.mark.parametrize("extra,expect,recorded", [

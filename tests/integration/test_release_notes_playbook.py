@@ -82,3 +82,23 @@ def test_bad_input_is_refused_as_data(world):
     assert rc != 0 and "release 0.1.8 is not in the manifest" in out, out[-3000:]
     rc, out = notes(world)
     assert rc != 0 and "limit it (-l production)" in out, out[-3000:]
+
+
+def test_as_awx_runs_it_the_notes_are_job_artifacts(world, tmp_path):
+    """The workflow's release-notes node (awx/release_notes.yml) through ansible-runner, AWX's job
+    runner, with the workflow survey's tachyon_version as AWX passes it: the notes are in the
+    job's artifacts (set_stats), which the approval node's description points at."""
+    ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is in requirements-dev.txt")
+    extravars = {"manifest_path": str(world["manifest"]), "tachyon_repo_base_url": world["base"],
+                 "tachyon_release_notes_cache": str(world["tmp"] / "cache"), "tachyon_version": "0.2.0"}
+    result = ansible_runner.run(
+        private_data_dir=str(tmp_path), project_dir=ROOT, playbook=os.path.join(ROOT, "playbooks", "release_notes.yml"),
+        inventory=os.path.join(ROOT, "inventories", "sandbox"), limit="production", extravars=extravars,
+        envvars={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "PATH": BIN + os.pathsep + os.environ["PATH"]},
+        quiet=True)
+    assert result.rc == 0, result.stdout.read()[-3000:]
+    (stats,) = [e for e in result.events if e["event"] == "playbook_on_stats"]
+    artifact = stats["event_data"]["artifact_data"]["tachyon_release_notes"]
+    assert artifact["notes"]["to"]["version"] == "0.2.0" and artifact["notes"]["commit_count"] == 5
+    assert "MIGRATIONS CHANGED: src/migrations.js" in artifact["text"]
+    assert "[#42](https://github.com/tachyonapp/tachyon-api/pull/42)" in artifact["markdown"]

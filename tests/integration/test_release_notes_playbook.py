@@ -50,9 +50,13 @@ def notes(world, *args):
 
 
 def test_production_against_the_candidate_as_text(world):
-    rc, out = notes(world, "-l", "production")
+    dest = world["tmp"] / "notes.txt"
+    rc, out = notes(world, "-l", "production", "-e", "notes_output=%s" % dest)
     assert rc == 0, out[-3000:]
     assert "Release notes: production 0.1.9 -> candidate 0.2.0" in out
+    text = dest.read_text()
+    assert text.startswith("Release notes: production 0.1.9 -> candidate 0.2.0\n")
+    assert text.endswith("5 commits in 2 of 3 services; migrations changed\n") and "\\n" not in text
     assert "tachyon-workers: no change (%s)" % world["old"]["tachyon-workers"][:7] in out
     assert "tachyon-api: %s -> %s, 3 commits" % (world["old"]["tachyon-api"][:7], world["new"]["tachyon-api"][:7]) in out
     assert "https://github.com/tachyonapp/tachyon-api/pull/42" in out

@@ -104,9 +104,9 @@ def render(summary, release_notes=None):
         out += ["**Why it failed:** %s" % _md(summary["failure"]), ""]
     if summary["services"]:
         out += ["| Service | SHA | Digest |", "| --- | --- | --- |"]
-        out += ["| %s | `%s` | %s |" % (_md(row["service"]), _md(row["sha"]),
-                                         "`%s`" % _md(row["digest"]) if row["digest"] else "by tag `%s`" % _md(row["tag"]))
-                for row in summary["services"]]
+        for row in summary["services"]:
+            image = "`%s`" % _md(row["digest"]) if row["digest"] else "by tag `%s`" % _md(row["tag"])
+            out.append("| %s | `%s` | %s |" % (_md(row["service"]), _md(row["sha"]), image))
         out.append("")
     if release_notes:
         out += [release_notes.rstrip(), ""]

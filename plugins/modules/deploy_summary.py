@@ -74,7 +74,7 @@ options:
     description: Where the run can be seen.
     type: str
   release_notes_path:
-    description: A markdown file with the release notes to append; a missing file is reported in RV(warnings).
+    description: A markdown file with the release notes to append; a file that cannot be read is a warning (the summary goes on without the notes).
     type: path
   path:
     description: A file to append the markdown to (C($GITHUB_STEP_SUMMARY)); none, only returned.

@@ -125,9 +125,10 @@ options:
     type: raw
   rollback_of_version:
     description:
-      - O(state=recorded) of a rollback to release O(version) that redeployed its recorded pins
-        (C(playbooks/rollback.yml -e tachyon_rollback_version=...)): the release the environment
-        ran before. Stored in the history entry (an optional field); omitted, the entry has none.
+      - The release the environment ran before, when O(state=recorded) records a rollback to
+        release O(version) that redeployed its recorded pins (C(playbooks/rollback.yml -e
+        tachyon_rollback_version=...)). Stored in the history entry (an optional field);
+        omitted, the entry has none.
     type: raw
   note:
     description:

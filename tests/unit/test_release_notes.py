@@ -49,8 +49,10 @@ def manifest_with_history(world):
 
 def notes_between(world, tmp_path, old, new, **kw):
     cache = rn.GitCache(str(tmp_path / "cache"))
-    side = lambda shas, version: {"label": "release", "version": version, "source": "test",  # noqa: E731
-                                  "services": {n: {"sha": s} for n, s in shas.items()}}
+
+    def side(shas, version):
+        return {"label": "release", "version": version, "source": "test",
+                "services": {n: {"sha": s} for n, s in shas.items()}}
     notes = rn.build_notes(side(old, "0.1.9"), side(new, "0.2.0"), kw.pop("repos", world["repos"]), cache,
                            MIGRATIONS, WEB, order=list(SERVICES.values()))
     return notes, cache

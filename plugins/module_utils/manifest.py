@@ -357,12 +357,15 @@ def environment_of_deployment(manifest, deployment_id):
 
 def record_deployment(current, environment, outcome, version=None, deployment_id=None,
                       services=None, deployed_by=None, approved_by=None,
-                      health_verified_at=None, rolled_back_to=None, message=None, at=None):
+                      health_verified_at=None, rolled_back_to=None, message=None, at=None,
+                      rollback_of_version=None):
     """Return the manifest with a deploy attempt recorded (``current`` itself if already there).
 
     Every attempt appends a history entry. Only ``succeeded`` also updates
     ``environments.<environment>``. An attempt is identified by (environment, outcome,
     deployment_id), or (environment, outcome, at) when there is no deployment id.
+    ``rollback_of_version`` (optional) marks a rollback to release ``version`` by redeploying its
+    recorded pins: the release the environment ran before.
     """
     if environment not in ENVIRONMENTS:
         raise ManifestError("environment: %r; use one of %s" % (environment, ", ".join(ENVIRONMENTS)))
@@ -417,6 +420,8 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
         "rolled_back_to": rolled_back_to or None,
         "message": message or "",
     }
+    if rollback_of_version:
+        entry["rollback_of_version"] = check_semver(rollback_of_version, "rollback_of_version")
     # the same attempt recorded again changes nothing; after another attempt of this environment
     # it is a new entry (a staging deploy re-verified after a failure is current proof again)
     last = latest_attempt(current, environment)

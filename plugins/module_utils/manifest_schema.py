@@ -195,6 +195,9 @@ MANIFEST_SCHEMA = {
                 "rolled_back_to": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "message": {"type": "string"},
                 "source": {"enum": ["legacy"]},
+                # optional: a redeploy of an earlier release's recorded pins (rollback.yml -e
+                # tachyon_rollback_version), naming the release the environment ran before
+                "rollback_of_version": _nullable({"$ref": "#/$defs/semver"}),
             },
         },
     },

@@ -123,6 +123,13 @@ options:
   rolled_back_to:
     description: Deployment id the app was rolled back to; required for O(outcome=rolled_back).
     type: raw
+  rollback_of_version:
+    description:
+      - The release the environment ran before, when O(state=recorded) records a rollback to
+        release O(version) that redeployed its recorded pins (C(playbooks/rollback.yml -e
+        tachyon_rollback_version=...)). Stored in the history entry (an optional field);
+        omitted, the entry has none.
+    type: raw
   note:
     description:
       - What happened, in a sentence (O(state=recorded)); e.g. the failing step. Stored as the

@@ -372,7 +372,7 @@ def test_deploy_workflow_inputs_are_data(run, marks, tmp_path, kind):
                                  {"VERSION": marks.payload(kind, "prod-version")})
     assert rc != 0 and "production promotion of" in out and "refused" in out, out[-3000:]
     approver = marks.payload(kind, "approver")
-    rc, out = _run_workflow_step(run, tmp_path, "deploy-prod.yml", "deploy", "inventories/production", {
+    rc, out = _run_workflow_step(run, tmp_path, "deploy-prod.yml", "deploy", "playbooks/deploy.yml -i inventories/production", {
         "VERSION": "0.1.0", "APPROVED_BY": approver, "DEPLOYED_BY": "octocat"})
     assert rc == 0, out
     production = manifest_json(run)["environments"]["production"]

@@ -207,8 +207,11 @@ def test_workflow_runs_staging_then_approval_then_production(data):
     (gate,) = parents[production]
     assert "approval" in nodes[gate], "production must follow an approval node"
     assert nodes[gate]["approval"]["timeout"] > 0
-    assert [nodes[p].get("job_template") for p in parents[gate]] == ["deploy-staging"]
-    jts = set(_job_templates(data))
+    # between staging and the approval: the release notes the approver reads (awx/release_notes.yml)
+    (notes,) = parents[gate]
+    assert nodes[notes].get("job_template") == "release-notes-production"
+    assert [nodes[p].get("job_template") for p in parents[notes]] == ["deploy-staging"]
+    jts = set(_job_templates(data)) | {t["name"] for t in data["tachyon_awx_notes_templates"]}
     assert {n["job_template"] for n in nodes.values() if "job_template" in n} <= jts
 
 

@@ -50,14 +50,17 @@ def commands(script):
             continue
 
 
-def playbook_calls(workflow, job_id=None):
-    """(job_id, argv, step) for every ansible-playbook invocation."""
+def playbook_calls(workflow, job_id=None, playbook=None):
+    """(job_id, argv, step) for every ansible-playbook invocation (of ``playbook`` if given)."""
     for jid, _index, step in steps(workflow):
         if job_id and jid != job_id or "run" not in step:
             continue
         for argv in commands(step["run"]):
-            if argv and os.path.basename(argv[0]) == "ansible-playbook":
+            if argv and os.path.basename(argv[0]) == "ansible-playbook" and (playbook is None or playbook in argv):
                 yield jid, argv, step
+
+
+DEPLOY = "playbooks/deploy.yml"  # the deploy jobs also run playbooks/release_notes.yml (job summary)
 
 
 def option(argv, *flags):
@@ -133,7 +136,7 @@ def test_deploys_set_github_deployment_statuses(name):
     """The deploy step gets the run's token and may write deployments; the playbook is asked
     to create the deployment and set its statuses (tachyon.infra.github_deployment)."""
     workflow = load(name)
-    (_job, _argv, step), = [c for c in playbook_calls(workflow) if c[0] == "deploy"]
+    (_job, _argv, step), = [c for c in playbook_calls(workflow, playbook=DEPLOY) if c[0] == "deploy"]
     assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert "tachyon_github_deployments: true" in step["run"]
     perms = dict(workflow.get("permissions") or {}, **(workflow["jobs"]["deploy"].get("permissions") or {}))
@@ -179,7 +182,7 @@ def test_deploy_staging_calls_the_deploy_playbook_on_the_staging_inventory():
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert {"api_sha", "workers_sha", "db_sha"} <= set(inputs)
     assert not any(inputs[k].get("required") for k in ("api_sha", "workers_sha", "db_sha"))
-    calls = list(playbook_calls(workflow))
+    calls = list(playbook_calls(workflow, playbook=DEPLOY))
     assert len(calls) == 1
     _job, argv, step = calls[0]
     assert "playbooks/deploy.yml" in argv
@@ -206,7 +209,7 @@ def test_deploy_prod_validates_before_the_approval_gate_and_passes_the_approver(
     # the promotion check runs the playbook without any DigitalOcean secret
     validate_calls = list(playbook_calls(workflow, "validate"))
     assert validate_calls and all("secrets." not in str(step.get("env")) for _job, _argv, step in validate_calls)
-    deploy_calls = list(playbook_calls(workflow, "deploy"))
+    deploy_calls = list(playbook_calls(workflow, "deploy", playbook=DEPLOY))
     assert len(deploy_calls) == 1
     _job, argv, step = deploy_calls[0]
     assert "playbooks/deploy.yml" in argv
@@ -234,7 +237,7 @@ def test_deploy_step_gets_what_the_inventory_and_app_spec_need(name, inventory, 
     """The token and app id under the names inventories/<env> reads, and every SECRET env of
     the App Spec as TACHYON_SECRET_<KEY> (app_deploy reads them from the environment)."""
     workflow = load(name)
-    (_job, _argv, step), = [c for c in playbook_calls(workflow) if "-i" in c[1] and
+    (_job, _argv, step), = [c for c in playbook_calls(workflow, playbook=DEPLOY) if "-i" in c[1] and
                             option(c[1], "-i") == ["inventories/" + inventory] and c[0] == "deploy"]
     with open(os.path.join(ROOT, "inventories", inventory, "group_vars", "all", "main.yml"),
               encoding="utf-8") as handle:
@@ -305,8 +308,10 @@ def _run_deploy_step(tmp_path, name, env):
                         % (tmp_path / "called.json"), encoding="utf-8")
     recorder.chmod(0o755)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    (_job, _argv, step), = list(playbook_calls(load(name), "deploy"))
-    run_env = dict(os.environ, RUNNER_TEMP=str(tmp_path), **env)
+    (_job, _argv, step), = list(playbook_calls(load(name), "deploy", playbook=DEPLOY))
+    # a runner's own job summary file is not the one under test
+    run_env = dict({k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"},
+                   RUNNER_TEMP=str(tmp_path), **env)
     result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=run_env,
                             capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,8 +10,8 @@
 #      release's api SHA); show the release notes (playbooks/release_notes.yml: per service the
 #      commits between what production runs and the candidate); then production with an
 #      approver (same SHAs, staging proof)
-#   5. show the health checks and the resulting manifest (and the release list when
-#      playbooks/releases.yml is there); stop the emulator
+#   5. show the health checks, the resulting manifest, the release list (playbooks/releases.yml)
+#      and the delivery metrics (playbooks/metrics.yml); stop the emulator
 #
 # Everything happens on a scratch copy of releases/manifest.json; the checkout is unchanged.
 # Knobs: DEMO_FIRST_VERSION (0.1.9), DEMO_VERSION (0.2.0), DEMO_APPROVER (demo-approver),
@@ -192,11 +192,11 @@ for env in ("staging", "production"):
 assert prod["deployment_id"] and prod["approved_by"] and prod["health_verified_at"], "production not recorded"
 EOF
 
-# The release list: playbooks/releases.yml, once the tree has it.
-if [[ -f playbooks/releases.yml ]]; then
-  say "the releases (playbooks/releases.yml)"
-  "${PLAYBOOK[@]}" playbooks/releases.yml || die "listing the releases failed"
-fi
+# The release list and the delivery metrics of the scratch history
+say "the releases (playbooks/releases.yml)"
+"${PLAYBOOK[@]}" playbooks/releases.yml || die "listing the releases failed"
+say "the delivery metrics (playbooks/metrics.yml)"
+"${PLAYBOOK[@]}" playbooks/metrics.yml "${REPOS[@]}" -e "cache_dir=$SCRATCH/commit-cache" || die "the delivery metrics failed"
 
 git diff --quiet -- releases/manifest.json || die "the checkout's releases/manifest.json changed"
 say "demo OK in $(( $(date +%s) - START ))s (staging ${T_STAGING}s, production ${T_PRODUCTION}s); checkout unchanged"

@@ -26,7 +26,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metr
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf  # noqa: E402
 from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh  # noqa: E402
 from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils.commit_dates import CommitCache  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache  # noqa: E402
 import synthetic  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def main(argv=None):
     path = os.path.join(tmp, "manifest.json")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(mf.to_json_text(synthetic.manifest(shas, synthetic.large_attempts(args.entries))))
-    cache = CommitCache(os.path.join(tmp, "cache"))
+    cache = GitCache(os.path.join(tmp, "cache"))
     for service, url in urls.items():
         cache.sync(service, url)
     commits = dm.cache_commits(cache, urls)

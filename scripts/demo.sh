@@ -150,7 +150,7 @@ T_STAGING=$(( $(date +%s) - T0 ))
 
 say "release notes: what production gets (playbooks/release_notes.yml -l production)"
 "${PLAYBOOK[@]}" playbooks/release_notes.yml -l production "${REPOS[@]}" \
-  -e "tachyon_release_notes_cache=$SCRATCH/cache" -e "notes_output=$SCRATCH/release-notes.txt" \
+  -e "tachyon_repo_cache=$SCRATCH/cache" -e "notes_output=$SCRATCH/release-notes.txt" \
   >"$SCRATCH/release-notes.log" 2>&1 || { cat "$SCRATCH/release-notes.log" >&2; die "the release notes failed"; }
 cat "$SCRATCH/release-notes.txt"
 if ! grep -q "^tachyon-workers: no change" "$SCRATCH/release-notes.txt" ||
@@ -196,7 +196,7 @@ EOF
 say "the releases (playbooks/releases.yml)"
 "${PLAYBOOK[@]}" playbooks/releases.yml || die "listing the releases failed"
 say "the delivery metrics (playbooks/metrics.yml)"
-"${PLAYBOOK[@]}" playbooks/metrics.yml "${REPOS[@]}" -e "cache_dir=$SCRATCH/commit-cache" || die "the delivery metrics failed"
+"${PLAYBOOK[@]}" playbooks/metrics.yml "${REPOS[@]}" -e "tachyon_repo_cache=$SCRATCH/cache" || die "the delivery metrics failed"
 
 git diff --quiet -- releases/manifest.json || die "the checkout's releases/manifest.json changed"
 say "demo OK in $(( $(date +%s) - START ))s (staging ${T_STAGING}s, production ${T_PRODUCTION}s); checkout unchanged"

@@ -46,7 +46,7 @@ import statistics
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
-from ansible_collections.tachyon.infra.plugins.module_utils.commit_dates import CommitCache, GitError
+from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache, GitError
 
 UTC = datetime.timezone.utc
 FAILURES = ("failed", "rolled_back")
@@ -218,7 +218,7 @@ def environment_metrics(manifest, env, since, until, commits=None):
 
 
 def cache_commits(cache, urls):
-    """A ``commits`` callable over a ``commit_dates.CommitCache`` and ``{service: remote url}``:
+    """A ``commits`` callable over a ``git_cache.GitCache`` and ``{service: remote url}``:
     syncs each remote once; None for a SHA the remote does not have. Answers are memoised
     (rollbacks make the same range come back)."""
     memo = {}
@@ -233,12 +233,12 @@ def cache_commits(cache, urls):
         url = urls.get(service)
         if not url:
             raise GitError("%s: no remote URL given for it (repos)" % service)
-        cache.sync(service, url)
-        if not cache.has(service, new):
+        git_dir = cache.sync(service, url)
+        if not cache.has(git_dir, new):
             return None
-        if old is not None and not cache.has(service, old):
+        if old is not None and not cache.has(git_dir, old):
             old = None
-        return cache.commits(service, new, old)
+        return cache.commit_dates(git_dir, old, new)
     return commits
 
 
@@ -342,7 +342,7 @@ def from_params(params):
         bad = sorted(n for n, u in repos.items() if not isinstance(u, str) or not u.strip())
         if bad:
             raise MetricsError("repos: no URL given for %s; give service name: remote URL" % ", ".join(bad))
-        commits = cache_commits(CommitCache(params["cache_dir"]), repos)
+        commits = cache_commits(GitCache(params["cache_dir"]), repos)
     revs = None
     if params.get("git_history"):
         if int(params.get("max_revisions") or 0) < 1:

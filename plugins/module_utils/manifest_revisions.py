@@ -16,7 +16,7 @@ import os
 import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils.commit_dates import parse_git_date
+from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import parse_git_date
 
 
 def _git(args, cwd, timeout=60):

@@ -8,131 +8,29 @@ version the history recorded as deployed; ``environment_pins``, what an environm
 each service's git remote, fetched into a bare cache repository per service (``GitCache``), and
 never from a checkout. A service pinned to the same commit on both sides says "no change"; the db
 repo's migration files changing between the pins sets ``migrations_changed``.
-
-git runs as a subprocess: the hub already needs the git CLI (git ls-remote, the lock refs, the
-manifest publisher), it speaks every transport the remotes use (https with the runner's
-credential helper, ssh, file://) and needs no extra dependency. GitPython shells out to the same
-CLI; dulwich and pygit2 would add a dependency (pygit2 a C library) and credential handling of
-their own for three commands (fetch, rev-list/log, diff --name-only).
+(The git work is plugins/module_utils/git_cache.py, shared with the delivery metrics.)
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
-import subprocess
 
+from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import (  # noqa: F401 pylint: disable=unused-import
+    SHORT, GitCache, GitError, pull_requests)
 from ansible_collections.tachyon.infra.plugins.module_utils.manifest import sha_matches
 from ansible_collections.tachyon.infra.plugins.module_utils.release_pins import (  # noqa: F401 pylint: disable=unused-import
     PinsError as NotesError, environment_pins, recorded_versions, version_pins)
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_text, redact_url
 
-# "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
-# merge commits start one
-PULL_RE = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
 GITHUB_RE = re.compile(r"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
                        r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}\Z")
-SHORT = 7
-FIELD, RECORD = "\x1f", "\x1e"
 
 
 def web_base(url):
     """https://github.com/<owner>/<repo> for a GitHub remote URL, else None."""
     match = GITHUB_RE.match(url or "")
     return "https://github.com/%s/%s" % match.groups() if match else None
-
-
-def pull_requests(subject, web=None):
-    """The pull requests a commit subject names: ``[{number, url}]`` (url None without a web base)."""
-    out = []
-    for match in PULL_RE.finditer(subject or ""):
-        number = int(match.group(1) or match.group(2))
-        if number not in [p["number"] for p in out]:
-            out.append({"number": number, "url": "%s/pull/%d" % (web.rstrip("/"), number) if web else None})
-    return out
-
-
-class GitCache(object):
-    """A bare repository per service under ``root``, fetched from the service's remote on demand."""
-
-    def __init__(self, root, timeout=120, runner=None):
-        self.root = os.path.abspath(os.path.expanduser(root))
-        self.timeout = timeout
-        self.runner = runner or subprocess.run
-        self.fetches = 0
-
-    def git(self, git_dir, *args):
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_DIR=git_dir)
-        try:
-            proc = self.runner(["git"] + list(args), env=env, capture_output=True, text=True,
-                               timeout=self.timeout, input="", check=False)
-        except FileNotFoundError:
-            raise NotesError("git is not installed on the controller; the release notes need it")
-        except subprocess.TimeoutExpired:
-            raise NotesError("`git %s` took longer than %ds" % (args[0], self.timeout))
-        return proc.returncode, proc.stdout, redact_text(proc.stderr.strip())
-
-    def path(self, name):
-        return os.path.join(self.root, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".git")
-
-    def _has(self, git_dir, sha):
-        return self.git(git_dir, "cat-file", "-e", "%s^{commit}" % sha)[0] == 0
-
-    def ensure(self, name, url, shas):
-        """The cache repo of ``name`` holding every commit of ``shas``; fetches only when one is
-        missing (every branch and tag, then a missing full SHA by itself, as GitHub allows)."""
-        git_dir = self.path(name)
-        if not os.path.isdir(git_dir):
-            os.makedirs(self.root, exist_ok=True)
-            rc, _out, err = self.git(git_dir, "init", "--quiet", "--bare", git_dir)
-            if rc:
-                raise NotesError("cannot create the cache repository %s: %s" % (git_dir, err))
-        missing = [s for s in shas if not self._has(git_dir, s)]
-        if missing:
-            self.fetches += 1
-            rc, _out, err = self.git(git_dir, "fetch", "--quiet", "--prune", "--force", url,
-                                     "+refs/heads/*:refs/remotes/source/heads/*",
-                                     "+refs/tags/*:refs/remotes/source/tags/*")
-            if rc:
-                raise NotesError("fetching %s from %s failed: %s" % (name, redact_url(url), err))
-            missing = [s for s in missing if not self._has(git_dir, s)]
-        for sha in [s for s in missing if FULL_SHA_RE.match(s)]:
-            self.fetches += 1
-            self.git(git_dir, "fetch", "--quiet", url, sha)
-        missing = [s for s in missing if not self._has(git_dir, s)]
-        if missing:
-            raise NotesError("%s: commit(s) %s are not in %s (neither on a branch or tag nor fetchable "
-                             "by SHA)" % (name, ", ".join(missing), redact_url(url)))
-        return git_dir
-
-    def commits(self, git_dir, base, tip, web=None):
-        """Commits reachable from ``tip`` and not from ``base``, newest first."""
-        rc, out, err = self.git(git_dir, "log", "--topo-order",
-                                "--format=%H" + FIELD + "%an" + FIELD + "%aI" + FIELD + "%s" + RECORD,
-                                "%s..%s" % (base, tip))
-        if rc:
-            raise NotesError("git log %s..%s failed: %s" % (base, tip, err))
-        out_list = []
-        for record in out.split(RECORD):
-            record = record.strip("\n")
-            if not record:
-                continue
-            sha, author, date, subject = record.split(FIELD, 3)
-            out_list.append({"sha": sha, "short_sha": sha[:SHORT], "author": author, "date": date,
-                             "subject": subject, "pull_requests": pull_requests(subject, web)})
-        return out_list
-
-    def changed_files(self, git_dir, base, tip, paths):
-        """Files under ``paths`` that differ between ``base`` and ``tip``."""
-        if not paths:
-            return []
-        rc, out, err = self.git(git_dir, "diff", "--name-only", base, tip, "--", *paths)
-        if rc:
-            raise NotesError("git diff %s %s failed: %s" % (base, tip, err))
-        return [line for line in out.splitlines() if line]
 
 
 def service_notes(cache, name, url, old, new, migration_paths=None, web=None):
@@ -158,7 +56,7 @@ def service_notes(cache, name, url, old, new, migration_paths=None, web=None):
         if migration_paths:
             item["migration_files"] = cache.changed_files(git_dir, old["sha"], new["sha"], migration_paths)
             item["migrations_changed"] = bool(item["migration_files"])
-    except NotesError as err:
+    except (NotesError, GitError) as err:
         item.update(status="error", error=str(err))
         return item
     if item["removed_commits"] and not item["commits"]:

@@ -44,7 +44,7 @@ def notes(world, *args):
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     cmd = ["ansible-playbook", "playbooks/release_notes.yml", "-i", "inventories/sandbox",
            "-e", json.dumps({"manifest_path": str(world["manifest"]), "tachyon_repo_base_url": world["base"],
-                             "tachyon_release_notes_cache": str(world["tmp"] / "cache")})] + list(args)
+                             "tachyon_repo_cache": str(world["tmp"] / "cache")})] + list(args)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -94,7 +94,7 @@ def test_as_awx_runs_it_the_notes_are_job_artifacts(world, tmp_path):
     job's artifacts (set_stats), which the approval node's description points at."""
     ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is in requirements-dev.txt")
     extravars = {"manifest_path": str(world["manifest"]), "tachyon_repo_base_url": world["base"],
-                 "tachyon_release_notes_cache": str(world["tmp"] / "cache"), "tachyon_version": "0.2.0"}
+                 "tachyon_repo_cache": str(world["tmp"] / "cache"), "tachyon_version": "0.2.0"}
     result = ansible_runner.run(
         private_data_dir=str(tmp_path), project_dir=ROOT, playbook=os.path.join(ROOT, "playbooks", "release_notes.yml"),
         inventory=os.path.join(ROOT, "inventories", "sandbox"), limit="production", extravars=extravars,

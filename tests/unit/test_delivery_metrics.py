@@ -1,4 +1,4 @@
-"""module_utils/delivery_metrics.py + commit_dates.py on the synthetic history of
+"""module_utils/delivery_metrics.py + git_cache.py on the synthetic history of
 tests/fixtures/history/synthetic.py, against figures computed by hand below."""
 import datetime
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils.commit_dates import CommitCache
+from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "history"))
 import synthetic  # noqa: E402
@@ -21,7 +21,7 @@ UNTIL = dm.parse_timestamp(synthetic.UNTIL)
 def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("history")
     shas, urls = synthetic.make_repos(base)
-    cache = CommitCache(str(base / "cache"))
+    cache = GitCache(str(base / "cache"))
     return synthetic.manifest(shas), dm.cache_commits(cache, urls), shas, base
 
 
@@ -88,7 +88,7 @@ def test_without_remotes_lead_time_is_unavailable_and_says_why(world):
 
 def test_a_sha_the_remote_lacks_is_counted_missing(world):
     manifest, _commits, shas, base = world
-    cache = CommitCache(str(base / "cache2"))
+    cache = GitCache(str(base / "cache2"))
     _s, urls = shas, {synthetic.API: "file://%s/remotes/tachyon-api.git" % base}  # no workers remote
     lead = dm.metrics(manifest, "30d", UNTIL, commits=dm.cache_commits(cache, urls))[
         "environments"]["production"]["lead_time"]
@@ -99,7 +99,7 @@ def test_a_sha_the_remote_lacks_is_counted_missing(world):
 
 def test_a_fetch_error_never_shows_the_remote_url(tmp_path, world):
     manifest = world[0]
-    cache = CommitCache(str(tmp_path / "c"))
+    cache = GitCache(str(tmp_path / "c"))
     secret_url = "https://x-access-token:ghp_notreal123456@127.0.0.1:1/tachyon-api.git"  # pragma: allowlist secret
     lead = dm.metrics(manifest, "30d", UNTIL, commits=dm.cache_commits(
         cache, {synthetic.API: secret_url, synthetic.WORKERS: secret_url}))["environments"]["production"]["lead_time"]

@@ -357,7 +357,8 @@ def environment_of_deployment(manifest, deployment_id):
 
 def record_deployment(current, environment, outcome, version=None, deployment_id=None,
                       services=None, deployed_by=None, approved_by=None,
-                      health_verified_at=None, rolled_back_to=None, message=None, at=None):
+                      health_verified_at=None, rolled_back_to=None, message=None, at=None,
+                      after_migration=None):
     """Return the manifest with a deploy attempt recorded (``current`` itself if already there).
 
     Every attempt appends a history entry. Only ``succeeded`` also updates
@@ -417,6 +418,8 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
         "rolled_back_to": rolled_back_to or None,
         "message": message or "",
     }
+    if after_migration:
+        entry["after_migration"] = after_migration
     # the same attempt recorded again changes nothing; after another attempt of this environment
     # it is a new entry (a staging deploy re-verified after a failure is current proof again)
     last = latest_attempt(current, environment)

@@ -195,6 +195,9 @@ MANIFEST_SCHEMA = {
                 "rolled_back_to": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "message": {"type": "string"},
                 "source": {"enum": ["legacy"]},
+                # a failed deploy after its migration job ran: rolled back (the schema stays
+                # migrated) or frozen without rollback (tachyon_rollback_after_migration)
+                "after_migration": {"enum": ["rollback", "freeze"]},
             },
         },
     },

@@ -123,6 +123,13 @@ options:
   rolled_back_to:
     description: Deployment id the app was rolled back to; required for O(outcome=rolled_back).
     type: raw
+  after_migration:
+    description:
+      - O(state=recorded) of a failed attempt after its migration job ran - C(rollback) (the code
+        was rolled back, the schema stays migrated) or C(freeze) (not rolled back; the environment
+        was frozen). Stored as the history entry's optional C(after_migration).
+    type: str
+    choices: [rollback, freeze]
   note:
     description:
       - What happened, in a sentence (O(state=recorded)); e.g. the failing step. Stored as the

@@ -55,7 +55,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds for each API request.
+    description: Seconds the whole read may take (requests, retries and rate-limit waits).
     type: float
     default: 30
 notes:
@@ -127,6 +127,8 @@ problems:
   elements: str
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils import do_client, live_app
@@ -168,7 +170,9 @@ def main():
     )
     p = module.params
     try:
-        client = do_client.make_client(p["token"], p["api_endpoint"], timeout=p["timeout"])
+        # bounded: a rate-limited or slow API fails this read within the timeout, never waits longer
+        client = do_client.make_client(p["token"], p["api_endpoint"], timeout=p["timeout"],
+                                       deadline=time.monotonic() + p["timeout"])
         app, deployment = live_app.read(client, p["app_id"], p["deployment_id"])
     except do_client.DOApiError as exc:
         module.fail_json(msg=str(exc), changed=False, problems=[])

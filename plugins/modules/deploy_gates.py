@@ -132,6 +132,7 @@ plan:
 
 import datetime
 import json
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -150,7 +151,8 @@ def staging_gates(p, manifest, services):
         out.append(gates.gate("staging healthy now", False, "staging's app is unknown (see above)"))
     else:
         try:
-            client = do_client.make_client(p["staging_token"], p["api_endpoint"])
+            client = do_client.make_client(p["staging_token"], p["api_endpoint"], timeout=15,
+                                           deadline=time.monotonic() + 15)
             app, dep = live_app.read(client, p["staging_app_id"])
         except do_client.DOApiError as exc:
             app, dep = None, None

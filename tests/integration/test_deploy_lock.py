@@ -200,7 +200,7 @@ def test_a_deployment_another_client_started_blocks_our_deploy_naming_it(hub):
     assert "cause: manual" in out and "tachyon_lock_wait" in out
     assert client.apps.list_deployments(app_id)["deployments"][0]["id"] == theirs["id"]  # nothing of ours
     # with tachyon_lock_wait the deploy waits for it, then deploys
-    theirs = another_client_deploys(6)
+    theirs = another_client_deploys(12)  # long enough to be in flight after the promotion gates' reads
     rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER, "tachyon_lock_wait": 60})
     assert rc == 0 and "waiting for deployment %s" % theirs["id"] in out, out[-3000:]
     phases = {d["id"]: d["phase"] for d in client.apps.list_deployments(app_id)["deployments"]}
@@ -212,7 +212,8 @@ def test_an_automatic_rollback_in_production_leaves_production_frozen(hub):
     rc, out = hub.run(a, who="alice", extra={"tachyon_shas": RELEASE})
     assert rc == 0, out[-3000:]
     git(b, "pull", "-q", "--ff-only", "origin", "main")
-    hub.emu.set_faults([{"kind": "health", "mode": "unhealthy"}])
+    # production's app only: an unhealthy staging would stop the promotion gates before the deploy
+    hub.emu.set_faults([{"kind": "health", "mode": "unhealthy", "app_id": hub.emu.app_ids["production"]}])
     # the release carries a migration (production ran db-migrate:sandbox-initial): roll back anyway
     # (production's default after a migration is to freeze without rolling back, issue 14)
     prod = {"tachyon_version": "0.1.0", "tachyon_approved_by": "carol", "tachyon_rollback_after_migration": "rollback"}

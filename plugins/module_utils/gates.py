@@ -101,8 +101,8 @@ def now_and_next(services, live_components):
 def plan_lines(environment, version, rows, migration, gates):
     lines = ["PLAN for %s, release %s (check mode: nothing is changed)" % (environment, version)]
     for row in rows:
-        lines.append("  %s (%s): now %s -> %s%s" % (row["service"], row["component"], row["now"], row["next"],
-                                                  "" if row["change"] else " (unchanged)"))
+        unchanged = "" if row["change"] else " (unchanged)"
+        lines.append("  %s (%s): now %s -> %s%s" % (row["service"], row["component"], row["now"], row["next"], unchanged))
     lines.append("  migration: %s" % ("YES, " if migration["carries"] else "no, ") + migration["reason"])
     for item in gates:
         lines.append("  gate %-26s %s: %s" % (item["name"], "PASS" if item["ok"] else "FAIL", item["detail"]))

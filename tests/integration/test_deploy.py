@@ -314,7 +314,8 @@ def _staging_runs(run, shas):
             image.pop("tag", None)
             image["digest"] = sandbox_digest(names[comp["name"]], shas[names[comp["name"]]])
     dep_id = client.apps.update(app_id, {"spec": spec})["app"]["pending_deployment"]["id"]
-    for _ in range(200):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
         if client.apps.get_deployment(app_id, dep_id)["deployment"]["phase"] == "ACTIVE":
             return dep_id
         time.sleep(0.05)

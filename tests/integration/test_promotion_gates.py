@@ -2,7 +2,6 @@
 checks, staging's proof at promotion time (live deployment, health now, soak), the migration
 guard (rollback with a warning in staging, freeze without rollback in production) and the
 check-mode plan. Scenarios are combined so the file runs a handful of playbooks only."""
-import json
 import re
 import time
 

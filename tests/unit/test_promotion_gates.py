@@ -121,9 +121,9 @@ def test_smoke_checks_against_fake_answers():
 
     def fetch(url, method, timeout):
         return answers[url[len("http://app"):]]
-    checks = smoke.validate([{"path": "/health", "json": {"status": "healthy", "checks.postgres": "connected",
-                                                           "checks.redis": "connected"}},
-                             {"path": "/missing", "status": 404}, {"path": "/down"}, {"path": "/missing", "json": {"a": 1}, "status": 404}])
+    wanted = {"status": "healthy", "checks.postgres": "connected", "checks.redis": "connected"}
+    checks = smoke.validate([{"path": "/health", "json": wanted}, {"path": "/missing", "status": 404}, {"path": "/down"},
+                             {"path": "/missing", "json": {"a": 1}, "status": 404}])
     results, failed = smoke.run_checks("http://app/", checks, fetch=fetch)
     assert [r["ok"] for r in results] == [False, True, False, False]
     assert failed[0]["problem"] == ('checks.postgres="disconnected" (expected "connected"), '

@@ -149,6 +149,7 @@ class DeploymentsMixin:
         durations = dict(self.phase_seconds)
         fail = None
         auto_rollback = False
+        stale = []
         for fault in (self.faults.take_deployment_faults(app["id"]) if self.faults and use_faults else []):
             if fault["kind"] == "slow_phase":
                 durations[fault["phase"]] = float(fault["seconds"])
@@ -157,6 +158,8 @@ class DeploymentsMixin:
                 fail = {"stage": fault["stage"], "component": fault.get("component") or (names[0] if names else "")}
             elif fault["kind"] == "auto_rollback":
                 auto_rollback = True
+            elif fault["kind"] == "stale_image":
+                stale.append(fault["component"])
         app["revision"] = app.get("revision", 0) + 1
         source_rev = app["revision"] if update_sources else app.get("source_rev", 1)
         if cloned_from in self.deployments:
@@ -172,11 +175,22 @@ class DeploymentsMixin:
         }
         if update_sources:
             app["source_rev"] = app["revision"]
+        self._keep_old_images(app, dep, stale)
         self.deployments[dep["id"]] = dep
         app["deployments"].insert(0, dep["id"])
         app["in_progress"] = dep["id"]
         app["last_created_at"] = now
         return dep
+
+    def _keep_old_images(self, app, dep, names):
+        """The ``stale_image`` fault: these components keep the active deployment's image."""
+        active = self.deployments.get(app.get("active") or "")
+        if not names or not active:
+            return
+        old = {name: comp.get("image") for _kind, name, comp in components(active["spec"])}
+        for _kind, name, comp in components(dep["spec"]):
+            if name in names and old.get(name) is not None:
+                comp["image"] = copy.deepcopy(old[name])
 
     def create_deployment(self, account, app_id, force_build=False, now=None):
         now = time.time() if now is None else now

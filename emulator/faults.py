@@ -32,13 +32,17 @@ kind               fields
 ``slow_phase``     ``phase`` (``PENDING_BUILD``, ``BUILDING``, ``PENDING_DEPLOY``,
                    ``DEPLOYING``), ``seconds``: that phase of the next deployment(s) lasts
                    ``seconds``.
+``stale_image``    ``component`` (required): the next deployment(s) keep, in their spec, the
+                   image the app's active deployment runs for that component (a component
+                   left on its old image; the app's spec is what was sent). The deployment
+                   goes ACTIVE as usual: only reading its spec back shows it.
 ``health``         ``mode``: ``unhealthy`` (503, ``status: unhealthy``), ``stale_version``
                    (reports the previously active version), ``slow_start`` (503 without
                    a health payload, like an edge with no upstream yet); ``seconds``: for how
                    long after the deployment became ACTIVE (absent/null = forever).
 =================  ==========================================================================
 
-Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``) are consumed when a deployment is
+Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``, ``stale_image``) are consumed when a deployment is
 created; ``health`` faults are not counted (they are time-bound by ``seconds``).
 """
 import collections
@@ -49,7 +53,7 @@ import time
 
 PHASES_TIMED = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
 REQUEST_KINDS = ("http_error", "rate_limit", "drop_connection")
-DEPLOYMENT_KINDS = ("deploy_fail", "slow_phase", "auto_rollback")
+DEPLOYMENT_KINDS = ("deploy_fail", "slow_phase", "auto_rollback", "stale_image")
 KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ("health",)
 HEALTH_MODES = ("unhealthy", "stale_version", "slow_start")
 
@@ -87,6 +91,8 @@ def normalize_fault(raw):
                 raise FaultError("fault rate_limit: %s must be a number of seconds >= 0" % name)
     if kind == "deploy_fail" and fault.get("stage") not in ("build", "deploy"):
         raise FaultError("fault deploy_fail: stage must be 'build' or 'deploy'")
+    if kind == "stale_image" and (not isinstance(fault.get("component"), str) or not fault["component"]):
+        raise FaultError("fault stale_image: component must name the component left on its old image")
     if kind == "slow_phase":
         if fault.get("phase") not in PHASES_TIMED:
             raise FaultError("fault slow_phase: phase must be one of %s" % ", ".join(PHASES_TIMED))
@@ -160,7 +166,7 @@ class Faults:
         return None
 
     def take_deployment_faults(self, app_id):
-        """deploy_fail / slow_phase / auto_rollback faults that apply to a new deployment of
+        """deploy_fail / slow_phase / auto_rollback / stale_image faults that apply to a new deployment of
         app_id (consumed)."""
         taken = []
         with self._lock:

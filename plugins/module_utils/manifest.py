@@ -358,7 +358,7 @@ def environment_of_deployment(manifest, deployment_id):
 def record_deployment(current, environment, outcome, version=None, deployment_id=None,
                       services=None, deployed_by=None, approved_by=None,
                       health_verified_at=None, rolled_back_to=None, message=None, at=None,
-                      rollback_of_version=None):
+                      rollback_of_version=None, after_migration=None):
     """Return the manifest with a deploy attempt recorded (``current`` itself if already there).
 
     Every attempt appends a history entry. Only ``succeeded`` also updates
@@ -422,6 +422,8 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
     }
     if rollback_of_version:
         entry["rollback_of_version"] = check_semver(rollback_of_version, "rollback_of_version")
+    if after_migration:
+        entry["after_migration"] = after_migration
     # the same attempt recorded again changes nothing; after another attempt of this environment
     # it is a new entry (a staging deploy re-verified after a failure is current proof again)
     last = latest_attempt(current, environment)

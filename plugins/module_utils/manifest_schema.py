@@ -198,6 +198,9 @@ MANIFEST_SCHEMA = {
                 # optional: a redeploy of an earlier release's recorded pins (rollback.yml -e
                 # tachyon_rollback_version), naming the release the environment ran before
                 "rollback_of_version": _nullable({"$ref": "#/$defs/semver"}),
+                # a failed deploy after its migration job ran: rolled back (the schema stays
+                # migrated) or frozen without rollback (tachyon_rollback_after_migration)
+                "after_migration": {"enum": ["rollback", "freeze"]},
             },
         },
     },

@@ -41,6 +41,7 @@ ARGUMENT_SPEC = dict(
     health_verified_at=dict(type="raw"),
     rolled_back_to=dict(type="raw"),
     rollback_of_version=dict(type="raw"),
+    after_migration=dict(type="str", choices=["rollback", "freeze"]),
     note=dict(type="raw"),
     at=dict(type="raw"),
     lock_timeout=dict(type="float", default=30.0),
@@ -119,7 +120,8 @@ def run(p, check_mode=False, diff=False):
                 deployment_id=p["deployment_id"], services=p["services"],
                 deployed_by=p["deployed_by"], approved_by=p["approved_by"],
                 health_verified_at=p["health_verified_at"], rolled_back_to=p["rolled_back_to"],
-                message=p["note"], at=p["at"], rollback_of_version=p.get("rollback_of_version"))
+                message=p["note"], at=p["at"], rollback_of_version=p.get("rollback_of_version"),
+                after_migration=p["after_migration"])
             entry = after["history"][-1] if after is not current else _find_entry(current, p)
             result = _apply(check_mode, diff, path, before_text, after)
             result.update(mf.summary(after, False, path, history_entry=entry))

@@ -130,6 +130,13 @@ options:
         tachyon_rollback_version=...)). Stored in the history entry (an optional field);
         omitted, the entry has none.
     type: raw
+  after_migration:
+    description:
+      - O(state=recorded) of a failed attempt after its migration job ran - C(rollback) (the code
+        was rolled back, the schema stays migrated) or C(freeze) (not rolled back; the environment
+        was frozen). Stored as the history entry's optional C(after_migration).
+    type: str
+    choices: [rollback, freeze]
   note:
     description:
       - What happened, in a sentence (O(state=recorded)); e.g. the failing step. Stored as the

@@ -25,7 +25,8 @@ NEXT = {"tachyon-api": "5b1a2c3d4e5f60718293a4b5c6d7e8f901234567",
         "tachyon-workers": "6c2b3d4e5f60718293a4b5c6d7e8f90123456789",
         "tachyon-db-migrate": "7d3c4e5f60718293a4b5c6d7e8f9012345678901"}
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
-        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
+        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester",
+        "tachyon_soak_minutes": 0}
 
 
 def secret_keys():

@@ -51,7 +51,7 @@ AWX_USER = "awx-operator"
 # What only the test chooses: where the API (and registry) is, and quick polling (defaults are minutes).
 TEST_VARS = {"tachyon_poll_interval": 0.3, "tachyon_deploy_timeout": 120,
              "tachyon_health_timeout": 30, "tachyon_health_max_interval": 0.3,
-             "tachyon_health_consecutive": 1}
+             "tachyon_health_consecutive": 1, "tachyon_soak_minutes": 0}
 PROJECT_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", ".collections", ".cache", ".ansible", ".pytest_cache", "__pycache__",
     ".sandbox", ".sanity", "build", "bench", "tests", "node_modules", "*.tar.gz")

@@ -34,7 +34,8 @@ CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isi
             for k, v in s.items()}
            for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
-        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester"}
+        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester",
+        "tachyon_soak_minutes": 0}
 
 
 SECRETS = {key: "s3cr3t-%s-%s" % (key.lower(), os.urandom(4).hex()) for key in secret_keys()}
@@ -290,12 +291,34 @@ def test_concurrent_deploy_is_refused_naming_the_holder(run):
 
 
 # --------------------------------------------------------------------------- promotion rules
+def _staging_runs(run, shas):
+    """Make the staging app run ``shas`` by digest (a deploy another run made, straight through the
+    API) and return its deployment id: the promotion gates read staging's live deployment."""
+    client = run.emu.client("staging")
+    app_id = run.emu.app_ids["staging"]
+    spec = client.apps.get(app_id)["app"]["spec"]
+    names = {"api": "tachyon-api", "workers": "tachyon-workers", "db-migrate": "tachyon-db-migrate"}
+    for kind in ("services", "workers", "jobs"):
+        for comp in spec.get(kind) or []:
+            image = comp["image"]
+            image.pop("tag", None)
+            image["digest"] = sandbox_digest(names[comp["name"]], shas[names[comp["name"]]])
+    dep_id = client.apps.update(app_id, {"spec": spec})["app"]["pending_deployment"]["id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if client.apps.get_deployment(app_id, dep_id)["deployment"]["phase"] == "ACTIVE":
+            return dep_id
+        time.sleep(0.05)
+    raise AssertionError("staging deployment %s never went ACTIVE" % dep_id)
+
+
 def _manifest_with_staging(run, shas):
+    dep_id = _staging_runs(run, shas)
     data = manifest_json(run)
     # as staging records it: by digest, the sandbox registry's digest of <image>:<sha> (issue 12)
     services = {name: {"sha": sha, "tag": sha, "image": "ghcr.io/tachyonapp/" + name,
                        "digest": sandbox_digest(name, sha)} for name, sha in shas.items()}
-    data = mf.record_deployment(data, "staging", "succeeded", deployment_id="dep-staging", services=services,
+    data = mf.record_deployment(data, "staging", "succeeded", deployment_id=dep_id, services=services,
                                 deployed_by="tester", health_verified_at="2026-01-01T00:00:00Z")
     run.manifest.write_text(json.dumps(data, indent=2))
 

@@ -24,7 +24,7 @@ RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
 OTHER = {"tachyon-api": "a" * 40, "tachyon-workers": "b" * 40, "tachyon-db-migrate": "c" * 40}
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
         "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_publish_manifest": True,
-        "tachyon_lock_poll_interval": 0.3}
+        "tachyon_lock_poll_interval": 0.3, "tachyon_soak_minutes": 0}
 GIT_ENV = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.invalid", "GIT_COMMITTER_NAME": "ci",
            "GIT_COMMITTER_EMAIL": "ci@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
@@ -200,7 +200,7 @@ def test_a_deployment_another_client_started_blocks_our_deploy_naming_it(hub):
     assert "cause: manual" in out and "tachyon_lock_wait" in out
     assert client.apps.list_deployments(app_id)["deployments"][0]["id"] == theirs["id"]  # nothing of ours
     # with tachyon_lock_wait the deploy waits for it, then deploys
-    theirs = another_client_deploys(6)
+    theirs = another_client_deploys(12)  # long enough to be in flight after the promotion gates' reads
     rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER, "tachyon_lock_wait": 60})
     assert rc == 0 and "waiting for deployment %s" % theirs["id"] in out, out[-3000:]
     phases = {d["id"]: d["phase"] for d in client.apps.list_deployments(app_id)["deployments"]}
@@ -212,8 +212,11 @@ def test_an_automatic_rollback_in_production_leaves_production_frozen(hub):
     rc, out = hub.run(a, who="alice", extra={"tachyon_shas": RELEASE})
     assert rc == 0, out[-3000:]
     git(b, "pull", "-q", "--ff-only", "origin", "main")
-    hub.emu.set_faults([{"kind": "health", "mode": "unhealthy"}])
-    prod = {"tachyon_version": "0.1.0", "tachyon_approved_by": "carol"}
+    # production's app only: an unhealthy staging would stop the promotion gates before the deploy
+    hub.emu.set_faults([{"kind": "health", "mode": "unhealthy", "app_id": hub.emu.app_ids["production"]}])
+    # the release carries a migration (production ran db-migrate:sandbox-initial): roll back anyway
+    # (production's default after a migration is to freeze without rolling back, issue 14)
+    prod = {"tachyon_version": "0.1.0", "tachyon_approved_by": "carol", "tachyon_rollback_after_migration": "rollback"}
     rc, out = hub.run(b, env="production", who="bob", extra=prod)
     assert rc != 0 and "Rolled back to the last good deployment" in out, out[-3000:]
     assert "production is now FROZEN" in out and "lock_action=release" in out

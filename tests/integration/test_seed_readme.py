@@ -280,7 +280,8 @@ def test_compose_down_v_removes_containers_and_volumes(world):
 
 # ----------------------------------------------------------------- Migration: legacy manifest
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 20, "tachyon_health_max_interval": 0.3,
-        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 120, "tachyon_deployed_by": "seed-test"}
+        "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 120, "tachyon_deployed_by": "seed-test",
+        "tachyon_soak_minutes": 0}
 
 
 def test_legacy_manifest_upgraded_then_production_enforces_staging_first(tmp_path):

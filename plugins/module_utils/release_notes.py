@@ -20,6 +20,7 @@ import re
 from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import (  # noqa: F401 pylint: disable=unused-import
     SHORT, GitCache, GitError, pull_requests)
 from ansible_collections.tachyon.infra.plugins.module_utils.manifest import sha_matches
+from ansible_collections.tachyon.infra.plugins.module_utils.migrations import MIGRATE_SERVICE, carries_migration
 from ansible_collections.tachyon.infra.plugins.module_utils.release_pins import (  # noqa: F401 pylint: disable=unused-import
     PinsError as NotesError, environment_pins, recorded_versions, version_pins)
 
@@ -94,6 +95,12 @@ def build_notes(old, new, repos, cache, migration_paths=None, web_urls=None, ord
         "changed_services": [s["service"] for s in services if s["status"] not in ("no change",)],
         "commit_count": sum(len(s["commits"]) for s in services),
         "migrations_changed": any(s["migrations_changed"] for s in services),
+        # image-based (module_utils/migrations.py, as the deploy plan says it): the db-migrate pin
+        # differs from the from side's, so deploying runs the migration job
+        "carries_migration": carries_migration(
+            new_services.get(MIGRATE_SERVICE),
+            old_services.get(MIGRATE_SERVICE) if old.get("services") is not None else None,
+            source=_side(old)),
         "errors": [s["error"] for s in services if s["error"]],
     }
 
@@ -140,6 +147,8 @@ def render_text(notes):
     """The notes as a terminal shows them."""
     lines = ["Release notes: %s -> %s" % (_side(notes["from"]), _side(notes["to"])),
              "  from: %s" % notes["from"]["source"], "  to:   %s" % notes["to"]["source"]]
+    if notes["carries_migration"]["carries"]:
+        lines.append("MIGRATION: %s" % notes["carries_migration"]["reason"])
     for svc in notes["services"]:
         lines.append("%s: %s" % (svc["service"], _status_line(svc)))
         migration = _migration_line(svc)
@@ -173,6 +182,8 @@ def render_markdown(notes, heading="###"):
     """The notes as GitHub markdown (a job summary, an AWX description reads it as text)."""
     out = ["%s Release notes: %s → %s" % (heading, _md(_side(notes["from"])), _md(_side(notes["to"]))), "",
            "From %s; to %s." % (_md(notes["from"]["source"]), _md(notes["to"]["source"])), ""]
+    if notes["carries_migration"]["carries"]:
+        out += ["**Carries a migration**: %s." % _md(notes["carries_migration"]["reason"]), ""]
     if notes["migrations_changed"]:
         out += ["**Migrations changed** in this release.", ""]
     for svc in notes["services"]:

@@ -67,6 +67,17 @@ options:
   expected_version:
     description: The version staging's /health must report (the release's api tag or SHA).
     type: str
+  staging_proof:
+    description:
+      - In production, evaluate the staging gates (staging's live deployment, its health now, the
+        soak). V(false) for a rollback to a release production ran and verified itself
+        (C(playbooks/rollback.yml -e tachyon_rollback_version)) - staging runs another release
+        by then, and production's own record of it is the proof.
+    type: bool
+    default: true
+  version:
+    description: The release deployed, as the plan and a refusal name it (default - the manifest's current release).
+    type: str
   soak_minutes:
     description: Minutes staging must have been verified before production deploys (0 = no soak).
     type: float
@@ -188,6 +199,8 @@ def main():
             health_checks=dict(type="list", elements="str", default=["postgres", "redis"]),
             expected_version=dict(type="str"),
             soak_minutes=dict(type="float", default=0.0),
+            staging_proof=dict(type="bool", default=True),
+            version=dict(type="str"),
             extra_gates=dict(type="list", elements="dict", default=[]),
             enforce=dict(type="bool", default=True),
         ),
@@ -208,15 +221,16 @@ def main():
     else:
         migration = migrations.release_carries_migration(manifest, p["environment"])
     results = [gates.gate(str(g.get("name")), bool(g.get("ok")), str(g.get("detail") or "")) for g in p["extra_gates"]]
-    if p["environment"] == "production":
+    if p["environment"] == "production" and p["staging_proof"]:
         results.extend(staging_gates(p, manifest, services))
+    version = p["version"] or manifest.get("version")
     rows = gates.now_and_next(services, target_components or {})
-    plan = gates.plan_lines(p["environment"], manifest.get("version"), rows, migration, results)
+    plan = gates.plan_lines(p["environment"], version, rows, migration, results)
     failing = [g for g in results if not g["ok"]]
     result = dict(changed=False, gates=results, migration=migration, components=rows, plan=plan)
     if failing and p["enforce"]:
         module.fail_json(msg="%s deploy of release %s refused: %s. Nothing was deployed."
-                         % (p["environment"], manifest.get("version"),
+                         % (p["environment"], version,
                             "; ".join("gate '%s' failed: %s" % (g["name"], g["detail"]) for g in failing)),
                          **result)
     module.exit_json(msg="%s gates: %s" % (p["environment"], json.dumps({g["name"]: g["ok"] for g in results})),

@@ -104,3 +104,26 @@ def test_production_rollback_to_a_version_refused_untouched(run, extra, expect, 
         assert entry["environment"] == "production" and entry["outcome"] == "failed" and "Nothing was deployed" in entry["message"]
     else:
         assert after == before
+
+
+def test_production_rolls_back_to_a_release_it_ran_past_the_promotion_gates(run):
+    """Production ran 0.1.0, then 0.2.0; rolling back to 0.1.0 (approved) redeploys production's
+    own verified pins of 0.1.0. Staging now runs 0.2.0, so the promotion gates (staging's live
+    deployment, its health with 0.1.0's SHA, the soak) are not what proves a rollback: production
+    verified 0.1.0 itself. The health check and the whole-app verification still run."""
+    for version, shas in (("0.1.0", RELEASE), ("0.2.0", NEXT)):
+        if version != "0.1.0":
+            new_release(run, version, shas)
+        rc, out = run.staging(shas)
+        assert rc == 0, out[-3000:]
+        rc, out = run.production(version=version)
+        assert rc == 0, out[-3000:]
+    rc, out = run.playbook("production", playbook="rollback.yml",
+                           extra={"tachyon_rollback_version": "0.1.0", "tachyon_approved_by": "alice"})
+    assert rc == 0, out[-4000:]
+    app = run.app("production")
+    assert _images(app) == {COMPONENTS[n]: sandbox_digest(n, sha) for n, sha in RELEASE.items()}
+    entry = manifest_json(run)["history"][-1]
+    assert (entry["environment"], entry["outcome"], entry["version"], entry["rollback_of_version"]) == \
+        ("production", "succeeded", "0.1.0", "0.2.0")
+    assert entry["approved_by"] == "alice" and entry["deployment_id"] == app["active_deployment"]["id"]

@@ -91,6 +91,15 @@ def test_migration_files_changed_only_with_the_migration_commit(world, tmp_path)
     db = by_name(later)["tachyon-db-migrate"]
     assert [c["subject"] for c in db["commits"]] == ["Document the migrate user"]
     assert db["migrations_changed"] is False and later["migrations_changed"] is False
+    # the image-based flag (the deploy plan's): the db-migrate pin differs either way
+    assert notes["carries_migration"]["carries"] is True and later["carries_migration"]["carries"] is True
+
+
+def test_an_unchanged_db_migrate_pin_carries_no_migration(world, tmp_path):
+    new = dict(world["new"], **{"tachyon-db-migrate": world["old"]["tachyon-db-migrate"]})
+    notes, _cache = notes_between(world, tmp_path, world["old"], new)
+    assert notes["carries_migration"]["carries"] is False
+    assert "MIGRATION:" not in rn.render_text(notes) and "Carries a migration" not in rn.render_markdown(notes)
 
 
 def test_going_back_lists_the_commits_taken_out(world, tmp_path):
@@ -144,10 +153,13 @@ def test_rendered_text_and_markdown(world, tmp_path):
     assert "  %s 2026-01-07 Ada Lovelace: Report the build SHA in /health (#45)  " \
            "https://github.com/tachyonapp/tachyon-api/pull/45" % short in text
     assert "MIGRATIONS CHANGED: src/migrations.js" in text
+    assert text.splitlines()[3].startswith("MIGRATION: tachyon-db-migrate pin ")
+    assert text.splitlines()[3].endswith(": the release carries a migration")
     assert text.splitlines()[-1] == "5 commits in 2 of 3 services; migrations changed"
     md = rn.render_markdown(notes)
     assert "[#45](https://github.com/tachyonapp/tachyon-api/pull/45)" in md
     assert "| `%s` | 2026-01-07 | Ada Lovelace |" % short in md and "**Migrations changed**" in md
+    assert "**Carries a migration**: tachyon-db-migrate pin" in md
 
 
 @pytest.mark.parametrize("url,web", [

@@ -127,7 +127,7 @@ class GitCache(object):
         missing = [s for s in missing if not self.has(git_dir, s)]
         if missing:
             raise GitError("%s: commit(s) %s are not in %s (neither on a branch or tag nor fetchable "
-                             "by SHA)" % (name, ", ".join(missing), redact_url(url)))
+                           "by SHA)" % (name, ", ".join(missing), redact_url(url)))
         return git_dir
 
     def commits(self, git_dir, base, tip, web=None):

@@ -229,7 +229,7 @@ def main():
     failing = [g for g in results if not g["ok"]]
     result = dict(changed=False, gates=results, migration=migration, components=rows, plan=plan)
     if failing and p["enforce"]:
-        module.fail_json(msg="%s deploy of release %s refused: %s. Nothing was deployed."
+        module.fail_json(msg="%s deploy of release %s refused: %s."
                          % (p["environment"], version,
                             "; ".join("gate '%s' failed: %s" % (g["name"], g["detail"]) for g in failing)),
                          **result)

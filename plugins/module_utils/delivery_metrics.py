@@ -321,6 +321,20 @@ def text(result):
     return "\n".join(lines)
 
 
+# The options of delivery_metrics, which release_report takes too (its own are added to them).
+ARGUMENT_SPEC = dict(
+    manifest_path=dict(type="path", required=True),
+    since=dict(type="str", default="30d"),
+    window_end=dict(type="str"),
+    environments=dict(type="list", elements="str", choices=["staging", "production"],
+                      default=["staging", "production"]),
+    repos=dict(type="dict", default={}, no_log=True),
+    cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
+    git_history=dict(type="bool", default=False),
+    max_revisions=dict(type="int", default=200),
+)
+
+
 def from_params(params):
     """The modules' common path (delivery_metrics, release_report): ``params`` with manifest_path,
     since, window_end, environments, repos, cache_dir, git_history, max_revisions. Returns (manifest,

@@ -132,16 +132,7 @@ def main():
         argument_spec=dict(
             dest=dict(type="path", required=True),
             title=dict(type="str", default="Tachyon releases"),
-            manifest_path=dict(type="path", required=True),
-            since=dict(type="str", default="30d"),
-            window_end=dict(type="str"),
-            environments=dict(type="list", elements="str", choices=["staging", "production"],
-                              default=["staging", "production"]),
-            repos=dict(type="dict", default={}, no_log=True),
-            cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
-            git_history=dict(type="bool", default=False),
-            max_revisions=dict(type="int", default=200),
-        ),
+            **dm.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     try:

@@ -34,7 +34,11 @@ class _Tail(threading.Thread):
 
     def _drain(self, handle):
         for line in handle.readlines():
-            display.display("%s%s" % (self.prefix, line.rstrip("\n")))
+            # a deployment's phases at default verbosity; its steps (indented lines) at -v
+            if line.startswith("  "):
+                display.verbose("%s%s" % (self.prefix, line.rstrip("\n")))
+            else:
+                display.display("%s%s" % (self.prefix, line.rstrip("\n")))
             self.printed += 1
 
     def run(self):

@@ -39,9 +39,6 @@ ARGS = dict(
     break_glass=dict(type="str"),
     fail_when_frozen=dict(type="bool", default=False),
 )
-FALLBACK_NOTE = ("no lock remote is configured (tachyon_lock_remote): using the local lock file %s, "
-                 "which protects only runs on this controller, not GitHub runners or AWX jobs")
-
 
 def _environment(args):
     if args["environment"]:
@@ -59,16 +56,11 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def _store(self, args):
-        if args["remote"]:
-            repo_dir = args["repo_dir"] or os.getcwd()
-            if not os.path.isdir(repo_dir):
-                raise AnsibleActionFail("deploy_lock: repo_dir %s is not a directory (the hub checkout whose "
-                                        "git knows remote %s)" % (repo_dir, git_lock.mask(args["remote"])))
-            return git_lock.GitRefStore(repo_dir, args["remote"]), None
-        if not args["path"]:
-            raise AnsibleActionFail("deploy_lock: set remote (the hub's git remote) or path (a local lock file)")
-        store = git_lock.FileStore(args["path"], args["stale_after"])
-        return store, FALLBACK_NOTE % store.path(git_lock.lock_ref(_environment(args)))
+        try:
+            return git_lock.open_store(_environment(args), args["remote"], args["repo_dir"], args["path"],
+                                       args["stale_after"])
+        except git_lock.LockError as exc:
+            raise AnsibleActionFail("deploy_lock: %s" % exc)
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)

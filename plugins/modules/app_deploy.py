@@ -114,6 +114,55 @@ options:
       - Internal. Path the module appends progress lines to; set by the action plugin, which
         prints them while the module runs. Lines never contain secret values.
     type: path
+  live_app:
+    description:
+      - The app as it was just read (the C(target.app) of M(tachyon.infra.deploy_plan) - its spec,
+        live URL, active, pending and in-progress deployments), so a deploy reads the app once.
+        Without it the module reads the app itself.
+    type: dict
+  verify:
+    description:
+      - Verify the deployment before the task ends (apply and verify in one call) - the live
+        app's health endpoint healthy with O(verify.expected_version) on
+        O(verify.consecutive) polls in a row, every component running its pinned image and the
+        migration job succeeded (read back from the API, see M(tachyon.infra.app_verify)), and
+        the smoke checks (see M(tachyon.infra.smoke_check)). A failure fails the task with
+        C(went_live) saying whether the deployment replaced the last good one.
+      - Not run in check mode.
+    type: dict
+    suboptions:
+      health_path:
+        description: Health endpoint path on the live URL.
+        type: str
+        default: /health
+      expected_version:
+        description: The version C(/health) must report (the api image tag or SHA).
+        type: str
+      checks:
+        description: Checks of the health payload that must be C(connected).
+        type: list
+        elements: str
+        default: [postgres, redis]
+      consecutive:
+        description: Healthy polls in a row.
+        type: int
+        default: 2
+      health_timeout:
+        description: Seconds to wait for health.
+        type: float
+        default: 300
+      max_interval:
+        description: Longest pause between health polls.
+        type: float
+        default: 0.5
+      services:
+        description: Service name -> pin C({sha, tag, digest, component}) every component must run.
+        type: dict
+      smoke_checks:
+        description: HTTP checks run against the live URL after the health check.
+        type: list
+        elements: raw
+        default: []
 attributes:
   check_mode:
     support: full
@@ -154,6 +203,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+went_live:
+  description: Whether our deployment became the app's active one (a failed verification then calls for a rollback).
+  returned: always
+  type: bool
+health:
+  description: With O(verify) - the health check (status, attempts, elapsed, first_healthy_after, last_state).
+  returned: when verified
+  type: dict
+verified:
+  description: With O(verify) - what the app runs, read back (components, pre_deploy_jobs, migration_ran, problems).
+  returned: when verified
+  type: dict
+smoke:
+  description: With O(verify) and smoke checks - each check's result.
+  returned: when verified
+  type: list
+  elements: dict
 deployment_id:
   description: Our deployment (or, unchanged, the active one).
   returned: success
@@ -232,7 +298,14 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import (
+    redact_module_results,
+    redact_text,
+    redact_url,
+)
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 
 MAX_UPDATE_ATTEMPTS = 5
 
@@ -329,6 +402,56 @@ class Deployer:
                 return dep
         return None
 
+    # ---- verify ---------------------------------------------------------------------------
+    def finish(self, result, went_live):
+        """Exit with ``result`` after the verification (option verify): the live app healthy
+        with the expected version, every component running its pinned image (read back from
+        the API), the smoke checks passing. A failure fails the task with ``went_live`` saying
+        whether our deployment replaced the last good one (then the caller rolls back)."""
+        verify = self.p["verify"]
+        result["went_live"] = went_live
+        if not verify or self.module.check_mode or not result.get("deployment_id"):
+            self.module.exit_json(**result)
+        base = (result.get("live_url") or "").rstrip("/")
+        if not base:
+            self.module.fail_json(msg="verify: the app has no live URL to check", **result)
+        hp = {key: spec.get("default") for key, spec in health.ARGUMENT_SPEC.items()}
+        hp.update(url=base + verify["health_path"], expected_version=verify["expected_version"],
+                  checks=verify["checks"], consecutive=verify["consecutive"], timeout=verify["health_timeout"],
+                  max_interval=verify["max_interval"])
+        self.progress("  health: waiting for %s" % health.expectation(hp))
+        failed, checked = health.check(hp)
+        result["health"] = {k: checked.get(k) for k in ("status", "attempts", "elapsed", "first_healthy_after",
+                                                        "last_state") if k in checked}
+        if failed:
+            self.module.fail_json(msg="the live app did not become healthy: %s" % checked["msg"], **result)
+        self.progress("  healthy after %ss (%s polls)" % (checked.get("elapsed"), checked.get("attempts")))
+        try:
+            app, deployment = live_app.read(self.client, self.p["app_id"], result["deployment_id"])
+        except DOApiError as exc:
+            self.module.fail_json(msg="whole-app verification could not read deployment %s: %s"
+                                  % (result["deployment_id"], exc), **result)
+        verified = live_app.verify(app, deployment, verify["services"], result["deployment_id"], True)
+        result["verified"] = verified
+        if verified["problems"]:
+            self.module.fail_json(
+                msg="whole-app verification of deployment %s failed: %s. The deployment is ACTIVE but the "
+                    "app does not run the release as pinned; it is treated like a failed health check."
+                    % (verified["deployment_id"], "; ".join(verified["problems"])), **result)
+        if verify["smoke_checks"]:
+            checks = smoke.validate(verify["smoke_checks"])
+            results, failures = smoke.run_checks(base, checks)
+            result["smoke"] = results
+            if failures:
+                self.module.fail_json(
+                    msg="smoke check(s) failed against %s: %s (%d of %d passed)" % (
+                        redact_url(base), "; ".join("%s (%s %s): %s" % (r["name"], r["method"], r["path"], r["problem"])
+                                                    for r in failures), len(results) - len(failures), len(results)),
+                    **result)
+        self.progress("verified: healthy after %ss, every component runs its pinned image%s" % (
+            checked.get("elapsed"), ", %d smoke checks pass" % len(verify["smoke_checks"]) if verify["smoke_checks"] else ""))
+        self.module.exit_json(**result)
+
     # ---- steps ---------------------------------------------------------------------------
     def update(self, desired_with_secrets, desired, known, deadline):
         """PUT the spec once; on an ambiguous failure find our deployment before retrying.
@@ -418,10 +541,13 @@ class Deployer:
             spec_diff.set_fingerprint(with_secrets, spec_diff.fingerprint(with_secrets, p["token"]))
         desired = spec_diff.redact(with_secrets)
 
-        try:
-            app = self.get_app()
-        except DOApiError as exc:
-            self.module.fail_json(msg=str(exc), changed=False)
+        # the app as the deploy plan read it (tachyon.infra.deploy_plan: one read per deploy), else read now
+        app = p["live_app"]
+        if not app:
+            try:
+                app = self.get_app()
+            except DOApiError as exc:
+                self.module.fail_json(msg=str(exc), changed=False)
         active = app.get("active_deployment") or {}
         previous_id = active.get("id")
         live_spec = active.get("spec") or app.get("spec") or {}
@@ -454,7 +580,7 @@ class Deployer:
         if not changed or self.module.check_mode:
             if self.module.check_mode and changed:
                 result["msg"] = "would deploy: %s" % ", ".join(paths[:10])
-            self.module.exit_json(**result)
+            self.finish(result, went_live=False)
 
         if not running:
             foreign = self.foreign_in_flight(app, desired)
@@ -467,7 +593,7 @@ class Deployer:
                               phase=active.get("phase"), changed_paths=spec_diff.changed_paths(before, after))
                 if not changed:
                     result["msg"] = "the deployment we waited for made our spec live"
-                    self.module.exit_json(**result)
+                    self.finish(result, went_live=False)
 
         try:
             if running:
@@ -534,7 +660,7 @@ class Deployer:
         )
         if active_at:
             result["notice_latency"] = round(max(0.0, noticed - active_at), 3)
-        self.module.exit_json(**result)
+        self.finish(result, went_live=True)
 
 
 def main():
@@ -550,6 +676,17 @@ def main():
         cancel_on_timeout=dict(type="bool", default=True),
         in_flight_wait=dict(type="float", default=0),
         progress_file=dict(type="path"),
+        live_app=dict(type="dict"),
+        verify=dict(type="dict", options=dict(
+            health_path=dict(type="str", default="/health"),
+            expected_version=dict(type="str"),
+            checks=dict(type="list", elements="str", default=["postgres", "redis"]),
+            consecutive=dict(type="int", default=2),
+            health_timeout=dict(type="float", default=300.0),
+            max_interval=dict(type="float", default=0.5),
+            services=dict(type="dict"),
+            smoke_checks=dict(type="list", elements="raw", default=[]),
+        )),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
     if not HAS_PYDO:

@@ -135,26 +135,6 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import cli
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 
 
-def verify(app, deployment, services=None, deployment_id=None, require_active=False):
-    """The result dict (without ``changed``) and its problems."""
-    active = (app.get("active_deployment") or {}).get("id")
-    result = {"deployment_id": (deployment or {}).get("id") or deployment_id, "active_deployment_id": active,
-              "live_url": app.get("live_url"), "problems": []}
-    if deployment is None:
-        result["problems"].append("the app has no active deployment")
-        return result
-    result.update(phase=deployment.get("phase"), components=live_app.components(deployment),
-                  pre_deploy_jobs=live_app.pre_deploy_jobs(deployment),
-                  migration_ran=live_app.migration_ran(deployment))
-    if require_active and deployment.get("id") != active:
-        result["problems"].append("deployment %s is not the app's active deployment (the app runs %s)"
-                                  % (deployment.get("id"), active or "none"))
-    if services:
-        result["problems"].extend(live_app.compare(services, deployment))
-        result["problems"].extend(live_app.job_problems(deployment))
-    return result
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -177,7 +157,7 @@ def main():
         app, deployment = live_app.read(client, p["app_id"], p["deployment_id"])
     except do_client.DOApiError as exc:
         module.fail_json(msg=str(exc), changed=False, problems=[])
-    result = verify(app, deployment, p["services"], p["deployment_id"], p["require_active"])
+    result = live_app.verify(app, deployment, p["services"], p["deployment_id"], p["require_active"])
     if p["verify"] and result["problems"]:
         module.fail_json(
             msg="whole-app verification of deployment %s failed: %s. The deployment is ACTIVE but the "

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import plan
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
@@ -161,11 +162,17 @@ def test_staging_gates_and_plan():
     assert not stale["ok"] and "version was 4a09142, expected 5b1a2c3" in stale["detail"]
     rows = gates.now_and_next(SERVICES, live["components"])
     assert [r["change"] for r in rows] == [False, False, True]
-    plan = gates.plan_lines("production", "0.2.0", rows, {"carries": False, "reason": "no migration"},
-                            [gates.gate("soak", False, "1m left"), gates.gate("freeze", True, "not frozen")])
-    assert plan[-1] == "  => would be REFUSED (failing gates: soak)"
-    assert "  tachyon-api (api): now ghcr.io/tachyonapp/tachyon-api@%s -> ghcr.io/tachyonapp/tachyon-api@%s (unchanged)" \
-        % (DIGEST, DIGEST) in plan
+    plan_rows = [{"service": r["service"], "component": r["component"], "change": r["change"],
+                  "from": {"sha": None, "digest": None, "ref": r["now"]},
+                  "to": {"sha": SERVICES[r["service"]].get("sha"), "digest": SERVICES[r["service"]].get("digest")}}
+                 for r in rows]
+    results = [gates.gate("soak", False, "1m left"), gates.gate("freeze", True, "not frozen")]
+    table = plan.table("production", "0.2.0", plan_rows, {"carries": False, "reason": "no migration"}, results,
+                       "refused", True)
+    assert table[-1] == "  => REFUSED (failing gates: soak)"
+    assert "    soak: 1m left" in table and "  gates: soak FAIL, freeze ok" in table
+    api = [line for line in table if line.startswith("  tachyon-api ")]
+    assert len(api) == 1 and api[0].endswith("%s (unchanged)" % DIGEST)
 
 
 def test_emulator_stale_image_fault_keeps_the_old_image_in_the_live_spec():

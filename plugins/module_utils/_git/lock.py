@@ -302,6 +302,25 @@ class FileStore(object):
         return True
 
 
+FALLBACK_NOTE = ("no lock remote is configured (tachyon_lock_remote): using the local lock file %s, "
+                 "which protects only runs on this controller, not GitHub runners or AWX jobs")
+
+
+def open_store(environment, remote=None, repo_dir=None, path=None, stale_after=7200):
+    """``(store, note)``: the hub remote's refs when ``remote`` is set, else the local lock file
+    ``path`` (``note`` then says that it protects this controller only)."""
+    if remote:
+        repo_dir = repo_dir or os.getcwd()
+        if not os.path.isdir(repo_dir):
+            raise LockError("repo_dir %s is not a directory (the hub checkout whose git knows remote %s)"
+                            % (repo_dir, mask(remote)))
+        return GitRefStore(repo_dir, remote), None
+    if not path:
+        raise LockError("set remote (the hub's git remote) or path (a local lock file)")
+    store = FileStore(path, stale_after)
+    return store, FALLBACK_NOTE % store.path(lock_ref(environment))
+
+
 def parse_record(commit_text):
     """The holder recorded in a lock commit's trailers."""
     message = commit_text.split("\n\n", 1)[1] if "\n\n" in commit_text else ""

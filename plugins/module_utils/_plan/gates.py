@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: Tachyon platform team
 # Apache-2.0 (see galaxy.yml)
-"""Promotion gates and the deploy plan (the deploy_gates module's logic, pure functions).
+"""Every gate of a deploy, decided here and only here (docs/adding-a-gate.md).
+
+A gate is one function of ``facts`` (what the deploy plan read once: the manifest, the
+resolved services, the target app, the registry's digests, the lock and freeze, staging's app
+and health; see _plan/plan.py ``Facts``) that returns ``gate(name, ok, detail)`` or None when it
+does not apply to this deploy. ``GATES`` lists them in the order the plan shows them; adding a
+gate is one function here, decorated with ``@register``. Gates read facts, never the network:
+the plan reads, the gates decide. A failing gate refuses the deploy unless it is advisory
+(``blocking=False``: the deploy lock, which the lock step takes atomically and may wait for).
 
 Production deploys only when staging still proves the release: staging's live active
 deployment is the one the manifest records for this release, staging is healthy now (one
@@ -15,10 +23,13 @@ import datetime
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 
 
-def gate(name, ok, detail):
-    return {"name": name, "ok": bool(ok), "detail": detail}
+def gate(name, ok, detail, blocking=True):
+    return {"name": name, "ok": bool(ok), "detail": detail, "blocking": bool(blocking)}
 
 
 def parse_utc(text):
@@ -99,15 +110,160 @@ def now_and_next(services, live_components):
     return rows
 
 
-def plan_lines(environment, version, rows, migration, gates):
-    lines = ["PLAN for %s, release %s (check mode: nothing is changed)" % (environment, version)]
-    for row in rows:
-        unchanged = "" if row["change"] else " (unchanged)"
-        lines.append("  %s (%s): now %s -> %s%s" % (row["service"], row["component"], row["now"], row["next"], unchanged))
-    lines.append("  migration: %s" % ("YES, " if migration["carries"] else "no, ") + migration["reason"])
-    for item in gates:
-        lines.append("  gate %-26s %s: %s" % (item["name"], "PASS" if item["ok"] else "FAIL", item["detail"]))
-    failing = [g["name"] for g in gates if not g["ok"]]
-    lines.append("  => %s" % ("would be REFUSED (failing gates: %s)" % ", ".join(failing) if failing
-                              else "every gate passes: the deploy would go ahead"))
-    return lines
+# --------------------------------------------------------------------------- the gates
+GATES = []
+
+
+def register(func):
+    """Add a gate (a function of the plan's facts) to GATES, in the order of definition."""
+    GATES.append(func)
+    return func
+
+
+@register
+def inputs(facts):
+    """What the run was asked to deploy can be resolved at all (the version, the SHAs, the
+    pins of the release to roll back to, the smoke check list, the spec)."""
+    if not facts.input_problems:
+        return None
+    return gate("inputs", False, " ".join(facts.input_problems))
+
+
+@register
+def app_identity(facts):
+    """The target app is this environment's: its running deployment is not one the manifest
+    records for the other environment (a wrong tachyon_do_app_id deploys nothing)."""
+    active = facts.target_active_id
+    if not active or facts.manifest is None:
+        return None
+    owner = mf.environment_of_deployment(facts.manifest, active)
+    if owner in (None, facts.environment):
+        return None
+    return gate("app identity", False,
+                "the app that tachyon_do_app_id of %s points at runs deployment %s, which %s records as a %s "
+                "deployment: it is the %s app, not the %s one. Fix tachyon_do_app_id and tachyon_do_token of "
+                "inventory group %s (or the environment variables its group_vars read)"
+                % (facts.host, active, facts.manifest_path, owner, owner, facts.environment, facts.environment))
+
+
+@register
+def promotion(facts):
+    """Production: the release is the manifest's, staging's latest attempt deployed and verified
+    exactly its SHAs, an approver is named (manifest.check_promotion says what is missing)."""
+    if facts.environment != "production" or facts.rollback or facts.manifest is None:
+        return None
+    try:
+        mf.check_promotion(facts.manifest, facts.version, facts.approved_by)
+    except mf.ManifestError as exc:
+        return gate("promotion (manifest)", False, str(exc).replace("\n", " "))
+    return gate("promotion (manifest)", True,
+                "release %s is the manifest's, staging verified its SHAs, approved by %s"
+                % (facts.version, facts.approved_by))
+
+
+@register
+def rollback_approver(facts):
+    """A production rollback to a release needs an approver, as every production deploy."""
+    if facts.environment != "production" or not facts.rollback:
+        return None
+    if (facts.approved_by or "").strip():
+        return gate("approver", True, "approved by %s" % facts.approved_by)
+    return gate("approver", False,
+                "a production rollback to release %s needs an approver, as every production deploy: set "
+                "tachyon_approved_by (-e tachyon_approved_by=<name>; in AWX the survey's approver)"
+                % facts.version)
+
+
+@register
+def image_digests(facts):
+    """Each image deploys by the digest that was verified: the registry's tag still points at
+    the release's (staging) or staging's (production) digest; sets ``facts.services``' digests."""
+    if not facts.services:
+        return None
+    try:
+        out, notes = registry.compare_digests(facts.environment, facts.services, facts.resolved_digests,
+                                              facts.release_pins, facts.allow_tag_only, facts.given_digests)
+    except registry.RegistryError as exc:
+        return gate("image digests", False, " ".join((facts.registry_problems or []) + [str(exc)]).replace("\n", " "))
+    for name, svc in out.items():
+        facts.services[name]["digest"] = svc.get("digest")
+    facts.notes.extend(notes)
+    return gate("image digests", True, "%d images by digest%s" % (
+        sum(1 for s in out.values() if s.get("digest")), (", " + "; ".join(notes)) if notes else ""))
+
+
+@register
+def staging_live(facts):
+    """Production: staging still runs the deployment it recorded for this release."""
+    if not facts.staging_proof:
+        return None
+    if facts.staging_problem:
+        return gate("staging live deployment", False, facts.staging_problem)
+    return staging_live_gate(facts.manifest, facts.staging_live, facts.services)
+
+
+@register
+def staging_healthy(facts):
+    """Production: staging's /health answers healthy with the release's api version now."""
+    if not facts.staging_proof:
+        return None
+    if facts.staging_problem:
+        return gate("staging healthy now", False, "staging's app could not be read (see above)")
+    if facts.staging_health_url is None:
+        return gate("staging healthy now", False, "staging's app has no live URL")
+    payload, problem = facts.staging_health
+    return staging_health_gate(facts.staging_health_url, None, payload, problem, facts.expected_version,
+                               facts.health_checks)
+
+
+@register
+def soak(facts):
+    """Production: staging was health-verified at least tachyon_soak_minutes ago."""
+    if not facts.staging_proof:
+        return None
+    return soak_gate(facts.manifest["environments"]["staging"].get("health_verified_at"), facts.soak_minutes,
+                     facts.now)
+
+
+@register
+def freeze(facts):
+    """The environment is not frozen (or the run breaks the glass, recorded in the history)."""
+    info = facts.lock_status
+    if info is None:
+        return None
+    if not info["frozen"]:
+        return gate("freeze", True, "%s is not frozen" % facts.environment)
+    message = git_lock.freeze_message(facts.environment, info["freeze"], facts.lock_store)
+    if facts.break_glass:
+        return gate("freeze", True, "FROZEN, passed by break-glass (tachyon_break_glass): %s" % message)
+    return gate("freeze", False, message)
+
+
+@register
+def deploy_lock(facts):
+    """Nobody else deploys the environment now. Advisory: the lock step takes the lock
+    atomically (waiting tachyon_lock_wait, taking over an expired one) and refuses naming the
+    holder; the plan only says who holds it."""
+    info = facts.lock_status
+    if info is None:
+        return None
+    if not info["locked"]:
+        return gate("deploy lock", True, "free", blocking=False)
+    return gate("deploy lock", bool(info["expired"]), "held by %s%s" % (
+        git_lock.describe(info["lock"]), " (expired: %s; it will be taken over)" % info["expired"]
+        if info["expired"] else ""), blocking=False)
+
+
+def evaluate(facts):
+    """Every applicable gate's verdict, in GATES order."""
+    results = []
+    for func in GATES:
+        verdict = func(facts)
+        if verdict is not None:
+            results.append(verdict)
+    return results
+
+
+def refusals(results):
+    """The blocking gates that failed."""
+    return [g for g in results if not g["ok"] and g.get("blocking", True)]

@@ -154,3 +154,23 @@ def read(client, app_id, deployment_id=None):
     body = do_client.call("get deployment %s" % dep_id, client.apps.get_deployment, app_id, dep_id,
                           _app_id=app_id) or {}
     return app, body.get("deployment") or {}
+
+
+def verify(app, deployment, services=None, deployment_id=None, require_active=False):
+    """The result dict (without ``changed``) and its problems."""
+    active = (app.get("active_deployment") or {}).get("id")
+    result = {"deployment_id": (deployment or {}).get("id") or deployment_id, "active_deployment_id": active,
+              "live_url": app.get("live_url"), "problems": []}
+    if deployment is None:
+        result["problems"].append("the app has no active deployment")
+        return result
+    result.update(phase=deployment.get("phase"), components=components(deployment),
+                  pre_deploy_jobs=pre_deploy_jobs(deployment),
+                  migration_ran=migration_ran(deployment))
+    if require_active and deployment.get("id") != active:
+        result["problems"].append("deployment %s is not the app's active deployment (the app runs %s)"
+                                  % (deployment.get("id"), active or "none"))
+    if services:
+        result["problems"].extend(compare(services, deployment))
+        result["problems"].extend(job_problems(deployment))
+    return result

@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see galaxy.yml)
+"""The deploy plan (tachyon.infra.deploy_plan): read everything a deploy decides on, once, and
+return one plan.
+
+``read_facts`` does every read (the manifest, the services' SHAs or the pins of a release to
+roll back to, the registry's digests, the target app with its active and pending deployments,
+staging's app and /health for a promotion, the lock and the freeze); ``gates.evaluate`` decides;
+``build`` puts it together: per component from -> to (commit, digest), the migration, every
+gate with its verdict, the rendered App Spec the deploy applies, the decision (deploy / nothing
+to do / refused) with why and what unblocks it, and a short table a person reads.
+Nothing here writes anything.
+"""
+from __future__ import annotations
+
+import datetime
+import time
+
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._git import remote as git_remote
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
+from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as pins_mod
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec
+
+READ_SECONDS = 15
+API_SERVICE = "tachyon-api"
+
+
+class PlanError(Exception):
+    """The plan cannot be made at all (an unreadable manifest, a bad option): nothing was read
+    that a deploy could act on."""
+
+
+class Facts(object):
+    """What the gates decide on; every attribute is read once by read_facts."""
+
+    def __init__(self, p):
+        self.environment = p["environment"]
+        self.host = p.get("host") or self.environment
+        self.manifest_path = p["manifest_path"]
+        self.approved_by = p.get("approved_by") or ""
+        self.allow_tag_only = p.get("allow_tag_only")
+        self.given_digests = p.get("digests") or {}
+        self.break_glass = p.get("break_glass") or ""
+        self.soak_minutes = p.get("soak_minutes") or 0
+        self.health_checks = p.get("health_checks") or []
+        self.rollback = None
+        self.manifest = None
+        self.version = None
+        self.services = None
+        self.release_pins = {}
+        self.resolved_digests = {}
+        self.registry_problems = []
+        self.input_problems = []
+        self.notes = []
+        self.target_app = None
+        self.target_deployment = None
+        self.target_active_id = None
+        self.target_problem = None
+        self.staging_proof = False
+        self.staging_problem = None
+        self.staging_live = None
+        self.staging_health_url = None
+        self.staging_health = (None, None)
+        self.expected_version = None
+        self.lock_status = None
+        self.lock_store = None
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+
+
+def _catalog(p):
+    return {svc["name"]: svc for svc in p["services"]}
+
+
+def _resolve_staging(p, facts):
+    """Staging: every service's full SHA (given, or its branch's head, one ls-remote each, all at once)."""
+    catalog = _catalog(p)
+    given = {k: v for k, v in (p.get("shas") or {}).items() if v}
+    unknown = sorted(set(given) - set(catalog))
+    if p.get("version") and p["version"] != facts.manifest["version"]:
+        facts.input_problems.append(
+            "tachyon_version %s is not the release in %s (%s); create that release first (playbooks/release.yml)."
+            % (p["version"], facts.manifest_path, facts.manifest["version"]))
+    if unknown:
+        facts.input_problems.append("tachyon_shas names unknown service(s) %s; known services: %s."
+                                    % (", ".join(unknown), ", ".join(catalog)))
+        return None
+    repos = {name: (p.get("repo_urls") or {}).get(name) or "%s/%s.git" % (p["repo_base_url"], svc["repo"])
+             for name, svc in catalog.items()}
+    try:
+        shas = git_remote.ls_remote(repos, "refs/heads/" + p["repo_branch"], given)
+    except git_remote.RemoteError as exc:
+        facts.input_problems.append(str(exc))
+        return None
+    return {name: {"sha": shas[name].lower(), "tag": shas[name].lower(), "image": svc["image"], "digest": None,
+                   "component": svc["component"]} for name, svc in catalog.items()}
+
+
+def _resolve_production(p, facts):
+    """Production: the SHAs, tags and digests staging ran (or the release's pins while it is refused)."""
+    catalog = _catalog(p)
+    if not p.get("version"):
+        facts.input_problems.append(
+            "production deploys only a release named on purpose: set tachyon_version to the release in %s "
+            "(-e tachyon_version=%s; in AWX the survey's Release version; in GitHub Actions the workflow's "
+            "version input)." % (facts.manifest_path, facts.manifest["version"]))
+    try:
+        ran = mf.check_promotion(facts.manifest, p.get("version") or facts.manifest["version"], "-")
+    except mf.ManifestError:
+        ran = facts.manifest["services"]
+    out = {}
+    for name, svc in catalog.items():
+        pin = dict(ran.get(name) or facts.manifest["services"].get(name) or {})
+        pin["component"] = svc["component"]
+        out[name] = pin
+    return out
+
+
+def _resolve_rollback(p, facts):
+    """A rollback to a release: the pins its newest health-verified deployment recorded."""
+    catalog = _catalog(p)
+    try:
+        pins, source, running = pins_mod.rollback_pins(facts.manifest, p["rollback_version"], facts.environment,
+                                                       list(catalog))
+    except pins_mod.PinsError as exc:
+        facts.input_problems.append(str(exc))
+        return None
+    facts.rollback = {"version": p["rollback_version"], "source": source, "running_version": running}
+    facts.release_pins = pins
+    return {name: {"sha": pins[name]["sha"], "tag": pins[name].get("tag") or pins[name]["sha"],
+                   "image": pins[name].get("image") or svc["image"], "digest": pins[name].get("digest"),
+                   "component": svc["component"]} for name, svc in catalog.items()}
+
+
+def _read_digests(p, facts):
+    """The registry's digest of each image:tag, all read now (compared by the image digests gate)."""
+    for name, item in facts.services.items():
+        if not item.get("image") or not item.get("tag"):
+            facts.input_problems.append("%s: no image or tag to deploy" % name)
+            return
+    creds = {"username": p.get("registry_username"), "password": p.get("registry_password")}
+    resolver = registry.Resolver(endpoints=p.get("registry_endpoints") or {}, credentials=creds, timeout=30)
+    started = time.monotonic()
+    for name in sorted(facts.services):
+        try:
+            facts.resolved_digests[name] = resolver.resolve(facts.services[name]["image"], facts.services[name]["tag"])
+        except registry.RegistryError as exc:
+            if not facts.allow_tag_only:
+                facts.registry_problems.append("%s: %s." % (name, exc))
+            else:
+                facts.notes.append("%s: not resolved (%s)" % (name, exc))
+    facts.digest_reads = {"elapsed": round(time.monotonic() - started, 3), "requests": resolver.requests_made}
+
+
+def _read_target(p, facts):
+    """The target app, once: its spec, live URL, active deployment (with its images) and the
+    deployments in flight. apply hands this read to app_deploy instead of reading again."""
+    try:
+        client = do_client.make_client(p["token"], p["api_endpoint"], timeout=READ_SECONDS,
+                                       deadline=time.monotonic() + READ_SECONDS)
+        facts.target_app, facts.target_deployment = live_app.read(client, p["app_id"])
+    except do_client.DOApiError as exc:
+        facts.target_problem = "reading the %s app failed: %s" % (facts.environment, exc)
+        return
+    facts.target_active_id = (facts.target_app.get("active_deployment") or {}).get("id")
+
+
+def _read_staging(p, facts):
+    """Production promotion: staging's app and one /health of its live URL, now."""
+    facts.staging_proof = True
+    if not p.get("staging_app_id") or not p.get("staging_token"):
+        facts.staging_problem = ("this inventory does not know staging's app: set tachyon_staging_do_app_id and "
+                                 "tachyon_staging_do_token (production reads DO_APP_ID and "
+                                 "DIGITALOCEAN_ACCESS_TOKEN, staging's names)")
+        return
+    try:
+        client = do_client.make_client(p["staging_token"], p["api_endpoint"], timeout=READ_SECONDS,
+                                       deadline=time.monotonic() + READ_SECONDS)
+        app, dep = live_app.read(client, p["staging_app_id"])
+    except do_client.DOApiError as exc:
+        facts.staging_problem = "reading staging's app failed: %s" % exc
+        return
+    facts.staging_live = {"active_deployment_id": (app.get("active_deployment") or {}).get("id"),
+                          "components": live_app.components(dep) if dep else {}}
+    if app.get("live_url"):
+        url = app["live_url"].rstrip("/") + p["health_path"]
+        facts.staging_health = health.poll_once(url, {}, True, 10)
+        facts.staging_health_url = redact_url(url)
+
+
+def _read_lock(p, facts):
+    try:
+        store, _note = git_lock.open_store(facts.environment, p.get("lock_remote"), p.get("lock_repo_dir"),
+                                           p.get("lock_path"))
+        facts.lock_status = git_lock.status(store, facts.environment)
+        facts.lock_store = store
+    except git_lock.LockError as exc:
+        facts.notes.append("the lock and the freeze could not be read: %s" % exc)
+
+
+def read_facts(p):
+    """Every read of the plan, each done once. Raises PlanError when the manifest cannot be read."""
+    facts = Facts(p)
+    try:
+        facts.manifest = mf.read(p["manifest_path"])["manifest"]
+    except mf.ManifestError as exc:
+        raise PlanError(str(exc))
+    facts.version = facts.manifest["version"]
+    facts.release_pins = facts.manifest["services"]
+    if p.get("rollback_version"):
+        facts.services = _resolve_rollback(p, facts)
+        facts.version = p["rollback_version"]
+    elif facts.environment == "staging":
+        facts.services = _resolve_staging(p, facts)
+    else:
+        facts.services = _resolve_production(p, facts)
+        facts.version = p.get("version") or facts.manifest["version"]
+    try:
+        smoke.validate(p.get("smoke_checks") or [])
+    except smoke.SmokeCheckError as exc:
+        facts.input_problems.append(str(exc))
+    if facts.services:
+        api = facts.services.get(API_SERVICE) or {}
+        facts.expected_version = api.get("tag") or api.get("sha")
+        _read_digests(p, facts)
+    _read_target(p, facts)
+    if facts.environment == "production" and not facts.rollback and p.get("staging_proof", True):
+        _read_staging(p, facts)
+    if p.get("read_lock", True):
+        _read_lock(p, facts)
+    return facts
+
+
+# --------------------------------------------------------------------------- the plan
+def _short(sha):
+    return (sha or "")[:7] or "-"
+
+
+def _digest_short(digest):
+    return (digest or "")[:19] or "by tag"
+
+
+def component_rows(facts):
+    """Per service: from (what the live app runs) -> to (what the plan deploys)."""
+    live = live_app.components(facts.target_deployment) if facts.target_deployment else {}
+    recorded = ((facts.manifest or {}).get("environments", {}).get(facts.environment) or {}).get("services") or {}
+    rows = []
+    for name in sorted(facts.services or {}):
+        pin = facts.services[name]
+        comp = pin.get("component") or name
+        running = live.get(comp) or {}
+        before = recorded.get(name) or {}
+        # the commit the environment runs: the manifest's record when it still matches the live image
+        same = before and migrations.same_image(before, {"digest": running.get("digest"), "tag": running.get("tag")})
+        rows.append({
+            "service": name, "component": comp,
+            "from": {"sha": before.get("sha") if same else (running.get("tag") or None),
+                     "digest": running.get("digest"), "ref": running.get("ref") or "nothing"},
+            "to": {"sha": pin.get("sha"), "digest": pin.get("digest"), "ref": live_app.pin_ref(pin),
+                   "subject": pin.get("subject")},
+            "change": bool(live_app.compare_components({name: pin}, live)) if facts.target_deployment else True,
+        })
+    return rows
+
+
+def migration_of(facts):
+    services = facts.services or {}
+    if facts.target_deployment is not None:
+        comp = (services.get(migrations.MIGRATE_SERVICE) or {}).get("component") or "db-migrate"
+        running = live_app.components(facts.target_deployment).get(comp)
+        live_pin = {"tag": running.get("tag"), "digest": running.get("digest")} if running else None
+        return migrations.carries_migration(services.get(migrations.MIGRATE_SERVICE), live_pin,
+                                            source="%s's live app" % facts.environment)
+    return migrations.release_carries_migration(facts.manifest, facts.environment)
+
+
+def unblock_hint(refused):
+    names = {g["name"] for g in refused}
+    hints = []
+    if "soak" in names:
+        hints.append("wait for the soak, then run again")
+    if names & {"staging live deployment", "staging healthy now", "promotion (manifest)"}:
+        hints.append("deploy the release to staging again: ansible-playbook playbooks/deploy.yml -i inventories/staging")
+    if "freeze" in names:
+        hints.append("release the freeze: ansible-playbook playbooks/lock.yml -e lock_action=release "
+                     "(or -e tachyon_break_glass=\"why\")")
+    if "image digests" in names:
+        hints.append("push the verified images back, or make a new release")
+    return "; ".join(hints)
+
+
+def table(environment, version, rows, migration, results, decision, check_mode, rollback=None):
+    """The plan as a few lines: a header, one row per component, the gates, the decision."""
+    title = "PLAN %s release %s%s%s" % (environment, version,
+                                       " (rollback from %s)" % (rollback.get("running_version") or "-") if rollback else "",
+                                       ", check mode: nothing is changed" if check_mode else "")
+    lines = [title]
+    for row in rows:
+        to, frm = row["to"], row["from"]
+        subject = (" " + to["subject"][:50]) if to.get("subject") else ""
+        lines.append("  %-18s %s -> %s%s  %s%s" % (
+            row["service"], _short(frm.get("sha")) if frm.get("sha") else frm["ref"][-12:] if frm["ref"] != "nothing" else "nothing",
+            _short(to.get("sha")), subject, to.get("digest") or "by tag (tachyon_allow_tag_only)",
+            "" if row["change"] else " (unchanged)"))
+    lines.append("  migration: %s%s" % ("YES, " if migration["carries"] else "no, ", migration["reason"]))
+    lines.append("  gates: " + ", ".join("%s %s" % (g["name"], "ok" if g["ok"] else ("FAIL" if g.get("blocking", True)
+                                                                                     else "wait"))
+                                         for g in results))
+    failing = [g for g in results if not g["ok"]]
+    for item in failing:
+        lines.append("    %s: %s" % (item["name"], item["detail"]))
+    lines.append("  => %s" % {
+        "refused": "REFUSED (failing gates: %s)" % ", ".join(g["name"] for g in gates.refusals(results)),
+        "nothing": "nothing to do: the app already runs these images",
+        "deploy": "deploy: every gate passes",
+    }[decision])
+    return lines
+
+
+def build(p, check_mode=False):
+    """The plan: a dict (see the deploy_plan module's RETURN)."""
+    facts = read_facts(p)
+    results = gates.evaluate(facts)
+    refused = gates.refusals(results)
+    rows = component_rows(facts) if facts.services else []
+    migration = migration_of(facts) if facts.services else {"carries": False, "reason": "unknown"}
+    if refused:
+        decision = "refused"
+    elif facts.target_deployment is not None and rows and not any(r["change"] for r in rows):
+        decision = "nothing"
+    else:
+        decision = "deploy"
+    spec = None
+    if facts.services and decision != "refused":
+        images = {}
+        for svc in facts.services.values():
+            images[svc["component"]] = {"digest": svc["digest"]} if svc.get("digest") else {"tag": svc.get("tag") or svc.get("sha")}
+        try:
+            spec = app_spec.render_file(p["spec_path"], images)
+        except ValueError as exc:
+            results.append(gates.gate("inputs", False, "the App Spec %s cannot be rendered: %s" % (p["spec_path"], exc)))
+            refused = gates.refusals(results)
+            decision = "refused"
+    lines = table(facts.environment, facts.version, rows, migration, results, decision, check_mode, facts.rollback)
+    app = facts.target_app or {}
+    plan = {
+        "decision": decision,
+        "environment": facts.environment,
+        "version": facts.version,
+        "services": facts.services or {},
+        "components": rows,
+        "migration": migration,
+        "gates": results,
+        "refusals": ["%s: %s" % (g["name"], g["detail"]) for g in refused],
+        "unblock": unblock_hint(refused),
+        "spec": spec,
+        "rollback_of_version": (facts.rollback or {}).get("running_version"),
+        "rollback_source": (facts.rollback or {}).get("source"),
+        "expected_version": facts.expected_version,
+        "notes": facts.notes,
+        "target": {"app_id": p["app_id"], "active_deployment_id": facts.target_active_id,
+                   "live_url": app.get("live_url"), "problem": facts.target_problem,
+                   # what app_deploy needs instead of reading the app again
+                   "app": {key: app.get(key) for key in ("id", "spec", "live_url", "active_deployment",
+                                                         "pending_deployment", "in_progress_deployment")
+                           if app.get(key) is not None} if facts.target_app else None},
+        "lock": {"locked": (facts.lock_status or {}).get("locked"), "frozen": (facts.lock_status or {}).get("frozen")},
+        "table": lines,
+    }
+    return plan

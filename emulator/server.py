@@ -15,12 +15,14 @@ Paths:
   /_registry/...       the sandbox's container registry (ghcr.io stand-in, emulator/registry.py)
   /_emulator/...       admin: ``POST image-version`` ({digest, version}), ``GET state``, ``POST/DELETE faults``, ``POST config``,
                        ``POST secret-check``, ``POST maintenance`` ({"app_id": ...}: App
-                       Platform redeploys the app for maintenance) (kept apart from the
-                       DigitalOcean paths)
+                       Platform redeploys the app for maintenance), ``GET requests`` (the request
+                       log: every /v2 request in order, {method, path, status, at}; ``DELETE
+                       requests`` empties it) (kept apart from the DigitalOcean paths)
 """
 import json
 import re
 import socket
+import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +65,10 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, store, faults, limiter, quiet=True):
+        # the request log (GET /_emulator/requests): what a client asked the API, in order, so a
+        # test can say "the app was read once before the deployment was created" or "no write"
+        self.requests = []
+        self.requests_lock = threading.Lock()
         self.store = store
         self.faults = faults
         self.limiter = limiter
@@ -120,6 +126,10 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("HEAD")
 
     def _send(self, status, body=None, headers=None, content_type="application/json; charset=utf-8"):
+        if urlsplit(self.path).path.startswith("/v2/"):
+            with self.server.requests_lock:
+                self.server.requests.append({"method": self.command, "path": urlsplit(self.path).path,
+                                             "status": status, "at": time.time()})
         if isinstance(body, (dict, list)):
             payload = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -430,6 +440,13 @@ class Handler(BaseHTTPRequestHandler):
                 state = store.snapshot()
                 state["rate_limit"] = self.server.limiter.settings()
                 return self._send(200, state)
+            if path == "/_emulator/requests" and method == "GET":
+                with self.server.requests_lock:
+                    return self._send(200, {"requests": list(self.server.requests)})
+            if path == "/_emulator/requests" and method == "DELETE":
+                with self.server.requests_lock:
+                    del self.server.requests[:]
+                return self._send(200, {"requests": []})
             if path == "/_emulator/faults" and method == "POST":
                 return self._send(200, {"faults": faults.add(self._admin_body())})
             if path == "/_emulator/faults" and method == "DELETE":

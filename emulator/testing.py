@@ -125,6 +125,14 @@ class Emulator:
     def state(self):
         return self._admin("GET", "/_emulator/state")
 
+    def requests(self):
+        """The request log: every /v2 request since the start (or clear_requests), in order,
+        each {method, path, status, at}."""
+        return self._admin("GET", "/_emulator/requests")["requests"]
+
+    def clear_requests(self):
+        self._admin("DELETE", "/_emulator/requests")
+
     def maintenance(self, app_id):
         """App Platform redeploys the app for maintenance; returns the new deployment."""
         return self._admin("POST", "/_emulator/maintenance", {"app_id": app_id})["deployment"]

@@ -55,6 +55,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
+        # the deploy plan's table (tachyon.infra.deploy_plan), shown as the first lines of the
+        # deploy it describes; display only, never sent to the module
+        for line in args.pop("plan", None) or []:
+            display.display("  %s" % line)
         local = self._play_context.connection in ("local", "ansible.builtin.local")
         tail = None
         path = None

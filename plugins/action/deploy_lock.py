@@ -93,7 +93,8 @@ class ActionModule(ActionBase):
         if note:
             result["fallback"] = note
             if args["state"] == "present":
-                self._display.display("deploy_lock: " + note)
+                # the plan says so too (its deploy lock gate); the line itself at -v
+                self._display.verbose("deploy_lock: " + note)
         state = args["state"]
         if state == "status":
             info = git_lock.status(store, environment)
@@ -157,5 +158,5 @@ class ActionModule(ActionBase):
             self._display.warning(note)
             result["break_glass"] = note
         result.update(lock_id=taken["token"], holder={k: v for k, v in holder.items() if k != "lock_id"},
-                      waited=taken["waited"], msg="locked by %s in %s" % (git_lock.describe(holder), store.where))
+                      waited=taken["waited"], contended=taken["contended"], msg="locked by %s in %s" % (git_lock.describe(holder), store.where))
         return result

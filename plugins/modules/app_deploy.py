@@ -114,6 +114,12 @@ options:
       - Internal. Path the module appends progress lines to; set by the action plugin, which
         prints them while the module runs. Lines never contain secret values.
     type: path
+  plan:
+    description:
+      - Display only - lines printed before the deploy starts (the C(table) of
+        M(tachyon.infra.deploy_plan)); the action plugin prints them and does not pass them on.
+    type: list
+    elements: str
   live_app:
     description:
       - The app as it was just read (the C(target.app) of M(tachyon.infra.deploy_plan) - its spec,
@@ -603,7 +609,7 @@ class Deployer:
             else:
                 known = self.known_deployment_ids()
                 dep_id, attempts = self.update(with_secrets, desired, known, deadline)
-                self.progress("update accepted: deployment %s" % dep_id)
+                self.progress("  update accepted: deployment %s" % dep_id)
         except DOApiError as exc:
             result.update(changed=False, deployment_id=None, phase=None)
             self.module.fail_json(msg="%s Nothing was deployed; the app stays on %s." % (exc, previous_id), **result)
@@ -677,6 +683,7 @@ def main():
         in_flight_wait=dict(type="float", default=0),
         progress_file=dict(type="path"),
         live_app=dict(type="dict"),
+        plan=dict(type="list", elements="str"),
         verify=dict(type="dict", options=dict(
             health_path=dict(type="str", default="/health"),
             expected_version=dict(type="str"),

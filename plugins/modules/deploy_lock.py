@@ -174,6 +174,10 @@ waited:
   description: Seconds spent waiting for the lock.
   returned: state=present, not in check mode
   type: float
+contended:
+  description: Whether another run held the lock meanwhile (it was waited for, or its stale lock taken over).
+  returned: state=present, not in check mode
+  type: bool
 locked:
   description: Whether the deploy lock is held (V(status)).
   returned: state=status

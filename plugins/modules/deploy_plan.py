@@ -36,10 +36,9 @@ attributes:
     support: none
 options:
   environment:
-    description: The environment deployed (the inventory group).
+    description: The environment deployed (the inventory group), C(staging) or C(production).
     type: str
     required: true
-    choices: [staging, production]
   play_hosts:
     description: The hosts of the play; a deploy targets exactly one environment (one host).
     type: list
@@ -207,8 +206,12 @@ table:
   returned: when the manifest was read
   type: list
   elements: str
+plan:
+  description: The table as one text, with a refusal (the rest of the plan is not returned then).
+  returned: when refused
+  type: str
 msg:
-  description: The table as one text (and the refusal).
+  description: The table as one text, or the refusal with every failing gate and what unblocks it.
   returned: always
   type: str
 """
@@ -222,7 +225,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._plan import plan as
 def main():
     argument_spec = client_argument_spec()
     argument_spec.update(
-        environment=dict(type="str", required=True, choices=["staging", "production"]),
+        environment=dict(type="str", required=True),
         play_hosts=dict(type="list", elements="str", default=[]),
         host=dict(type="str"),
         manifest_path=dict(type="path", required=True),
@@ -255,11 +258,11 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    if len(p["play_hosts"]) > 1:
+    if p["environment"] not in ("staging", "production") or len(p["play_hosts"]) > 1:
         module.fail_json(msg="deploy.yml deploys exactly one environment per run (staging or production), taken from "
-                             "the inventory; this play targets %s. Use -i inventories/staging, -i "
+                             "the inventory; this play targets %s with environment '%s'. Use -i inventories/staging, -i "
                              "inventories/production, or limit the sandbox: -i inventories/sandbox -l staging."
-                             % ", ".join(p["play_hosts"]), decision="refused")
+                             % (", ".join(p["play_hosts"]), p["environment"]), decision="refused")
     if p["soak_minutes"] < 0:
         module.fail_json(msg="soak_minutes must be 0 or more (tachyon_soak_minutes), got %s" % p["soak_minutes"],
                          decision="refused")
@@ -269,10 +272,12 @@ def main():
         module.fail_json(msg=str(exc), decision="refused")
     text = "\n".join(plan["table"])
     if plan["decision"] == "refused":
-        module.fail_json(msg="%s deploy of release %s refused before anything was deployed: %s.%s\n%s"
+        module.fail_json(msg="%s deploy of release %s refused: %s.%s"
                          % (plan["environment"], plan["version"], "; ".join(plan["refusals"]),
-                            (" To unblock: %s." % plan["unblock"]) if plan["unblock"] else "", text),
-                         changed=False, **plan)
+                            (" To unblock: %s." % plan["unblock"]) if plan["unblock"] else ""),
+                         # what the rescue records (the attempt) and the table; not the whole plan
+                         changed=False, decision="refused", plan="\n".join(plan["table"]),
+                         version=plan["version"], services=plan["services"])
     module.exit_json(changed=False, msg=text, **plan)
 
 

@@ -236,7 +236,7 @@ def test_health_failure_rolls_back_to_last_good(run, mode, expect):
     before = snapshot(run)
     run.emu.set_faults([{"kind": "health", "mode": mode}])
     rc, out = run.staging()
-    entry = assert_failed_cleanly(run, rc, out, before, ["Wait until the live app is healthy", expect,
+    entry = assert_failed_cleanly(run, rc, out, before, ["the live app did not become healthy", expect,
                                                          "Rolled back to the last good deployment"],
                                   outcome="rolled_back")
     assert entry["rolled_back_to"] == before["active"]

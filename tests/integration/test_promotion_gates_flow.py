@@ -136,37 +136,51 @@ def test_production_needs_staging_live_healthy_and_soaked_and_freezes_after_a_mi
                         "manifest records %s for release 0.1.0" % (redeployed, recorded)) in text, text
 
 
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
 def test_check_mode_prints_the_plan_and_changes_nothing(run):
+    """--check is the plan (issue 25): it prints it, changes nothing (app, manifest, lock; the
+    emulator's request log shows no write) and fails, naming every reason, when it is refused."""
     rc, out = run.staging()
     assert rc == 0, out
     before = run.manifest.read_text()
     counts = {env: len(run.deployments(env)) for env in ("staging", "production")}
     # any mutating API request would hit one of these faults (and count a hit)
-    run.emu.set_faults([{"kind": "http_error", "method": m, "path": "/v2/*", "status": 500}
-                        for m in ("POST", "PUT", "PATCH", "DELETE")])
+    run.emu.set_faults([{"kind": "http_error", "method": m, "path": "/v2/*", "status": 500} for m in WRITES])
+    run.emu.clear_requests()
     rc, out = run.production(check=True, extra={"tachyon_soak_minutes": 30})
-    assert rc == 0, out[-4000:]
-    plan = out[out.index("PLAN for production"):]
-    plan = plan[:plan.index("TASK [") if "TASK [" in plan else len(plan)]
-    print("PLAN:", plan)
+    assert rc != 0, out[-4000:]
+    text = flat(out)
     migrate = sandbox_digest("tachyon-db-migrate", RELEASE["tachyon-db-migrate"])
-    text = flat(plan)
-    assert ("tachyon-db-migrate (db-migrate): now ghcr.io/tachyonapp/tachyon-db-migrate:sandbox-initial -> "
-            "ghcr.io/tachyonapp/tachyon-db-migrate@%s" % migrate) in text
-    assert "migration: YES, tachyon-db-migrate pin" in text
-    assert re.search(r"gate soak +FAIL: staging was verified at \S+, only \d+s ago; tachyon_soak_minutes is 30.0?: "
+    assert re.search(r"PLAN production release 0\.1\.0: REFUSED; gates: promotion \(manifest\) ok, image digests ok, "
+                     r"staging live deployment ok, staging healthy now ok, soak FAIL, freeze ok, deploy lock ok "
+                     r"\[check mode: nothing is changed\]", text), text
+    assert re.search(r"tachyon-db-migrate +sandbox-initial -> %s +%s \(MIGRATION\)"
+                     % (RELEASE["tachyon-db-migrate"][:7], migrate), text), text
+    assert re.search(r"gate 'soak' failed: staging was verified at \S+, only \d+s ago; tachyon_soak_minutes is 30.0?: "
                      r"\d+m\d\ds left", text), text
-    for name in ("promotion (manifest)", "image digests", "staging live deployment", "staging healthy now",
-                 "freeze", "deploy lock"):
-        assert re.search(r"gate %s +PASS" % re.escape(name), text), name
-    assert "would be REFUSED (failing gates: soak)" in text and "spec diff:" in text
+    assert "To unblock: wait for the soak, then run again" in text
 
-    # a gate that stops a real run (no approver) is reported in the plan, the others still evaluated
-    rc, out = run.production(check=True, approver=None)
+    # every failing gate is named at once (no approver and the soak), the others still evaluated
+    rc, out = run.production(check=True, approver=None, extra={"tachyon_soak_minutes": 30})
+    assert rc != 0, out[-4000:]
+    text = flat(out)
+    assert re.search(r"gate 'promotion \(manifest\)' failed: production promotion of 0.1.0 refused: +- no approver",
+                     text), text
+    assert "gate 'soak' failed" in text and "staging healthy now ok" in text
+
+    # an allowed promotion: exit 0, the commits that would go live, the spec diff
+    rc, out = run.production(check=True, args=["--diff"])
     assert rc == 0, out[-4000:]
     text = flat(out)
-    assert re.search(r"gate promotion \(manifest\) +FAIL: production promotion of 0.1.0 refused: - no approver", text)
-    assert re.search(r"gate staging healthy now +PASS", text)
+    assert "PLAN production release 0.1.0: deploy;" in text
+    for name, sha in RELEASE.items():
+        assert re.search(r"%s +sandbox-initial -> %s +%s" % (name, sha[:7], sandbox_digest(name, sha)), text), name
+    assert "would replace deployment" in text and "spec diff:" in text
+
     assert all(f["hits"] == 0 for f in run.emu.state()["faults"]), run.emu.state()["faults"]
+    assert [r for r in run.emu.requests() if r["method"] in WRITES] == []
     assert run.manifest.read_text() == before
+    assert not (run.manifest.parent / ".deploy-production.lock").exists()
     assert {env: len(run.deployments(env)) for env in ("staging", "production")} == counts

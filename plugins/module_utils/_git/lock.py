@@ -385,7 +385,8 @@ def freeze_message(environment, freeze, store):
 def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, progress=None,
             clock=time.monotonic, sleep=time.sleep, now=time.time, rng=random.random):
     """Take the deploy lock of ``environment``; returns a dict: token, holder, taken_over,
-    break_glass (the freeze overridden), waited (seconds). Raises LockHeld or LockError."""
+    break_glass (the freeze overridden), waited (seconds), contended (another run held it
+    meanwhile). Raises LockHeld or LockError."""
     ref = lock_ref(environment)
     started = clock()
     deadline = started + max(0.0, float(wait or 0))
@@ -427,8 +428,11 @@ def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, pr
         except LockHeld:
             store.delete(ref, new)
             raise
+        # contended: another run held the lock meanwhile (we waited, or took over its stale lock),
+        # so what was read before taking it (the deploy plan's read of the app) may be out of date
         return {"token": new, "holder": holder, "taken_over": taken_over, "break_glass": frozen,
-                "waited": round(clock() - started, 3), "store": store.description, "where": store.where}
+                "waited": round(clock() - started, 3), "contended": attempt > 1 or current is not None,
+                "store": store.description, "where": store.where}
 
 
 def check_freeze(store, environment, break_glass=None):

@@ -248,7 +248,8 @@ def deploy_lock(facts):
     if info is None:
         return None
     if not info["locked"]:
-        return gate("deploy lock", True, "free", blocking=False)
+        return gate("deploy lock", True, "free%s" % (" (%s)" % facts.lock_note if facts.lock_note else ""),
+                    blocking=False)
     return gate("deploy lock", bool(info["expired"]), "held by %s%s" % (
         git_lock.describe(info["lock"]), " (expired: %s; it will be taken over)" % info["expired"]
         if info["expired"] else ""), blocking=False)

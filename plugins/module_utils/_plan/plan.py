@@ -74,6 +74,7 @@ class Facts(object):
         self.expected_version = None
         self.lock_status = None
         self.lock_store = None
+        self.lock_note = None
         self.now = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -199,8 +200,9 @@ def _read_staging(p, facts):
 
 def _read_lock(p, facts):
     try:
-        store, _note = git_lock.open_store(facts.environment, p.get("lock_remote"), p.get("lock_repo_dir"),
-                                           p.get("lock_path"))
+        store, note = git_lock.open_store(facts.environment, p.get("lock_remote"), p.get("lock_repo_dir"),
+                                          p.get("lock_path"))
+        facts.lock_note = note
         facts.lock_status = git_lock.status(store, facts.environment)
         facts.lock_store = store
     except git_lock.LockError as exc:
@@ -242,7 +244,11 @@ def read_facts(p):
 
 # --------------------------------------------------------------------------- the plan
 def _short(sha):
-    return (sha or "")[:7] or "-"
+    """A commit SHA's first 7 characters (anything else, e.g. a tag, as it is)."""
+    sha = sha or ""
+    if len(sha) > 7 and all(c in "0123456789abcdefABCDEF" for c in sha):
+        return sha[:7]
+    return sha or "-"
 
 
 def _digest_short(digest):
@@ -298,31 +304,40 @@ def unblock_hint(refused):
     return "; ".join(hints)
 
 
+def _from(row):
+    frm = row["from"]
+    if frm.get("sha"):
+        return _short(frm["sha"])
+    ref = frm.get("ref") or "nothing"
+    return ref.rsplit(":", 1)[-1] if ":" in ref and "@" not in ref else ("nothing" if ref == "nothing" else "?")
+
+
 def table(environment, version, rows, migration, results, decision, check_mode, rollback=None):
-    """The plan as a few lines: a header, one row per component, the gates, the decision."""
-    title = "PLAN %s release %s%s%s" % (environment, version,
-                                       " (rollback from %s)" % (rollback.get("running_version") or "-") if rollback else "",
-                                       ", check mode: nothing is changed" if check_mode else "")
-    lines = [title]
+    """The plan in a few lines: what is decided (and the gates) in the header, then one line per
+    component - from -> to commit (subject when known) and the digest that goes live - then the
+    reason of each failing gate."""
+    verdicts = ", ".join("%s %s" % (g["name"], "ok" if g["ok"] else ("FAIL" if g.get("blocking", True) else "wait"))
+                         for g in results)
+    what = {"refused": "REFUSED", "nothing": "nothing to do (the app runs these images)", "deploy": "deploy"}[decision]
+    lines = ["PLAN %s %s%s: %s; gates: %s%s" % (
+        environment, "rollback to release %s (from %s)" % (version, rollback.get("running_version") or "-")
+        if rollback else "release %s" % version, "", what, verdicts or "none",
+        " [check mode: nothing is changed]" if check_mode else "")]
+    width = max([len(r["service"]) for r in rows] + [0])
     for row in rows:
-        to, frm = row["to"], row["from"]
-        subject = (" " + to["subject"][:50]) if to.get("subject") else ""
-        lines.append("  %-18s %s -> %s%s  %s%s" % (
-            row["service"], _short(frm.get("sha")) if frm.get("sha") else frm["ref"][-12:] if frm["ref"] != "nothing" else "nothing",
-            _short(to.get("sha")), subject, to.get("digest") or "by tag (tachyon_allow_tag_only)",
-            "" if row["change"] else " (unchanged)"))
-    lines.append("  migration: %s%s" % ("YES, " if migration["carries"] else "no, ", migration["reason"]))
-    lines.append("  gates: " + ", ".join("%s %s" % (g["name"], "ok" if g["ok"] else ("FAIL" if g.get("blocking", True)
-                                                                                     else "wait"))
-                                         for g in results))
-    failing = [g for g in results if not g["ok"]]
-    for item in failing:
-        lines.append("    %s: %s" % (item["name"], item["detail"]))
-    lines.append("  => %s" % {
-        "refused": "REFUSED (failing gates: %s)" % ", ".join(g["name"] for g in gates.refusals(results)),
-        "nothing": "nothing to do: the app already runs these images",
-        "deploy": "deploy: every gate passes",
-    }[decision])
+        to = row["to"]
+        subject = (' "%s"' % to["subject"][:48]) if to.get("subject") else ""
+        marks = []
+        if not row["change"]:
+            marks.append("unchanged")
+        if migration.get("carries") and row["service"] == migration.get("service"):
+            marks.append("MIGRATION")
+        lines.append("  %-*s %s -> %s%s  %s%s" % (
+            width, row["service"], _from(row), _short(to.get("sha")), subject,
+            to.get("digest") or "BY TAG (tachyon_allow_tag_only)", (" (%s)" % ", ".join(marks)) if marks else ""))
+    for item in results:
+        if not item["ok"]:
+            lines.append("  gate '%s' failed: %s" % (item["name"], item["detail"]))
     return lines
 
 
@@ -360,7 +375,7 @@ def build(p, check_mode=False):
         "components": rows,
         "migration": migration,
         "gates": results,
-        "refusals": ["%s: %s" % (g["name"], g["detail"]) for g in refused],
+        "refusals": ["gate '%s' failed: %s" % (g["name"], g["detail"]) for g in refused],
         "unblock": unblock_hint(refused),
         "spec": spec,
         "rollback_of_version": (facts.rollback or {}).get("running_version"),

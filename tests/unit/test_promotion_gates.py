@@ -169,8 +169,8 @@ def test_staging_gates_and_plan():
     results = [gates.gate("soak", False, "1m left"), gates.gate("freeze", True, "not frozen")]
     table = plan.table("production", "0.2.0", plan_rows, {"carries": False, "reason": "no migration"}, results,
                        "refused", True)
-    assert table[-1] == "  => REFUSED (failing gates: soak)"
-    assert "    soak: 1m left" in table and "  gates: soak FAIL, freeze ok" in table
+    assert table[0] == "PLAN production release 0.2.0: REFUSED; gates: soak FAIL, freeze ok [check mode: nothing is changed]"
+    assert table[-1] == "  gate 'soak' failed: 1m left"
     api = [line for line in table if line.startswith("  tachyon-api ")]
     assert len(api) == 1 and api[0].endswith("%s (unchanged)" % DIGEST)
 
@@ -189,3 +189,19 @@ def test_emulator_stale_image_fault_keeps_the_old_image_in_the_live_spec():
         assert client.apps.get(app_id)["app"]["spec"]["workers"][0]["image"]["tag"] == "new"  # what was sent
         with pytest.raises(ValueError, match="stale_image: component must name"):
             emu.set_faults([{"kind": "stale_image"}])
+
+
+def test_every_gate_is_a_registered_function_of_the_facts_and_decided_in_one_place():
+    """Adding a gate is one function in _plan/gates.py (docs/adding-a-gate.md): GATES is the
+    list evaluate() runs, a gate that does not apply returns None, a failing one refuses unless
+    advisory."""
+    assert [f.__name__ for f in gates.GATES] == ["inputs", "app_identity", "promotion", "rollback_approver",
+                                                 "image_digests", "staging_live", "staging_healthy", "soak",
+                                                 "freeze", "deploy_lock"]
+    facts = plan.Facts({"environment": "staging", "manifest_path": "m.json"})
+    facts.lock_status = {"locked": True, "lock": {"holder": "bob"}, "frozen": False, "freeze": None, "expired": None}
+    results = gates.evaluate(facts)
+    assert [g["name"] for g in results] == ["freeze", "deploy lock"]
+    assert gates.refusals(results) == []  # the lock is advisory: the lock step waits or refuses
+    facts.input_problems.append("tachyon_shas names unknown service(s) nope")
+    assert [g["name"] for g in gates.refusals(gates.evaluate(facts))] == ["inputs"]

@@ -3,8 +3,8 @@
 # Apache-2.0 (see galaxy.yml)
 """The work of release_manifest: arguments, states, check mode, diff, error messages.
 
-Shared by the module (plugins/modules/release_manifest.py) and its action plugin, which runs it
-in the worker process when the task runs on the controller (see plugin_utils/in_process).
+The module (plugins/modules/release_manifest.py) is a thin wrapper: argument spec, ``execute``,
+the result.
 """
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
     python -m bench                       # everything (what make bench runs)
     python -m bench --only health,scale   # a subset (RESULTS.md is written only for a full run
                                           # unless --output is given)
+    python -m bench --quick --output x.md # quick mode (make test runs it): the deploy benchmark,
+                                          # one staging deploy and one promotion
 """
 import argparse
 import json
@@ -41,8 +43,12 @@ def main(argv=None):
     parser.add_argument("--deploy-runs", type=int, default=5, help="deploys, benchmark 3 (default 5)")
     parser.add_argument("--validate-runs", type=int, default=3, help="make validate runs (default 3)")
     parser.add_argument("--validate-baseline-runs", type=int, default=2, help="bare linter runs (default 2)")
+    parser.add_argument("--quick", action="store_true",
+                        help="quick mode: the deploy benchmark only, one run (what make test runs)")
     parser.add_argument("--output", help="Markdown file to write (default bench/RESULTS.md for a full run)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.only, args.deploy_runs = args.only or "deploy", 1
     names = [n.strip() for n in args.only.split(",")] if args.only else list(ORDER)
     unknown = [n for n in names if n not in ORDER]
     if unknown:

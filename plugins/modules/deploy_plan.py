@@ -82,6 +82,11 @@ options:
     description: The branch resolved for services without a SHA.
     type: str
     default: main
+  repo_cache:
+    description:
+      - The release notes' cache of the service repos (C(tachyon_repo_cache)); each commit's
+        subject is read from it when it holds the commit (never fetched by the plan).
+    type: path
   rollback_version:
     description: A rollback to this release - its recorded pins are the plan's services.
     type: str
@@ -237,6 +242,7 @@ def main():
         repo_base_url=dict(type="str", default="https://github.com/tachyonapp"),
         repo_urls=dict(type="dict", default={}),
         repo_branch=dict(type="str", default="main"),
+        repo_cache=dict(type="path"),
         rollback_version=dict(type="str"),
         registry_endpoints=dict(type="dict", default={}),
         registry_username=dict(type="str"),

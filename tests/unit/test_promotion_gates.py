@@ -205,3 +205,26 @@ def test_every_gate_is_a_registered_function_of_the_facts_and_decided_in_one_pla
     assert gates.refusals(results) == []  # the lock is advisory: the lock step waits or refuses
     facts.input_problems.append("tachyon_shas names unknown service(s) nope")
     assert [g["name"] for g in gates.refusals(gates.evaluate(facts))] == ["inputs"]
+
+
+def test_the_plan_names_each_commit_by_its_subject_from_the_repo_cache(tmp_path):
+    """The plan reads a commit's subject from the release notes' bare cache when it holds it (no
+    fetch); the table shows 'from -> short SHA "subject"  digest'."""
+    import subprocess
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@x", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@x")
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    subprocess.run(["git", "-C", str(work), "commit", "-q", "--allow-empty", "-m", "Fix the login redirect (#42)"],
+                   check=True, env=env)
+    sha = subprocess.run(["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(cache / "tachyon-api.git")], check=True)
+    facts = plan.Facts({"environment": "staging", "manifest_path": "m.json"})
+    facts.services = {"tachyon-api": {"sha": sha, "digest": DIGEST, "component": "api"},
+                      "tachyon-workers": {"sha": "b" * 40, "digest": DIGEST, "component": "workers"}}
+    plan._read_subjects({"repo_cache": str(cache)}, facts)
+    assert facts.services["tachyon-api"]["subject"] == "Fix the login redirect (#42)"
+    assert "subject" not in facts.services["tachyon-workers"]
+    rows = plan.component_rows(facts)
+    table = plan.table("staging", "0.2.0", rows, {"carries": False}, [], "deploy", False)
+    assert '  tachyon-api     nothing -> %s "Fix the login redirect (#42)"  %s' % (sha[:7], DIGEST) in table

@@ -15,9 +15,11 @@ Nothing here writes anything.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._git import cache as git_cache
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._git import remote as git_remote
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
@@ -162,6 +164,22 @@ def _read_digests(p, facts):
     facts.digest_reads = {"elapsed": round(time.monotonic() - started, 3), "requests": resolver.requests_made}
 
 
+def _read_subjects(p, facts):
+    """Each commit's subject, from the release notes' bare cache of the service repos when it
+    already holds the commit (no fetch: the plan stays fast; without it the plan shows the SHA)."""
+    cache = git_cache.GitCache(p["repo_cache"], timeout=10)
+    for name, pin in facts.services.items():
+        git_dir = cache.path(name)
+        if not pin.get("sha") or not os.path.isdir(git_dir):
+            continue
+        try:
+            code, out, _err = cache.git(git_dir, "log", "-1", "--format=%s", pin["sha"], "--")
+        except git_cache.GitError:
+            continue
+        if code == 0 and out.strip():
+            pin["subject"] = out.strip().splitlines()[0]
+
+
 def _read_target(p, facts):
     """The target app, once: its spec, live URL, active deployment (with its images) and the
     deployments in flight. apply hands this read to app_deploy instead of reading again."""
@@ -234,6 +252,8 @@ def read_facts(p):
         api = facts.services.get(API_SERVICE) or {}
         facts.expected_version = api.get("tag") or api.get("sha")
         _read_digests(p, facts)
+        if p.get("repo_cache"):
+            _read_subjects(p, facts)
     _read_target(p, facts)
     if facts.environment == "production" and not facts.rollback and p.get("staging_proof", True):
         _read_staging(p, facts)

@@ -40,6 +40,7 @@ ARGS = dict(
     fail_when_frozen=dict(type="bool", default=False),
 )
 
+
 def _environment(args):
     if args["environment"]:
         return args["environment"]

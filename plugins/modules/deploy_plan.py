@@ -34,6 +34,8 @@ attributes:
     details: Reads only; check mode is the same run.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   environment:
     description: The environment deployed (the inventory group), C(staging) or C(production).

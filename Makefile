@@ -9,6 +9,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 STAMP := $(VENV)/.installed
+# A venv that already holds the pinned requirements, linked as .venv instead of making one (the
+# runner image of `make workflows` sets VENV_FROM=/opt/venv; pip then finds everything installed).
+VENV_FROM ?=
 COLLECTION_LINK := .collections/ansible_collections/tachyon/infra
 SANDBOX_PORT ?= 8480
 SANDBOX_STATE ?= .sandbox
@@ -29,7 +32,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	$(if $(VENV_FROM),ln -sfn $(VENV_FROM) $(VENV),$(PYTHON) -m venv $(VENV))
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 

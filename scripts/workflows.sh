@@ -121,6 +121,8 @@ run_job() {
 # --- 3. the sandbox: the App Platform emulator on the host (act's jobs share the host network) -
 STAGING_APP=5a4db0c5-0000-4000-8000-5a4db0c5a001  # emulator/sandbox-seed.yml
 STAGING_TOKEN=sandbox-staging-token  # pragma: allowlist secret (the seed's fixed sandbox value)
+# the seed's registry password: the run's token is the registry credential, as on GHCR
+REGISTRY_PASSWORD=sandbox-registry-password  # pragma: allowlist secret
 EMU_PID=""
 SCRATCH=""
 stop_sandbox() { if [[ -n "$EMU_PID" ]]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; fi; }
@@ -215,7 +217,8 @@ hub_checkout() { # a checkout of this tree (tracked and untracked files) whose o
   git -C "$co" -c user.name=act -c user.email=act@localhost commit -qam "release 9.1.0"
   git -C "$co" push -q origin main
   HUB_OPTS=(--var "TACHYON_REPO_BASE_URL=file://$SCRATCH/repos/remotes"
-            --var "TACHYON_REGISTRY_ENDPOINTS={\"ghcr.io\": \"$ENDPOINT/_registry\"}")
+            --var "TACHYON_REGISTRY_ENDPOINTS={\"ghcr.io\": \"$ENDPOINT/_registry\"}"
+            --var TACHYON_REGISTRY_USERNAME=sandbox)
 }
 secret_opts() { # -s NAME=<fixed sandbox value> for every secret the workflow reads
   local name
@@ -232,7 +235,16 @@ case_deploy_staging() { # deploy-staging.yml end to end: release -> plan -> depl
   secret_opts deploy-staging.yml
   ACT_DIR=$SCRATCH/checkout run_job deploy-staging deploy-staging.yml deploy workflow_dispatch success \
     "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer \
-    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP"
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  local logf=$OUT/deploy-staging.deploy.deploy-staging.log
+  check deploy-staging "hub remote: staging record" "9.1.0 act-deployer" \
+    "$(hub_manifest | jq -r '.environments.staging | "\(.version) \(.deployed_by)"')"
+  check deploy-staging "the app runs the release's digests" \
+    "$(hub_manifest | jq -c '[.services[] | .digest] | sort')" \
+    "$(sandbox "$STAGING_TOKEN" images "$STAGING_APP" | jq -c '[.[]] | unique | sort')"
+  grep -F 'Summary - ' "$logf" | sed 's/.*Summary - //' >"$OUT/deploy-staging.summary.md" || true
+  check deploy-staging "job summary" "9.1.0 staging" \
+    "$(grep -q 'staging' "$OUT/deploy-staging.summary.md" && grep -o '9\.1\.0' "$OUT/deploy-staging.summary.md" | head -1) staging"
 }
 
 ALL_CASES=(reaper_gh_fails reaper_truncated reaper drift deploy_staging validate)

@@ -24,7 +24,7 @@ def _run(tmp_path, edit):
     path.write_text(edit(path.read_text()))
     yaml.safe_load(path.read_text())  # still a workflow
     env = dict(os.environ, WORKFLOWS_DIR=str(workflows), WORKFLOWS_OUT=str(tmp_path / "out"))
-    proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "workflows.sh"), "reaper"], cwd=ROOT, env=env,
+    proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "workflows.sh"), "reaper_complete"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False, timeout=900)
     return proc.returncode, proc.stdout + proc.stderr
 

@@ -30,8 +30,8 @@ def project_imports():
     for path in (ROOT, os.path.join(ROOT, ".collections")):
         if path not in sys.path:
             sys.path.insert(0, path)
-    from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-    from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import parse_time
+    from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import parse_time
     from emulator.testing import SANDBOX_SEED, _seed_data, running_emulator
     return aps, parse_time, SANDBOX_SEED, _seed_data, running_emulator
 

@@ -22,11 +22,11 @@ from bench import ROOT
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "history"))
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache  # noqa: E402
 import synthetic  # noqa: E402
 
 

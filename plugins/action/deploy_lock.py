@@ -2,7 +2,7 @@
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
 """Controller-side deploy lock and freeze (see plugins/modules/deploy_lock.py for the interface,
-plugins/module_utils/git_lock.py for the protocol).
+plugins/module_utils/_git/lock.py for the protocol).
 
 With ``remote`` the lock is a ref in the hub's git remote, changed by compare-and-swap pushes, so
 laptops, GitHub runners and AWX job pods see the same lock. Without it the lock is a file next
@@ -20,7 +20,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tachyon.infra.plugins.module_utils import git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 
 ARGS = dict(
     path=dict(type="path"),

@@ -22,7 +22,7 @@ description:
     active deployment other than the recorded one (naming its cause, e.g. a deploy from doctl).
   - App Platform's normalisations and defaults are not drift - a field the repo does not set
     whose live value is the default the OpenAPI documents, empty values godo omits, and fields the
-    platform fills in itself (see plugins/module_utils/drift.py).
+    platform fills in itself (see plugins/module_utils/_platform/drift.py).
   - SECRET values are never shown. App Platform returns them encrypted (C(EV[...])), so they are
     compared by the keyed fingerprint the deploy stores in C(TACHYON_SECRETS_FINGERPRINT), when
     the run has the secret values (O(secrets), O(secrets_env_prefix)); otherwise the report says
@@ -142,11 +142,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils import drift
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     HAS_PYDO,
     PYDO_IMPORT_ERROR,
     DOApiError,
@@ -154,7 +154,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     client_argument_spec,
     make_client,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 
 def run(module, client):

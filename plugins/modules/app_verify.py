@@ -131,7 +131,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import do_client, live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 
 
 def verify(app, deployment, services=None, deployment_id=None, require_active=False):

@@ -125,7 +125,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import deploy_summary as ds
+from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as ds
 
 
 def main():

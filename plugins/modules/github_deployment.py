@@ -114,8 +114,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.tachyon.infra.plugins.module_utils import github_deployments as ghd
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import github_deployments as ghd
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 
 def main():

@@ -147,7 +147,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 # the logic lives in module_utils (the action plugin runs it on the controller); these names
 # stay importable from the module
-from ansible_collections.tachyon.infra.plugins.module_utils.health import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.health import (  # noqa: F401 pylint: disable=unused-import
     ARGUMENT_SPEC,
     check,
     evaluate,

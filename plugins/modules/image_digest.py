@@ -87,7 +87,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Uses C(requests); see C(plugins/module_utils/registry.py) for why no registry SDK.
+  - Uses C(requests); see C(plugins/module_utils/_release/registry.py) for why no registry SDK.
 """
 
 EXAMPLES = r"""
@@ -137,7 +137,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 
 
 def run(params):

@@ -18,7 +18,7 @@ description:
     If the other push changed the manifest too (two runs recording deploys always do, both
     append to C(history)), our operation - the release we created, the attempts we recorded -
     is read from our commits (what turned the common ancestor into ours) and re-applied to the
-    remote's manifest with the same code that recorded it (module_utils/manifest_replay.py),
+    remote's manifest with the same code that recorded it (module_utils/_release/replay.py),
     validated, committed on top of the remote branch and pushed; otherwise it rebases
     (C(git pull --rebase)). Each retry waits a jittered, growing pause; at most O(retries) times.
   - A change that cannot be re-applied (the release was replaced underneath, two releases
@@ -144,9 +144,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
 
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"

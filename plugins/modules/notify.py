@@ -163,9 +163,9 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.tachyon.infra.plugins.module_utils import notify
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks as notify
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 
 
 def poster(module):

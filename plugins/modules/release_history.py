@@ -122,8 +122,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import ManifestError
 
 
 def main():

@@ -86,7 +86,7 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Runs the git CLI; see C(plugins/module_utils/release_notes.py) for why no git library.
+  - Runs the git CLI; see C(plugins/module_utils/_release/notes.py) for why no git library.
 """
 
 EXAMPLES = r"""
@@ -162,8 +162,8 @@ fetches:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
 
 
 def sides(manifest, params):

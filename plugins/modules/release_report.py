@@ -119,12 +119,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
-from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import atomic_write
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import atomic_write
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import ManifestError
 
 
 def main():

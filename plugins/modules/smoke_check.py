@@ -81,8 +81,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import smoke
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
 
 
 def main():

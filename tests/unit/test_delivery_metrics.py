@@ -1,4 +1,4 @@
-"""module_utils/delivery_metrics.py + git_cache.py on the synthetic history of
+"""module_utils/_report/metrics.py + git_cache.py on the synthetic history of
 tests/fixtures/history/synthetic.py, against figures computed by hand below."""
 import datetime
 import sys
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "history"))
 import synthetic  # noqa: E402

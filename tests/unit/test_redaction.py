@@ -1,7 +1,7 @@
-"""module_utils/redaction: URLs cut to scheme://host/path, tokens and signatures masked."""
+"""module_utils/_common/redaction: URLs cut to scheme://host/path, tokens and signatures masked."""
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import (
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import (
     redact_data, redact_module_results, redact_text, redact_url)
 
 PRESIGNED = ("https://nyc3.digitaloceanspaces.com/app-platform-logs/d1/web/build.log?X-Amz-Algorithm=AWS4-HMAC-SHA256"

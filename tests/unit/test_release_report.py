@@ -1,4 +1,4 @@
-"""module_utils/release_report.py and playbooks/report.yml / metrics.yml without a browser (the
+"""module_utils/_report/report.py and playbooks/report.yml / metrics.yml without a browser (the
 browser test is tests/integration/test_release_report_browser.py): escaping, self-containment,
 idempotent writes, check mode, the metrics playbook's JSON."""
 import json
@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))

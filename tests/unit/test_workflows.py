@@ -282,7 +282,7 @@ def _promotion_check(tmp_path, manifest):
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
 def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path):
-    from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
     with open(os.path.join(ROOT, "releases", "manifest.json"), encoding="utf-8") as handle:
         base, _legacy = mf.parse(handle.read())
     rc, output = _promotion_check(tmp_path / "refused", base)

@@ -15,7 +15,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))  # make setup links the collection there
-from ansible_collections.tachyon.infra.plugins.module_utils.preview import (  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.preview import (  # noqa: E402 pylint: disable=wrong-import-position
     MARKER_KEY as MARKER, marker_env, preview_name)
 
 

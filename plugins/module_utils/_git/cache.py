@@ -25,9 +25,9 @@ import os
 import re
 import subprocess
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
 
-FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}\Z")
 SHORT = 7
 FIELD, RECORD = "\x1f", "\x1e"
 # "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
@@ -121,7 +121,7 @@ class GitCache(object):
         if missing:
             self._fetch(name, url, git_dir)
             missing = [s for s in missing if not self.has(git_dir, s)]
-        for sha in [s for s in missing if FULL_SHA_RE.match(s)]:
+        for sha in [s for s in missing if is_sha(s, full=True)]:
             self.fetches += 1
             self.git(git_dir, "fetch", "--quiet", url, sha)
         missing = [s for s in missing if not self.has(git_dir, s)]
@@ -166,6 +166,6 @@ class GitCache(object):
         dates = []
         for line in out.splitlines():
             sha, _sp, date = line.partition(" ")
-            if FULL_SHA_RE.match(sha):
+            if is_sha(sha, full=True):
                 dates.append((sha, parse_git_date(date)))
         return dates

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_RE
 from ansible_collections.tachyon.infra.plugins.module_utils._validate.secret_detectors import DETECTORS
 
 # Directories never scanned, wherever they are in the tree (relative path prefixes or
@@ -141,14 +142,13 @@ def _is_binary(path):
 # commits or images (short SHAs, sha256 image digests).
 _ID_WORDS = re.compile(r"sha|commit|revision|digest|\btag", re.IGNORECASE)
 _ID_HEX = re.compile(r"^([0-9a-f]{7,40}|[0-9a-f]{64})$")
-_GIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _is_identifier(secret, line):
     value = str(secret.secret_value or "")
     if secret.type != "Hex High Entropy String":
         return False
-    return bool(_GIT_SHA.match(value)) or (bool(_ID_HEX.match(value)) and bool(_ID_WORDS.search(line)))
+    return bool(FULL_SHA_RE.fullmatch(value)) or (bool(_ID_HEX.match(value)) and bool(_ID_WORDS.search(line)))
 
 
 _NOT_SECRETS = {"true", "false", "yes", "no", "null", "none", "~"}

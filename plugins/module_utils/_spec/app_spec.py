@@ -13,8 +13,8 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import (
-    json_path, validate_app_spec)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 # Component lists of an App Spec that carry envs; those that may use an image source.
 ENV_COMPONENTS = ("services", "workers", "jobs", "static_sites", "functions")

@@ -32,7 +32,8 @@ alert-scope         an alert rule where it does not apply: component rules     g
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import schema_findings
 
 COMPONENT_KINDS = ("services", "static_sites", "workers", "jobs", "functions")
 NAMED_KINDS = COMPONENT_KINDS + ("databases",)
@@ -174,3 +175,17 @@ def rule_findings(spec):
     for _rule_id, check in RULES:
         out.extend(check(spec))
     return out
+
+
+def validate_app_spec(spec):
+    """Validate an App Spec: schema, then the cross-field rules (``RULES`` here).
+
+    Returns a list of findings sorted by path, [] when valid. Each finding is
+    ``{"path": "$.services[0].image.registry_type", "message": ..., "hint": ...,
+    "check": "schema" | "rule:<rule id>"}``: one per defect, at the offending field,
+    never quoting an env value or credential.
+    """
+    findings = [dict(f, check="schema") for f in schema_findings(spec)]
+    findings.extend(rule_findings(spec))
+    findings.sort(key=lambda f: (f["path"], f["message"]))
+    return findings

@@ -147,6 +147,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import compact_utcnow
 
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
@@ -200,7 +201,7 @@ def backoff(attempt, sleep=time.sleep):
 def keep_record(git, p, branch, commit):
     """Push ``commit`` to refs/tachyon/records/... on the remote; the ref, or None if that failed too."""
     ref = "refs/tachyon/records/%s-%s-%s" % (re.sub(r"[^A-Za-z0-9._-]", "-", branch),
-                                             time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), commit[:12])
+                                             compact_utcnow(), commit[:12])
     rc, _out, _err = git.run("push", "-q", "--no-verify", p["remote"], "%s:%s" % (commit, ref), check=False)
     return ref if rc == 0 else None
 

@@ -20,13 +20,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import os
 import re
 import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 SHORT = 7
 FIELD, RECORD = "\x1f", "\x1e"
@@ -37,11 +37,6 @@ PULL_RE = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
 
 class GitError(Exception):
     """git could not give what was asked (the message names the service, never a credential)."""
-
-
-def parse_git_date(text):
-    """git's ``%cI`` / ``%aI`` (strict ISO 8601 with offset) as an aware UTC datetime."""
-    return datetime.datetime.fromisoformat(text.strip()).astimezone(datetime.timezone.utc)
 
 
 def pull_requests(subject, web=None):
@@ -167,5 +162,5 @@ class GitCache(object):
         for line in out.splitlines():
             sha, _sp, date = line.partition(" ")
             if is_sha(sha, full=True):
-                dates.append((sha, parse_git_date(date)))
+                dates.append((sha, parse_utc(date)))
         return dates

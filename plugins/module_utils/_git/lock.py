@@ -23,7 +23,6 @@ expires and is never waited for: it ends when someone releases it.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import random
@@ -33,6 +32,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
 
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
@@ -45,7 +45,6 @@ TRAILERS = (("lock_id", "Tachyon-Lock-Id"), ("kind", "Tachyon-Kind"), ("holder",
 CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|"
                          r"cannot lock ref|already exists", re.I)
-TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class LockError(Exception):
@@ -71,17 +70,6 @@ def one_line(value, limit=300):
     return text[:limit]
 
 
-def fmt_time(epoch):
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(TIME_FMT)
-
-
-def parse_time(text):
-    try:
-        return datetime.datetime.strptime(text, TIME_FMT).replace(tzinfo=datetime.timezone.utc).timestamp()
-    except (TypeError, ValueError):
-        return None
-
-
 def run_url_from_env(environ=None):
     """Where this run can be seen: the GitHub Actions run (GITHUB_SERVER_URL, GITHUB_REPOSITORY,
     GITHUB_RUN_ID), or None."""
@@ -104,8 +92,8 @@ def new_holder(kind, holder, purpose, ttl, run_url=None, pid=None, now=None, rea
         "pid": "" if kind == "freeze" else str(pid if pid is not None else os.getpid()),
         "purpose": one_line(purpose) or kind,
         "run_url": one_line(mask(run_url)) if run_url else "",
-        "started": fmt_time(now),
-        "expires_at": "never" if kind == "freeze" else fmt_time(now + ttl),
+        "started": format_utc(now),
+        "expires_at": "never" if kind == "freeze" else format_utc(now + ttl),
         "reason": one_line(reason) if reason else "",
     }
 
@@ -136,7 +124,7 @@ def expired_reason(holder, now=None):
         return "its record is unreadable"
     if holder.get("expires_at") == "never":
         return None
-    expires = parse_time(holder.get("expires_at"))
+    expires = epoch(holder.get("expires_at"))
     if expires is None:
         return "its expires-at %r is not a time" % holder.get("expires_at")
     if now >= expires:
@@ -261,7 +249,7 @@ class FileStore(object):
             holder["started"] = holder.pop("since")
         if "expires_at" not in holder and "since_epoch" in holder:
             try:
-                holder["expires_at"] = fmt_time(float(holder["since_epoch"]) + self.stale_after)
+                holder["expires_at"] = format_utc(float(holder["since_epoch"]) + self.stale_after)
             except (TypeError, ValueError):
                 holder["unreadable"] = True
         # the token: the lock id (or, for a record without one, its text)

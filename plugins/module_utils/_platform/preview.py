@@ -37,9 +37,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import datetime
 import hashlib
 import re
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 NAME_MAX = 32
@@ -221,17 +221,6 @@ def preview_spec(base, repo, pr, secrets=None, clusters=None, dev_engines=("PG",
     return spec, notes
 
 
-def parse_time(value):
-    if not value:
-        return None
-    text = str(value).replace("Z", "+00:00")
-    text = re.sub(r"\.(\d{6})\d+", r".\1", text)
-    try:
-        return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _ref_set(items):
     out = set()
     for item in items or []:
@@ -272,7 +261,7 @@ def reap_decisions(apps, now, ttl_hours, closed=(), open_prs=None):
             others += 1
             continue
         ref = "%s#%s" % found
-        stamp = parse_time(app.get("updated_at")) or parse_time(app.get("created_at"))
+        stamp = parse_utc(app.get("updated_at")) or parse_utc(app.get("created_at"))
         age = (now - stamp).total_seconds() / 3600.0 if stamp else None
         item = {"id": app.get("id"), "name": (app.get("spec") or {}).get("name"), "ref": ref,
                 "age_hours": None if age is None else round(age, 3)}

@@ -16,7 +16,7 @@ import os
 import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import parse_git_date
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import format_utc, parse_utc
 
 
 def _git(args, cwd, timeout=60):
@@ -56,13 +56,9 @@ def revisions(path, max_revisions=200):
         except mf.ManifestError as exc:
             out["skipped"].append({"commit": commit, "reason": str(exc).splitlines()[0][:300]})
             continue
-        out["revisions"].append({"commit": commit, "committed_at": _utc(date), "manifest": manifest,
+        out["revisions"].append({"commit": commit, "committed_at": format_utc(parse_utc(date)), "manifest": manifest,
                                  "legacy": legacy})
     return out
-
-
-def _utc(git_date):
-    return parse_git_date(git_date).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def creations(revs):

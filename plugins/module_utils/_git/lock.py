@@ -32,6 +32,9 @@ import subprocess
 import tempfile
 import time
 import uuid
+
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
+from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
 
 LOCK_PREFIX = "refs/tachyon/locks/"
@@ -42,7 +45,6 @@ TRAILERS = (("lock_id", "Tachyon-Lock-Id"), ("kind", "Tachyon-Kind"), ("holder",
             ("run_url", "Tachyon-Run-Url"), ("started", "Tachyon-Started"),
             ("expires_at", "Tachyon-Expires-At"), ("reason", "Tachyon-Reason"),
             ("break_glass", "Tachyon-Break-Glass"))
-CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|"
                          r"cannot lock ref|already exists", re.I)
 
@@ -57,11 +59,6 @@ class LockHeld(LockError):
     def __init__(self, message, holder):
         super().__init__(message)
         self.holder = holder
-
-
-def mask(text):
-    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""  # pragma: allowlist secret
-    return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
 
 
 def one_line(value, limit=300):
@@ -91,7 +88,7 @@ def new_holder(kind, holder, purpose, ttl, run_url=None, pid=None, now=None, rea
         # a freeze outlives the process that took it: no pid
         "pid": "" if kind == "freeze" else str(pid if pid is not None else os.getpid()),
         "purpose": one_line(purpose) or kind,
-        "run_url": one_line(mask(run_url)) if run_url else "",
+        "run_url": one_line(mask_url_credentials(run_url)) if run_url else "",
         "started": format_utc(now),
         "expires_at": "never" if kind == "freeze" else format_utc(now + ttl),
         "reason": one_line(reason) if reason else "",
@@ -145,7 +142,7 @@ class GitRefStore(object):
         self.remote = remote
         self.timeout = timeout
         self.runner = runner or subprocess.run
-        self.where = "remote %s" % mask(remote)
+        self.where = "remote %s" % mask_url_credentials(remote)
 
     def git(self, *args, check=True, env=None):
         full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
@@ -159,7 +156,7 @@ class GitRefStore(object):
             raise LockError("`git %s` against %s took longer than %ds" % (args[0], self.where, self.timeout))
         if check and proc.returncode != 0:
             raise LockError("`git %s` against %s failed (rc=%d): %s" % (
-                args[0], self.where, proc.returncode, mask((proc.stderr or proc.stdout).strip())))
+                args[0], self.where, proc.returncode, mask_url_credentials((proc.stderr or proc.stdout).strip())))
         return proc
 
     def read(self, ref):
@@ -200,7 +197,7 @@ class GitRefStore(object):
         if REJECTED_RE.search(text):
             return False
         raise LockError("`git push` of %s to %s failed (rc=%d): %s" % (
-            ref, self.where, proc.returncode, mask(text.strip())))
+            ref, self.where, proc.returncode, mask_url_credentials(text.strip())))
 
     def create(self, ref, holder, expected=None, title="lock"):
         """Point ``ref`` at a new record if it still is ``expected`` (None: absent): new token or None."""
@@ -374,7 +371,7 @@ def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, pr
                     raise LockHeld("another %s is running: the %s lock in %s is held by %s. Nothing was "
                                    "deployed; %s." % (current.get("purpose") or "run", environment, store.where,
                                                       describe(current), hint), current)
-                pause = min(left, poll * (0.5 + rng()))
+                pause = min(left, jitter(poll, rng))
                 if progress:
                     progress("waiting for the %s lock held by %s (%.0fs of %.0fs waited, next look in %.1fs)"
                              % (environment, describe(current), clock() - started, float(wait), pause))
@@ -385,7 +382,7 @@ def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, pr
             # someone changed the ref between our read and our push: look again
             if attempt > 50:
                 raise LockError("the %s lock in %s keeps changing under us; try again" % (environment, store.where))
-            sleep(min(0.5, 0.05 * attempt) * (0.5 + rng()))
+            sleep(backoff(attempt, first=0.05, cap=0.5, rng=rng))
             continue
         if current is not None:
             taken_over = "took over a stale lock of %s (the %s lock in %s): %s" % (

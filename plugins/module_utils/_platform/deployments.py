@@ -33,6 +33,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction im
     redact_text,
     redact_url,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 # parse_time: an API timestamp as epoch seconds (app_deploy imports it from here)
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch as parse_time
 
@@ -65,6 +66,12 @@ class WaitTimeout(TimeoutError):
 def in_progress(deployment):
     """True when ``deployment`` is really under way: an in-progress phase and no error step."""
     return bool(deployment) and deployment.get("phase") in IN_PROGRESS and not error_steps(deployment)
+
+
+def is_ours(deployment, desired):
+    """Whether ``deployment`` (an app's pending or in-progress deployment, or one listed) is ours:
+    it has an id and deploys exactly the spec ``desired`` (secrets compared by fingerprint)."""
+    return bool(deployment and deployment.get("id")) and not spec_diff.compare(desired, deployment.get("spec") or {})[0]
 
 
 def describe_deployment(deployment):

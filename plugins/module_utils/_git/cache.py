@@ -22,10 +22,10 @@ __metaclass__ = type
 
 import os
 import re
-import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git  # noqa: F401 pylint: disable=unused-import (GitError: callers catch cache.GitError)
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 SHORT = 7
@@ -33,10 +33,6 @@ FIELD, RECORD = "\x1f", "\x1e"
 # "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
 # merge commits start one
 PULL_RE = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
-
-
-class GitError(Exception):
-    """git could not give what was asked (the message names the service, never a credential)."""
 
 
 def pull_requests(subject, web=None):
@@ -55,21 +51,15 @@ class GitCache(object):
     def __init__(self, root, timeout=120, runner=None):
         self.root = os.path.abspath(os.path.expanduser(root))
         self.timeout = timeout
-        self.runner = runner or subprocess.run
+        self.runner = runner
         self.fetches = 0
         self.synced = {}
 
     def git(self, git_dir, *args):
         """(returncode, stdout, stderr) of git in ``git_dir``; stderr redacted (tokens, query
         strings, and any remote URL among ``args`` reduced to scheme://host/path)."""
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_DIR=git_dir)
-        try:
-            proc = self.runner(["git"] + list(args), env=env, capture_output=True, text=True,
-                               timeout=self.timeout, input="", check=False)
-        except FileNotFoundError:
-            raise GitError("git is not installed on the controller; the release notes need it")
-        except subprocess.TimeoutExpired:
-            raise GitError("`git %s` took longer than %ds" % (args[0], self.timeout))
+        proc = run_git(args, env={"GIT_DIR": git_dir}, timeout=self.timeout, runner=self.runner,
+                       what="the release notes")
         stderr = proc.stderr.strip()
         for arg in sorted((a for a in args if "://" in a), key=len, reverse=True):
             stderr = stderr.replace(arg, redact_url(arg))

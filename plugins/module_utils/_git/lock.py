@@ -28,7 +28,6 @@ import os
 import random
 import re
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -36,6 +35,7 @@ import uuid
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
@@ -141,19 +141,15 @@ class GitRefStore(object):
         self.repo_dir = repo_dir
         self.remote = remote
         self.timeout = timeout
-        self.runner = runner or subprocess.run
+        self.runner = runner
         self.where = "remote %s" % mask_url_credentials(remote)
 
     def git(self, *args, check=True, env=None):
-        full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-        full_env.update(env or {})
         try:
-            proc = self.runner(["git"] + list(args), cwd=self.repo_dir, env=full_env, capture_output=True,
-                               text=True, timeout=self.timeout, input="", check=False)
-        except FileNotFoundError:
-            raise LockError("git is not installed on the controller; it is needed for the lock in %s" % self.where)
-        except subprocess.TimeoutExpired:
-            raise LockError("`git %s` against %s took longer than %ds" % (args[0], self.where, self.timeout))
+            proc = run_git(args, cwd=self.repo_dir, env=env, timeout=self.timeout, runner=self.runner,
+                           what="the lock in %s" % self.where)
+        except GitError as exc:
+            raise LockError(str(exc))
         if check and proc.returncode != 0:
             raise LockError("`git %s` against %s failed (rc=%d): %s" % (
                 args[0], self.where, proc.returncode, mask_url_credentials((proc.stderr or proc.stdout).strip())))

@@ -26,12 +26,12 @@ import math
 import multiprocessing
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_RE
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 from ansible_collections.tachyon.infra.plugins.module_utils._validate.secret_detectors import DETECTORS
 
 # Directories never scanned, wherever they are in the tree (relative path prefixes or
@@ -61,14 +61,15 @@ def _excluded(rel, excludes):
 def _git_files(root):
     """Tracked + untracked non-ignored files, or None when root is not a git work tree."""
     try:
-        top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, check=False)
-    except OSError:
+        top = run_git(["-C", root, "rev-parse", "--show-toplevel"], what="the secret scan")
+    except GitError:
         return None
     if top.returncode != 0 or os.path.realpath(top.stdout.strip()) != os.path.realpath(root):
         return None
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
-                          "--exclude-standard"], capture_output=True, check=True)
+    out = run_git(["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                  text=False, what="the secret scan")
+    if out.returncode != 0:
+        raise GitError("git ls-files in %s failed: %s" % (root, out.stderr.decode("utf-8", "replace").strip()))
     return sorted({p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
 
 

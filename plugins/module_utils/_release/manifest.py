@@ -31,6 +31,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.times import
 
 DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
 DEFAULT_REGISTRY = "ghcr.io/tachyonapp"
+# the argument spec of the manifest option every manifest-reading module takes (its doc: the
+# tachyon.infra.manifest doc fragment)
+MANIFEST_PATH_OPTION = {"manifest_path": dict(type="path", required=True)}
 
 EMPTY_ENVIRONMENT = {
     "version": None,

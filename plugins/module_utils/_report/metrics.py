@@ -314,7 +314,7 @@ def text(result):
 
 # The options of delivery_metrics, which release_report takes too (its own are added to them).
 ARGUMENT_SPEC = dict(
-    manifest_path=dict(type="path", required=True),
+    **mf.MANIFEST_PATH_OPTION,
     since=dict(type="str", default="30d"),
     window_end=dict(type="str"),
     environments=dict(type="list", elements="str", choices=["staging", "production"],

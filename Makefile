@@ -9,6 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 COLLECTION_LINK := .collections/ansible_collections/tachyon/infra
 SANDBOX_PORT ?= 8480
 SANDBOX_STATE ?= .sandbox
@@ -23,14 +24,31 @@ SANITY_ARGS ?=
 TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
 IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
-.PHONY: help setup docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report
+.PHONY: help setup setup-demo docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The installer: uv (pinned in requirements-dev.txt, installed from PyPI into the venv), which
+# downloads and installs the same pins in parallel; pip when uv cannot be installed.
+UV_PIN = $(shell grep -m1 '^uv==' requirements-dev.txt)
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+define venv_install
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	[ -x $(BIN)/uv ] || $(PIP) '$(UV_PIN)' || echo "setup: uv did not install; installing with pip"
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); else $(PIP) $(1); fi
+endef
+
+# What make demo needs first: the runtime set less the `ansible` bundle of collections (the
+# demo's playbooks use ansible-core and this collection only); make setup adds the rest.
+$(DEMO_STAMP): requirements.txt requirements-dev.txt
+	mkdir -p $(VENV)
+	grep -v '^ansible==' requirements.txt > $(VENV)/requirements-demo.txt
+	$(call venv_install,-r $(VENV)/requirements-demo.txt)
+	touch $(DEMO_STAMP)
+
 $(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(call venv_install,-r requirements-dev.txt)
 	touch $(STAMP)
 
 $(COLLECTION_LINK):
@@ -39,6 +57,8 @@ $(COLLECTION_LINK):
 
 setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the collection (idempotent)
 	@echo "setup: ok ($$($(BIN)/ansible --version | head -1))"
+
+setup-demo: $(DEMO_STAMP) $(COLLECTION_LINK) ## only what make demo needs (a subset of make setup; idempotent)
 
 docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
 	bash scripts/provision-docker.sh
@@ -81,7 +101,7 @@ lint: setup ## yamllint, ansible-lint (production profile), actionlint
 	$(BIN)/ansible-lint --profile production
 	bash scripts/actionlint.sh
 
-demo: setup ## the main job on the sandbox: release, deploy staging, approve, deploy production
+demo: ## the main job on the sandbox (sets up what it needs first): release, staging, notes, production
 	bash scripts/demo.sh
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)

@@ -9,8 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import subprocess
+
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_LENGTH, is_sha
 
 
 class RemoteError(ValueError):
@@ -33,8 +34,6 @@ def _git_error(stderr):
     return " ".join(errors or lines)
 
 
-SHA_RE = re.compile(r"[0-9a-fA-F]{7,40}")
-FULL_SHA_LENGTH = 40
 
 
 def _run_all(argvs):
@@ -64,7 +63,7 @@ def ls_remote(remotes, ref, shas=None):
     else what ``ref`` points to; raises AnsibleLookupError naming every remote that failed."""
     shas = dict(shas or {})
     malformed = sorted(name for name, sha in shas.items()
-                       if not isinstance(sha, str) or not SHA_RE.fullmatch(sha))
+                       if not is_sha(sha))
     if malformed:
         raise RemoteError(
             "malformed SHA for %s in tachyon_shas: a git commit SHA is 7 to 40 hexadecimal "

@@ -16,7 +16,7 @@ description:
     every image, the target app (its spec, live URL, active and pending deployments), for a
     production promotion staging's app and one C(/health) of it, and the deploy lock and freeze.
   - Decides every gate in one place (C(plugins/module_utils/_plan/gates.py); adding a gate is
-    one function there, see docs/adding-a-gate.md) and returns one plan - per component from ->
+    one function there, see docs/docsite/rst/adding_a_gate.rst) and returns one plan - per component from ->
     to (commit, digest), the migration flag, each gate with its verdict and reason, the rendered
     App Spec the deploy applies (no secret values), the target app as read (the deploy applies
     the plan without reading the app again), and the decision C(deploy), C(nothing) (the app

@@ -192,7 +192,7 @@ def test_emulator_stale_image_fault_keeps_the_old_image_in_the_live_spec():
 
 
 def test_every_gate_is_a_registered_function_of_the_facts_and_decided_in_one_place():
-    """Adding a gate is one function in _plan/gates.py (docs/adding-a-gate.md): GATES is the
+    """Adding a gate is one function in _plan/gates.py (docs/docsite/rst/adding_a_gate.rst): GATES is the
     list evaluate() runs, a gate that does not apply returns None, a failing one refuses unless
     advisory."""
     assert [f.__name__ for f in gates.GATES] == ["inputs", "app_identity", "promotion", "rollback_approver",

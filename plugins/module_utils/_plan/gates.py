@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Tachyon platform team
 # Apache-2.0 (see galaxy.yml)
-"""Every gate of a deploy, decided here and only here (docs/adding-a-gate.md).
+"""Every gate of a deploy, decided here and only here (docs/docsite/rst/adding_a_gate.rst).
 
 A gate is one function of ``facts`` (what the deploy plan read once: the manifest, the
 resolved services, the target app, the registry's digests, the lock and freeze, staging's app

@@ -8,7 +8,7 @@ what the environment runs now: the job's image in the live deployment's spec whe
 read, else what the manifest records the environment ran. This is an image-based flag; the
 release notes add a file-based one (migration files changed between the pins).
 
-Used by the deploy gates and plan (plugins/modules/deploy_gates.py), the failed-deploy path and
+Used by the deploy plan (plugins/module_utils/_plan/plan.py), the failed-deploy path and
 the release notes.
 """
 from __future__ import annotations

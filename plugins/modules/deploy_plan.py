@@ -280,7 +280,7 @@ def main():
         module.fail_json(msg=str(exc), decision="refused")
     text = "\n".join(plan["table"])
     if plan["decision"] == "refused":
-        module.fail_json(msg="%s deploy of release %s refused: %s.%s"
+        module.fail_json(msg="%s deploy of release %s refused: %s.%s Nothing was deployed."
                          % (plan["environment"], plan["version"], "; ".join(plan["refusals"]),
                             (" To unblock: %s." % plan["unblock"]) if plan["unblock"] else ""),
                          # what the rescue records (the attempt) and the table; not the whole plan

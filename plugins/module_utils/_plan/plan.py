@@ -132,6 +132,11 @@ def _resolve_rollback(p, facts):
     """A rollback to a release: the pins its newest health-verified deployment recorded."""
     catalog = _catalog(p)
     try:
+        mf.check_semver(p["rollback_version"], "tachyon_rollback_version")
+    except mf.ManifestError as exc:
+        facts.input_problems.append(str(exc))
+        return None
+    try:
         pins, source, running = pins_mod.rollback_pins(facts.manifest, p["rollback_version"], facts.environment,
                                                        list(catalog))
     except pins_mod.PinsError as exc:
@@ -339,10 +344,14 @@ def table(environment, version, rows, migration, results, decision, check_mode, 
     verdicts = ", ".join("%s %s" % (g["name"], "ok" if g["ok"] else ("FAIL" if g.get("blocking", True) else "wait"))
                          for g in results)
     what = {"refused": "REFUSED", "nothing": "nothing to do (the app runs these images)", "deploy": "deploy"}[decision]
-    lines = ["PLAN %s %s%s: %s; gates: %s%s" % (
-        environment, "rollback to release %s (from %s)" % (version, rollback.get("running_version") or "-")
-        if rollback else "release %s" % version, "", what, verdicts or "none",
-        " [check mode: nothing is changed]" if check_mode else "")]
+    if rollback:
+        # a rollback to a release: where it goes back from, and whose recorded pins it redeploys
+        subject = "%s goes from release %s back to %s" % (environment, rollback.get("running_version") or "-",
+                                                          rollback.get("source") or "release %s" % version)
+    else:
+        subject = "%s release %s" % (environment, version)
+    lines = ["PLAN %s: %s; gates: %s%s" % (subject, what, verdicts or "none",
+                                          " [check mode: nothing is changed]" if check_mode else "")]
     width = max([len(r["service"]) for r in rows] + [0])
     for row in rows:
         to = row["to"]

@@ -151,6 +151,13 @@ options:
     description: Read the lock and the freeze for the plan.
     type: bool
     default: true
+  read_apps:
+    description:
+      - Read the target app, for a promotion staging's app, and the registry. C(false) - the
+        manifest only (the promotion check of deploy-prod.yml, which has no DigitalOcean token);
+        the gates that need the apps or the registry do not apply then.
+    type: bool
+    default: true
   break_glass:
     description: A reason to deploy past a freeze (recorded in the history).
     type: str
@@ -262,6 +269,7 @@ def main():
         lock_repo_dir=dict(type="path"),
         lock_path=dict(type="path"),
         read_lock=dict(type="bool", default=True),
+        read_apps=dict(type="bool", default=True),
         break_glass=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -294,7 +294,7 @@ def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path)
                                   health_verified_at="2026-05-02T00:00:00Z")
     rc, output = _promotion_check(tmp_path / "promotable", staged)
     assert rc == 0, output
-    assert "Production release, staging proof and approver" in output
+    assert "Plan the deploy (reads once, changes nothing) of production" in output
     assert "Deploy to App Platform" not in output, "the check must deploy nothing"
 
 

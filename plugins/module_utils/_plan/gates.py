@@ -178,7 +178,7 @@ def rollback_approver(facts):
 def image_digests(facts):
     """Each image deploys by the digest that was verified: the registry's tag still points at
     the release's (staging) or staging's (production) digest; sets ``facts.services``' digests."""
-    if not facts.services:
+    if not facts.services or facts.manifest_only:
         return None
     try:
         out, notes = registry.compare_digests(facts.environment, facts.services, facts.resolved_digests,

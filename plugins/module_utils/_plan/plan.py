@@ -77,6 +77,7 @@ class Facts(object):
         self.lock_status = None
         self.lock_store = None
         self.lock_note = None
+        self.manifest_only = False
         self.now = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -253,15 +254,18 @@ def read_facts(p):
         smoke.validate(p.get("smoke_checks") or [])
     except smoke.SmokeCheckError as exc:
         facts.input_problems.append(str(exc))
+    facts.manifest_only = not p.get("read_apps", True)
     if facts.services:
         api = facts.services.get(API_SERVICE) or {}
         facts.expected_version = api.get("tag") or api.get("sha")
-        _read_digests(p, facts)
+        if not facts.manifest_only:
+            _read_digests(p, facts)
         if p.get("repo_cache"):
             _read_subjects(p, facts)
-    _read_target(p, facts)
-    if facts.environment == "production" and not facts.rollback and p.get("staging_proof", True):
-        _read_staging(p, facts)
+    if p.get("read_apps", True):
+        _read_target(p, facts)
+        if facts.environment == "production" and not facts.rollback and p.get("staging_proof", True):
+            _read_staging(p, facts)
     if p.get("read_lock", True):
         _read_lock(p, facts)
     return facts

@@ -214,7 +214,7 @@ went_live:
   returned: always
   type: bool
 health:
-  description: With O(verify) - the health check (status, attempts, elapsed, first_healthy_after, last_state).
+  description: With O(verify) - the health check (status, attempts, elapsed, first_healthy_after, last_state, payload).
   returned: when verified
   type: dict
 verified:
@@ -429,7 +429,7 @@ class Deployer:
         self.progress("  health: waiting for %s" % health.expectation(hp))
         failed, checked = health.check(hp)
         result["health"] = {k: checked.get(k) for k in ("status", "attempts", "elapsed", "first_healthy_after",
-                                                        "last_state") if k in checked}
+                                                        "last_state", "payload") if k in checked}
         if failed:
             self.module.fail_json(msg="the live app did not become healthy: %s" % checked["msg"], **result)
         self.progress("  healthy after %ss (%s polls)" % (checked.get("elapsed"), checked.get("attempts")))

@@ -150,7 +150,7 @@ def app_identity(facts):
 def promotion(facts):
     """Production: the release is the manifest's, staging's latest attempt deployed and verified
     exactly its SHAs, an approver is named (manifest.check_promotion says what is missing)."""
-    if facts.environment != "production" or facts.rollback or facts.manifest is None:
+    if facts.environment != "production" or facts.rollback_requested or facts.manifest is None:
         return None
     try:
         mf.check_promotion(facts.manifest, facts.version, facts.approved_by)
@@ -164,14 +164,14 @@ def promotion(facts):
 @register
 def rollback_approver(facts):
     """A production rollback to a release needs an approver, as every production deploy."""
-    if facts.environment != "production" or not facts.rollback:
+    if facts.environment != "production" or not facts.rollback_requested:
         return None
     if (facts.approved_by or "").strip():
         return gate("approver", True, "approved by %s" % facts.approved_by)
     return gate("approver", False,
                 "a production rollback to release %s needs an approver, as every production deploy: set "
                 "tachyon_approved_by (-e tachyon_approved_by=<name>; in AWX the survey's approver)"
-                % facts.version)
+                % (facts.rollback or {}).get("version", facts.version))
 
 
 @register

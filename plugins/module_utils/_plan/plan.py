@@ -56,6 +56,8 @@ class Facts(object):
         self.soak_minutes = p.get("soak_minutes") or 0
         self.health_checks = p.get("health_checks") or []
         self.rollback = None
+        # a rollback to a release was asked for (facts.rollback: its pins, once resolved)
+        self.rollback_requested = bool(p.get("rollback_version"))
         self.manifest = None
         self.version = None
         self.services = None
@@ -399,6 +401,8 @@ def build(p, check_mode=False):
             refused = gates.refusals(results)
             decision = "refused"
     lines = table(facts.environment, facts.version, rows, migration, results, decision, check_mode, facts.rollback)
+    # what the plan wants a person to know (a service deployed by tag, a lock it could not read)
+    lines += ["  note: %s" % note for note in facts.notes]
     app = facts.target_app or {}
     plan = {
         "decision": decision,

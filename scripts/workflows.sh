@@ -268,7 +268,7 @@ case_deploy_prod_refused() { # deploy-prod.yml without staging proof: the promot
   hub_checkout
   secret_opts deploy-prod.yml
   ACT_DIR=$SCRATCH/checkout run_job deploy-prod-refused deploy-prod.yml validate workflow_dispatch \
-    "failure:the manifest records no staging deployment" --input version=9.1.0 \
+    "failure:deploy release 9.1.0 to staging first" --input version=9.1.0 \
     "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
   check deploy-prod-refused "hub remote: production record" "null" \
     "$(hub_manifest | jq -r '.environments.production.version')"

@@ -25,7 +25,7 @@ import re
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
-from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git  # noqa: F401 pylint: disable=unused-import (GitError: callers catch cache.GitError)
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 SHORT = 7

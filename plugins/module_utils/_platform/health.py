@@ -35,6 +35,7 @@ ARGUMENT_SPEC = dict(
     skip_in_check_mode=dict(type="bool", default=False),
 )
 
+
 def version_matches(reported, expected):
     """Equal, or both SHAs (>= 7 hex) with one a prefix of the other."""
     if expected in (None, ""):

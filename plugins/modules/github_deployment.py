@@ -114,6 +114,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import json_text
 from ansible_collections.tachyon.infra.plugins.module_utils._notify import github_deployments as ghd
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
@@ -151,7 +152,7 @@ def main():
                                              os.environ["GITHUB_RUN_ID"])
 
     def post(path, body):
-        resp, info = fetch_url(module, base + path, data=json.dumps(body), method="POST",
+        resp, info = fetch_url(module, base + path, data=json_text(body), method="POST",
                                headers=ghd.headers(p["token"]), timeout=p["timeout"])
         text = resp.read() if resp is not None else info.get("body") or b""
         try:

@@ -144,6 +144,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_message
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
@@ -244,7 +245,9 @@ def replayed_commit(git, p, branch, remote_sha):
         os.unlink(index)
     message = git.out("log", "-1", "--format=%B", "HEAD")
     summary = manifest_replay.summarize(ops)
-    message = "%s\n\nRe-applied on top of %s (a concurrent publish): %s\n" % (message.strip(), remote_sha[:12], summary)
+    subject, _sep, body = message.strip().partition("\n")
+    message = git_message(subject, "%s\n\nRe-applied on top of %s (a concurrent publish): %s" % (
+        body.strip(), remote_sha[:12], summary))
     commit = git.run_env(["commit-tree", tree, "-p", remote_sha, "-F", "-"], {}, data=message.encode("utf-8"))
     return commit, summary
 
@@ -279,7 +282,8 @@ def publish(module, git, p):
         result["committed"] = True
         if not module.check_mode:
             git.run("add", "--", path)
-            rc, out, err = git.run("commit", "-q", "-m", p["note"], "--only", "--", path,
+            subject, _sep, body = p["note"].partition("\n")
+            rc, out, err = git.run("commit", "-q", "-m", git_message(subject, body), "--only", "--", path,
                                    check=False)
             if rc != 0:
                 raise GitError("`git commit` of %s failed: %s%s" % (

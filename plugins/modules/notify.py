@@ -156,13 +156,13 @@ failed:
   elements: dict
 """
 
-import json
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import json_text
 from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks as notify
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
@@ -170,7 +170,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input
 
 def poster(module):
     def post(url, body):
-        resp, info = fetch_url(module, url, data=json.dumps(body), method="POST",
+        resp, info = fetch_url(module, url, data=json_text(body), method="POST",
                                headers={"Content-Type": "application/json"},
                                timeout=module.params["timeout"], use_proxy=True)
         status = info.get("status")

@@ -34,6 +34,8 @@ import tempfile
 import time
 import uuid
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_line, git_message, terminal
+
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
@@ -66,9 +68,15 @@ def mask(text):
 
 
 def one_line(value, limit=300):
-    """A value fit for one trailer line: control characters become spaces, length bounded."""
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", "" if value is None else str(value)).strip()
-    return text[:limit]
+    """A value fit for one trailer line (escape.git_line: controls become spaces, bounded)."""
+    return git_line(value, limit)
+
+
+def shown(holder):
+    """A record read from the store (written by any tool, any person) with every value made
+    safe for the terminal its messages reach (escape.terminal: ESC sequences, CR, bidi
+    overrides shown, not obeyed)."""
+    return {key: terminal(value) if isinstance(value, str) else value for key, value in holder.items()}
 
 
 def fmt_time(epoch):
@@ -199,7 +207,8 @@ class GitRefStore(object):
         ident = {"GIT_AUTHOR_NAME": holder["holder"] or "tachyon", "GIT_AUTHOR_EMAIL": "tachyon-lock@%s" % holder["host"],
                  "GIT_COMMITTER_NAME": holder["holder"] or "tachyon",
                  "GIT_COMMITTER_EMAIL": "tachyon-lock@%s" % holder["host"]}
-        return self.git("commit-tree", empty_tree, "-m", "\n".join(lines), env=ident).stdout.strip()
+        message = git_message(title, "\n".join(lines[2:]))
+        return self.git("commit-tree", empty_tree, "-m", message, env=ident).stdout.strip()
 
     def _push(self, ref, new, expected):
         """True when the remote took the change, False when the lease failed (someone else)."""
@@ -265,7 +274,7 @@ class FileStore(object):
             except (TypeError, ValueError):
                 holder["unreadable"] = True
         # the token: the lock id (or, for a record without one, its text)
-        return holder.get("lock_id") or text, holder
+        return holder.get("lock_id") or text, shown(holder)
 
     def create(self, ref, holder, expected=None, title="lock"):
         path = self.path(ref)
@@ -313,7 +322,7 @@ def parse_record(commit_text):
             holder[names[key.lower()]] = value.strip()
     if not holder.get("lock_id"):
         return {"unreadable": True}
-    return holder
+    return shown(holder)
 
 
 def pid_gone_on_this_host(holder):

@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - Python 2 controllers are not supported
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
 COMPONENT_KINDS = spec_diff.COMPONENT_KINDS
 # Defaults the vendored OpenAPI documents (specification/resources/apps/models/<file>), by the
@@ -381,7 +382,7 @@ def text_report(report):
     lines.extend("  note: " + n for n in report["notes"])
     if report.get("fix_command"):
         lines.append("  to bring it back in line: " + report["fix_command"])
-    return "\n".join(lines)
+    return terminal("\n".join(lines), multiline=True)  # names, notes, reasons: outside text
 
 
 def fix_command(environment, record, inventory, limit=None, manifest_version=None):

@@ -47,6 +47,7 @@ import statistics
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache, GitError
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
 UTC = datetime.timezone.utc
 FAILURES = ("failed", "rolled_back")
@@ -318,7 +319,7 @@ def text(result):
             lines.append("  %-22s %-32s %s" % (measure, value, basis))
         for problem in figures["lead_time"].get("problems", []):
             lines.append("  note: %s" % problem)
-    return "\n".join(lines)
+    return terminal("\n".join(lines), multiline=True)  # names, notes, reasons: outside text
 
 
 # The options of delivery_metrics, which release_report takes too (its own are added to them).

@@ -6,14 +6,13 @@ where, the release list, a timeline of every deploy attempt per environment colo
 (inline SVG), and the delivery metrics. Self-contained: inline CSS, a few lines of inline JS
 (a filter for the release table), no external asset, no server.
 
-Every value that comes from the manifest is data: it goes through ``html.escape`` (text and
+Every value that comes from the manifest is data: it goes through ``escape.html_text`` (text and
 attribute values alike), so a version, a name or a note holding markup renders as text. The
 page embeds no JSON and builds no markup from strings in JS.
 """
 from __future__ import annotations
 
-import html
-
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import html_text
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
@@ -58,7 +57,7 @@ JS = """
 
 def esc(value):
     """Text and attribute values: every ``& < > " '`` escaped; None is a dash."""
-    return "-" if value is None else html.escape(str(value), quote=True)
+    return "-" if value is None else html_text(value)
 
 
 def _badge(outcome):

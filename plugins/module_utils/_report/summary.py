@@ -13,17 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import md as _md, md_code, md_url
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
 
 OUTCOMES = ("succeeded", "failed", "rolled_back")
 TITLES = {"succeeded": "deployed and healthy", "failed": "FAILED", "rolled_back": "FAILED, rolled back"}
 ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":rewind:"}
-
-
-def _md(text):
-    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", "" if text is None else str(text))
 
 
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
@@ -67,7 +62,7 @@ def _health_line(summary):
     if summary["outcome"] == "succeeded":
         parts = ["healthy"]
         if health.get("version"):
-            parts.append("reports version `%s`" % _md(health["version"]))
+            parts.append("reports version %s" % md_code(health["version"]))
         if health.get("elapsed") is not None:
             parts.append("after %ss" % health["elapsed"])
         if health.get("attempts") is not None:
@@ -88,12 +83,12 @@ def render(summary, release_notes=None):
     facts = [("Environment", _md(summary["environment"])), ("Release", _md(summary["version"] or "-"))]
     if summary["rollback_of_version"]:
         facts.append(("Rolled back from", _md(summary["rollback_of_version"])))
-    facts.append(("Deployment", "`%s`" % _md(summary["deployment_id"]) if summary["deployment_id"] else "-"))
+    facts.append(("Deployment", md_code(summary["deployment_id"]) if summary["deployment_id"] else "-"))
     if summary["rolled_back_to"]:
-        facts.append(("Rolled back to", "`%s`" % _md(summary["rolled_back_to"])))
+        facts.append(("Rolled back to", md_code(summary["rolled_back_to"])))
     facts.append(("Health", _health_line(summary)))
     if summary["live_url"]:
-        facts.append(("App", "<%s>" % summary["live_url"]))
+        facts.append(("App", md_url(summary["live_url"])))
     for key, label in (("deployed_by", "Deployed by"), ("approved_by", "Approved by")):
         if summary[key]:
             facts.append((label, _md(summary[key])))
@@ -105,8 +100,8 @@ def render(summary, release_notes=None):
     if summary["services"]:
         out += ["| Service | SHA | Digest |", "| --- | --- | --- |"]
         for row in summary["services"]:
-            image = "`%s`" % _md(row["digest"]) if row["digest"] else "by tag `%s`" % _md(row["tag"])
-            out.append("| %s | `%s` | %s |" % (_md(row["service"]), _md(row["sha"]), image))
+            image = md_code(row["digest"]) if row["digest"] else "by tag %s" % md_code(row["tag"])
+            out.append("| %s | %s | %s |" % (_md(row["service"]), md_code(row["sha"]), image))
         out.append("")
     if release_notes:
         out += [release_notes.rstrip(), ""]

@@ -77,7 +77,15 @@ options:
     description: A markdown file with the release notes to append; a file that cannot be read is a warning (the summary goes on without the notes).
     type: path
   path:
-    description: A file to append the markdown to (C($GITHUB_STEP_SUMMARY)); none, only returned.
+    description:
+      - A file to append the markdown to (C($GITHUB_STEP_SUMMARY)); none, only returned.
+      - GitHub drops a step summary over 1 MiB, so what is appended is capped under it (counting
+        what the file already holds), cut at a line with a closing line that says how much was
+        left out and where the full summary is (O(full_path)).
+    type: path
+  full_path:
+    description: Where the full summary is written when it had to be cut (the run uploads it as an
+      artifact); default O(path) with C(.full.md) appended.
     type: path
 attributes:
   check_mode:
@@ -105,6 +113,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cut:
+  description: When the summary was cut to fit GitHub's limit - C(kept_bytes), C(total_bytes),
+    C(full_path); null otherwise.
+  returned: success
+  type: dict
 summary:
   description: The summary as data (environment, outcome, version, rollback_of_version,
     deployment_id, rolled_back_to, live_url, services, health, failure, deployed_by, approved_by,
@@ -146,6 +159,7 @@ def main():
             run_url=dict(type="str"),
             release_notes_path=dict(type="path"),
             path=dict(type="path"),
+            full_path=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -162,15 +176,25 @@ def main():
     summary = ds.build(p["environment"], p["outcome"], release_notes=notes, **dict((k, p[k]) for k in keys))
     markdown = ds.render(summary, notes)
     changed = False
+    cut = None
     if p["path"] and not module.check_mode:
         try:
+            already = os.path.getsize(p["path"]) if os.path.exists(p["path"]) else 0
+            full_path = p["full_path"] or p["path"] + ".full.md"
+            text, cut = ds.cap(markdown, already=already, full_path=os.path.abspath(full_path))
+            if cut:
+                # the whole summary, for the run's artifact; the step summary says where it is
+                with open(full_path, "w") as handle:
+                    handle.write(markdown + "\n")
+                module.warn("the job summary was cut to %d of %d bytes (GitHub drops step summaries over 1 MiB); "
+                            "the full summary is in %s" % (cut["kept_bytes"], cut["total_bytes"], cut["full_path"]))
             with open(p["path"], "a") as handle:
-                handle.write(markdown + "\n")
+                handle.write(text + "\n")
             changed = True
         except (IOError, OSError) as exc:
             module.fail_json(msg="cannot append the summary to %s: %s (the deploy itself is not affected)"
                              % (p["path"], exc.strerror), summary=summary, markdown=markdown)
-    module.exit_json(changed=changed, summary=summary, markdown=markdown,
+    module.exit_json(changed=changed, summary=summary, markdown=markdown, cut=cut,
                      path=os.path.abspath(p["path"]) if p["path"] else None)
 
 

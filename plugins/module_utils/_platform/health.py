@@ -16,6 +16,8 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
+
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text, redact_url
 
 ARGUMENT_SPEC = dict(
@@ -69,10 +71,15 @@ def evaluate(payload, expected_version, checks):
 
 def poll_once(url, headers, validate_certs, timeout):
     """One GET. Returns (payload_or_None, problem_or_None)."""
+    def get():
+        answer = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
+                          timeout=timeout, follow_redirects="safe")
+        return answer, answer.read()
     try:
-        response = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
-                            timeout=timeout, follow_redirects="safe")
-        body = response.read()
+        # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
+        response, body = deadline.call(get, timeout, "the health request", "the health_check request_timeout, capped by the time left")
+    except deadline.DeadlineExceeded as exc:
+        return None, str(exc)
     except HTTPError as exc:
         return None, "HTTP %s" % exc.code
     except URLError as exc:

@@ -106,3 +106,30 @@ def render(summary, release_notes=None):
     if release_notes:
         out += [release_notes.rstrip(), ""]
     return "\n".join(out)
+
+
+# GitHub drops a step summary over 1 MiB ("$GITHUB_STEP_SUMMARY ... up to 1MiB",
+# https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions#step-isolation-and-limits):
+# a summary is cut well under it, at a line, with the cut said and where the whole text is
+GITHUB_SUMMARY_LIMIT = 1024 * 1024
+SUMMARY_BUDGET = GITHUB_SUMMARY_LIMIT - 64 * 1024
+
+
+def cap(markdown, already=0, budget=SUMMARY_BUDGET, full_path=None):
+    """``(text, cut)``: ``markdown`` as it fits in a step summary that holds ``already`` bytes;
+    when it does not, cut at a line (a table keeps whole rows) with a closing line saying how
+    much was left out and where the full text is (``full_path``, an artifact). ``cut`` is None
+    or ``{"kept_bytes", "total_bytes", "full_path"}``."""
+    data = markdown.encode("utf-8")
+    room = max(0, budget - int(already or 0))
+    if len(data) <= room:
+        return markdown, None
+    note_room = 600
+    head = data[:max(0, room - note_room)]
+    head = head[:head.rfind(b"\n") + 1] if b"\n" in head else b""
+    kept = head.decode("utf-8", "ignore")
+    where = ("the full text is in %s (uploaded as the run's artifact)" % md_code(full_path)) if full_path else \
+        "the full text is in the run's log"
+    note = ("\n\n> **Summary cut**: %d of %d bytes shown (GitHub shows at most 1 MiB per step summary); %s.\n"
+            % (len(head), len(data), where))
+    return kept + note, {"kept_bytes": len(head), "total_bytes": len(data), "full_path": full_path}

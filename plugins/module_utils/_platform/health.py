@@ -77,7 +77,8 @@ def poll_once(url, headers, validate_certs, timeout):
         return answer, answer.read()
     try:
         # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
-        response, body = deadline.call(get, timeout, "the health request", "the health_check request_timeout, capped by the time left")
+        # (at least 1 s: the last poll's read timeout is what is left of the health timeout)
+        response, body = deadline.call(get, max(timeout, 1.0), "the health request", "the health_check request_timeout, capped by the time left")
     except deadline.DeadlineExceeded as exc:
         return None, str(exc)
     except HTTPError as exc:

@@ -22,10 +22,10 @@ from bench import ROOT
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "history"))
 
-from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as delivery_metrics
-from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest
-from ansible_collections.tachyon.infra.plugins.module_utils._release import history as release_history
-from ansible_collections.tachyon.infra.plugins.module_utils._report import report as release_report
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr  # noqa: E402
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache  # noqa: E402
 import synthetic  # noqa: E402
 

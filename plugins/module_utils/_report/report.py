@@ -17,7 +17,13 @@ from ansible_collections.tachyon.infra.plugins.module_utils._report import metri
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
 
-COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "rolled_back": "#ef6c00"}
+COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "rolled_back": "#ef6c00", "refused": "#78909c"}
+
+
+def shown_outcome(entry):
+    """The outcome the report shows: ``refused`` for an attempt that deployed nothing
+    (delivery metrics' is_refusal), else the recorded one."""
+    return "refused" if dm.is_refusal(entry) else entry["outcome"]
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -32,7 +38,7 @@ th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceff3;vertical-a
 th{font-weight:600;color:#4a5160;background:#fafbfc}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}
-.succeeded{background:#2e7d32}.failed{background:#c62828}.rolled_back{background:#ef6c00}
+.succeeded{background:#2e7d32}.failed{background:#c62828}.rolled_back{background:#ef6c00}.refused{background:#78909c}
 .muted{color:#7a8190}
 .current{font-weight:600}
 #release-filter{margin:0 0 8px;padding:4px 8px;width:240px}
@@ -107,7 +113,7 @@ def _attempt_cell(slot):
     if slot is None:
         return '<span class="muted">never deployed</span>'
     last = slot["last"]
-    parts = [_badge(last["outcome"]), esc(last["at"])]
+    parts = [_badge(shown_outcome(last)), esc(last["at"])]
     for label, key in (("by", "deployed_by"), ("approved by", "approved_by"), ("deployment", "deployment_id"),
                        ("rolled back to", "rolled_back_to"), ("rollback from", "rollback_of_version"),
                        ("after its migration:", "after_migration")):
@@ -164,13 +170,13 @@ def timeline_svg(manifest, until, width=1100, row=56):
     for moment, entry in zip(times, manifest["history"]):
         y = top + row * envs.index(entry["environment"]) + row / 2
         tip = "%s %s %s at %s%s%s" % (
-            entry["environment"], rh.version_label(entry.get("version")), entry["outcome"], entry["at"],
+            entry["environment"], rh.version_label(entry.get("version")), shown_outcome(entry), entry["at"],
             " deployment %s" % entry["deployment_id"] if entry.get("deployment_id") else "",
             " by %s" % entry["deployed_by"] if entry.get("deployed_by") else "")
         parts.append('<circle class="attempt %s" data-env="%s" cx="%.1f" cy="%.1f" r="6" fill="%s" '
                      'fill-opacity="0.85" stroke="#ffffff" stroke-width="1"><title>%s</title></circle>'
-                     % (esc(entry["outcome"]), esc(entry["environment"]), x_of(moment), y,
-                        COLOURS[entry["outcome"]], esc(tip)))
+                     % (esc(shown_outcome(entry)), esc(entry["environment"]), x_of(moment), y,
+                        COLOURS[shown_outcome(entry)], esc(tip)))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -83,6 +83,12 @@ options:
         what the file already holds), cut at a line with a closing line that says how much was
         left out and where the full summary is (O(full_path)).
     type: path
+  warnings:
+    description: What the run must not keep silent though it did not fail it (our deploy lock taken
+      over or removed during the run, a lock that could not be released), shown under C(Warnings).
+    type: list
+    elements: str
+    default: []
   full_path:
     description: Where the full summary is written when it had to be cut (the run uploads it as an
       artifact); default O(path) with C(.full.md) appended.
@@ -160,6 +166,7 @@ def main():
             release_notes_path=dict(type="path"),
             path=dict(type="path"),
             full_path=dict(type="path"),
+            warnings=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -172,7 +179,7 @@ def main():
         except (IOError, OSError) as exc:
             module.warn("release notes not added: %s cannot be read (%s)" % (p["release_notes_path"], exc.strerror))
     keys = ("version", "services", "deployment_id", "live_url", "health", "failure", "rolled_back_to",
-            "rollback_of_version", "deployed_by", "approved_by", "run_url")
+            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings")
     summary = ds.build(p["environment"], p["outcome"], release_notes=notes, **dict((k, p[k]) for k in keys))
     markdown = ds.render(summary, notes)
     changed = False

@@ -289,3 +289,29 @@ def test_words_ansible_would_drop_are_refused_where_no_free_text_is_taken(hub, w
     assert proc.returncode != 0 and "_raw_params" in out and "several words" in out, out[-3000:]
     assert "smith" not in out and "extra\"" not in out  # the value is never repeated
     assert hub.app()["active_deployment"]["id"] == before
+
+
+def test_a_takeover_of_our_lock_mid_deploy_is_warned_summarised_and_recorded(hub):
+    """Issue 26, class 6: another holder takes our lock over while we deploy: the run says so
+    (a warning), the job summary says so, and the history entry records it."""
+    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+    a, b = hub.clone("laptop"), hub.clone("runner")
+    summary = hub.tmp / "step-summary.md"
+    proc = hub.start(a, who="alice", extra={"tachyon_summary_path": str(summary), "tachyon_shas": OTHER})
+    thief = git_lock.GitRefStore(str(b), "origin")
+    ref = git_lock.lock_ref("staging")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        token, _current = thief.read(ref)
+        if token:
+            assert thief.create(ref, git_lock.new_holder("lock", "mallory", "deploy of staging", 600), expected=token)
+            break
+        time.sleep(0.05)
+    out, _err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-3000:]
+    assert "TAKEN OVER during this run by mallory" in out, out[-3000:]
+    assert "TAKEN OVER" in summary.read_text() and "mallory" in summary.read_text()
+    last = staging_history(hub)[-1]
+    assert last["outcome"] == "succeeded" and "LOCK: our staging lock" in last["message"], last
+    # the thief's lock is left in place
+    assert thief.read(ref)[1]["holder"] == "mallory"

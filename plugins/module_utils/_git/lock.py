@@ -432,9 +432,23 @@ def check_freeze(store, environment, break_glass=None):
     raise LockHeld(freeze_message(environment, freeze, store), freeze)
 
 
+def takeover(store, environment, token):
+    """None while ``token`` (from acquire) still holds the lock of ``environment``; otherwise what
+    happened to it, as a warning to show, put in the summary and record: someone took it over
+    (naming the holder) or removed it."""
+    current_token, current = store.read(lock_ref(environment))
+    if current_token == token:
+        return None
+    if current_token is None:
+        return ("our %s lock in %s was REMOVED during this run (someone released or deleted it): another "
+                "run could have deployed meanwhile" % (environment, store.where))
+    return ("our %s lock in %s was TAKEN OVER during this run by %s: another run may be deploying %s now"
+            % (environment, store.where, describe(current), environment))
+
+
 def release(store, environment, token):
     """Release our lock (``token`` from acquire). Returns a message; a lock someone else took over
-    is left alone."""
+    is left alone (``takeover`` says what happened, for the warning and the record)."""
     ref = lock_ref(environment)
     current_token, current = store.read(ref)
     if current_token is None:

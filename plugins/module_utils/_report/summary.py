@@ -23,7 +23,7 @@ ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":re
 
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
           health=None, failure=None, rolled_back_to=None, rollback_of_version=None,
-          deployed_by=None, approved_by=None, run_url=None, release_notes=None):
+          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None):
     """The summary as data (what AWX artifacts carry); ``render`` turns it into markdown."""
     if outcome not in OUTCOMES:
         raise ValueError("outcome: %r; use one of %s" % (outcome, ", ".join(OUTCOMES)))
@@ -54,6 +54,7 @@ def build(environment, outcome, version=None, services=None, deployment_id=None,
         "approved_by": approved_by or None,
         "run_url": redact_url(run_url) if run_url and "://" in run_url else (run_url or None),
         "release_notes": bool(release_notes),
+        "warnings": [redact_text(w) for w in (warnings or []) if w],
     }
 
 
@@ -97,6 +98,8 @@ def render(summary, release_notes=None):
     out += ["| | |", "| --- | --- |"] + ["| %s | %s |" % fact for fact in facts] + [""]
     if summary["failure"]:
         out += ["**Why it failed:** %s" % _md(summary["failure"]), ""]
+    for warning in summary.get("warnings") or []:
+        out += [":warning: **Warning:** %s" % _md(warning), ""]
     if summary["services"]:
         out += ["| Service | SHA | Digest |", "| --- | --- | --- |"]
         for row in summary["services"]:

@@ -49,6 +49,8 @@ ARGUMENT_SPEC = dict(
     # variables whose value is free text: `-e lock_reason="incident 123"` (the shell took the
     # quotes) is read whole, and returned in `free_text`
     free_text_vars=dict(type="list", elements="str", default=[]),
+    # under AWX (awx_job_id among the extra vars) these cannot be given at launch (a survey answer)
+    awx_refused_vars=dict(type="list", elements="str", default=[]),
 )
 
 MARKERS = ("{{", "{%", "{#")
@@ -141,6 +143,14 @@ class ActionModule(ActionBase):
         if "_raw_params" in extra and not raw_problems and not free_text:
             problems.append("extra vars hold _raw_params (words outside any key=value), and this playbook "
                             "takes no free arguments; quote the value: -e 'name=\"several words\"'.")
+
+        # 1e. under AWX, what AWX itself knows (the approver of the approval node) is never typed at launch
+        if "awx_job_id" in extra:
+            for name in sorted(set(extra) & set(p["awx_refused_vars"])):
+                problems.append(
+                    "extra var %s: under AWX it is read from AWX's API (the AWX user who approved the promotion "
+                    "workflow's approval node), never given at launch or in a survey. Remove it from the survey "
+                    "and the extra vars of the job template and workflow." % name)
 
         # 2. the role's own variables are not inputs
         for name in sorted(extra):

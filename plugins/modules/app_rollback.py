@@ -118,7 +118,7 @@ next_command:
   type: str
 rollback_failed:
   description: True when the rollback deployment failed or timed out after it was started (false when
-    only its commit failed: the app then runs the rollback, pinned).
+    only its commit failed - the app then runs the rollback, pinned).
   returned: on such a failure
   type: bool
 target_deployment_id:

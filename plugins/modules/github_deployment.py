@@ -67,7 +67,7 @@ options:
     default: false
   timeout:
     description:
-      - Seconds one request may take, all of it (connect, send, the whole answer): an overall
+      - Seconds one request may take, all of it (connect, send, the whole answer) - an overall
         deadline, not a per-read timeout.
     type: float
     default: 10

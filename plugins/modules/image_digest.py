@@ -75,7 +75,7 @@ options:
     default: false
   timeout:
     description:
-      - Seconds one registry request may take, all of it (connect, send, the whole answer): an
+      - Seconds one registry request may take, all of it (connect, send, the whole answer) - an
         overall deadline, not a per-read timeout.
     type: float
     default: 10

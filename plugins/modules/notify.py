@@ -97,7 +97,7 @@ options:
     type: raw
   timeout:
     description:
-      - Seconds one request may take, all of it (connect, send, the whole answer): an overall
+      - Seconds one request may take, all of it (connect, send, the whole answer) - an overall
         deadline, not a per-read timeout. At most 10 by default.
     type: float
     default: 5

@@ -41,7 +41,7 @@ description:
     number) or a branch name git accepts (C(git check-ref-format --branch)), C(tachyon_repo_branch)
     a branch name git accepts - so C(42/../1) or C(-x) never reaches an app name, a path or a ref.
   - a C(-e key=value) string left words outside any key=value (ansible-core puts them in
-    C(_raw_params) and drops them): C(-e lock_reason="incident 123") reaches ansible-core as
+    C(_raw_params) and drops them) - C(-e lock_reason="incident 123") reaches ansible-core as
     C(lock_reason=incident 123) once the shell took the quotes. For a variable of O(free_text_vars)
     that is the only key of its C(-e) string, the whole text is read (returned in RV(free_text));
     anything else is refused with the quoting that works (C(-e 'key="several words"')).
@@ -101,7 +101,7 @@ options:
   awx_refused_vars:
     description:
       - Under AWX (C(awx_job_id) among the extra vars), these extra vars are refused - what AWX's API
-        says (the production approver: tachyon.infra.awx_approval) is never typed at launch.
+        says (the production approver, tachyon.infra.awx_approval) is never typed at launch.
     type: list
     elements: str
     default: []

@@ -1,6 +1,7 @@
 # tachyon-infra: one entry point for people and CI.
 #   make demo      the main job on the embedded sandbox (App Platform emulator)
-#   make test      everything: unit, emulator conformance, integration, sanity, molecule --all
+#   make test      everything: unit, emulator conformance, integration, sanity, molecule --all,
+#                  the GitHub workflows under act (make workflows)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -9,11 +10,21 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 STAMP := $(VENV)/.installed
+# A venv that already holds the pinned requirements, linked as .venv instead of making one (the
+# runner image of `make workflows` sets VENV_FROM=/opt/venv; pip then finds everything installed).
+VENV_FROM ?=
+DEMO_STAMP := $(VENV)/.installed-demo
 COLLECTION_LINK := .collections/ansible_collections/tachyon/infra
 SANDBOX_PORT ?= 8480
 SANDBOX_STATE ?= .sandbox
 MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
+# pytest runs on PYTEST_WORKERS processes (pytest-xdist; 0 = in this process). Most tests wait
+# on subprocesses (ansible-playbook, the emulator's deployment phases, git, docker), so more
+# workers than cores pay off: measured on 2 cores, see docs/docsite/rst/development.rst.
+# tests/conftest.py keeps tests that share a module fixture or a fixed-name resource together.
+PYTEST_WORKERS ?= 4
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: `make sanity`
 # copies the tracked and untracked-not-ignored files there (a clone can live at any path).
 SANITY_ROOT := .sanity/ansible_collections/tachyon/infra
@@ -23,14 +34,32 @@ SANITY_ARGS ?=
 TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
 IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
-.PHONY: help setup docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report
+.PHONY: help setup setup-demo docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The installer: uv (pinned in requirements-dev.txt, installed from PyPI into the venv), which
+# downloads and installs the same pins in parallel; pip when uv cannot be installed.
+UV_PIN = $(shell grep -m1 '^uv==' requirements-dev.txt)
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+define venv_install
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	[ -x $(BIN)/uv ] || $(PIP) '$(UV_PIN)' || echo "setup: uv did not install; installing with pip"
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); else $(PIP) $(1); fi
+endef
+
+# What make demo needs first: the runtime set less the `ansible` bundle of collections (the
+# demo's playbooks use ansible-core and this collection only); make setup adds the rest.
+$(DEMO_STAMP): requirements.txt requirements-dev.txt
+	mkdir -p $(VENV)
+	grep -v '^ansible==' requirements.txt > $(VENV)/requirements-demo.txt
+	$(call venv_install,-r $(VENV)/requirements-demo.txt)
+	touch $(DEMO_STAMP)
+
 $(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(if $(VENV_FROM),ln -sfn $(VENV_FROM) $(VENV))
+	$(call venv_install,-r requirements-dev.txt)
 	touch $(STAMP)
 
 $(COLLECTION_LINK):
@@ -40,6 +69,8 @@ $(COLLECTION_LINK):
 setup: $(STAMP) $(COLLECTION_LINK) ## create .venv with pinned tools, link the collection (idempotent)
 	@echo "setup: ok ($$($(BIN)/ansible --version | head -1))"
 
+setup-demo: $(DEMO_STAMP) $(COLLECTION_LINK) ## only what make demo needs (a subset of make setup; idempotent)
+
 docker: ## Docker engine + Compose v2 + local base images (installs on Debian when missing; idempotent)
 	bash scripts/provision-docker.sh
 	bash scripts/provision-registry.sh
@@ -48,7 +79,7 @@ browser: ## Debian's chromium + chromium-driver for the HTML report's browser te
 	bash scripts/provision-browser.sh
 
 unit: setup ## pytest: modules, module_utils, emulator conformance, integration
-	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(PYTEST) $(PYTEST_ARGS)
 
 sanity: setup ## ansible-test sanity --python 3.11 on a copy under .sanity/ansible_collections/tachyon/infra
 	rm -rf .sanity
@@ -68,10 +99,15 @@ molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
 test: setup docker browser ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
-	$(IMAGES) $(BIN)/pytest $(PYTEST_ARGS)
+	$(IMAGES) $(PYTEST) $(PYTEST_ARGS)
 	$(MAKE) sanity
 	$(BIN)/molecule reset --all
 	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
+	$(MAKE) workflows
+
+WORKFLOW_CASES ?=
+workflows: setup docker ## the GitHub workflows under act, offline (runner image, emulator, stand-in gh); logs in build/workflows
+	bash scripts/workflows.sh $(WORKFLOW_CASES)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
 	$(BIN)/ansible-playbook playbooks/validate.yml
@@ -81,7 +117,7 @@ lint: setup ## yamllint, ansible-lint (production profile), actionlint
 	$(BIN)/ansible-lint --profile production
 	bash scripts/actionlint.sh
 
-demo: setup ## the main job on the sandbox: release, deploy staging, approve, deploy production
+demo: ## the main job on the sandbox (sets up what it needs first): release, staging, notes, production
 	bash scripts/demo.sh
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)

@@ -20,6 +20,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 
 ARGS = dict(
@@ -63,7 +64,7 @@ class ActionModule(ActionBase):
             repo_dir = args["repo_dir"] or os.getcwd()
             if not os.path.isdir(repo_dir):
                 raise AnsibleActionFail("deploy_lock: repo_dir %s is not a directory (the hub checkout whose "
-                                        "git knows remote %s)" % (repo_dir, git_lock.mask(args["remote"])))
+                                        "git knows remote %s)" % (repo_dir, mask_url_credentials(args["remote"])))
             return git_lock.GitRefStore(repo_dir, args["remote"]), None
         if not args["path"]:
             raise AnsibleActionFail("deploy_lock: set remote (the hub's git remote) or path (a local lock file)")

@@ -34,6 +34,8 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment the app is (its record in the manifest).
@@ -42,10 +44,6 @@ options:
     choices: [staging, production]
   spec_path:
     description: The repo's App Spec of the environment (e.g. C(.do/app.staging.yml)).
-    type: path
-    required: true
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
     type: path
     required: true
   services:
@@ -82,11 +80,6 @@ attributes:
   check_mode:
     support: full
     details: Reads only; the same report in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
 """
@@ -196,7 +189,7 @@ def main():
     argument_spec.update(
         environment=dict(type="str", required=True, choices=["staging", "production"]),
         spec_path=dict(type="path", required=True),
-        manifest_path=dict(type="path", required=True),
+        **mf.MANIFEST_PATH_OPTION,
         services=dict(type="list", elements="dict", required=True),
         secrets=dict(type="dict", default={}, no_log=True),
         secrets_env_prefix=dict(type="str", no_log=False),  # a variable name prefix, not a secret

@@ -244,6 +244,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployment
     DeploymentFailed,
     failure_report,
     in_progress,
+    is_ours,
     wait_for_deployment,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
@@ -398,7 +399,7 @@ class Previews(object):
     def running_deployment(self, app, desired):
         """A deployment of exactly this spec still in progress on the app (a rerun), or None."""
         for cand in (app.get("in_progress_deployment") or {}, app.get("pending_deployment") or {}):
-            if not cand.get("id") or spec_diff.compare(desired, cand.get("spec") or {})[0]:
+            if not is_ours(cand, desired):
                 continue
             if cand.get("phase") is None:  # pending_deployment carries only id and spec
                 try:

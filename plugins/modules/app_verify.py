@@ -24,6 +24,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   app_id:
     description: The App Platform app id.
@@ -64,10 +65,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - pydo
 """

@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment deployed (C(staging) or C(production)).
@@ -97,10 +98,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; evaluates the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - pydo
 """

@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment deployed.
@@ -97,10 +98,6 @@ attributes:
   check_mode:
     support: full
     details: In check mode the markdown is returned, not appended to O(path).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

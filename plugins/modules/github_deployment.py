@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   state:
     description: The status to set.
@@ -75,11 +76,6 @@ attributes:
   check_mode:
     support: full
     details: Calls nothing in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.notify
 """

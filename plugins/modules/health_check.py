@@ -22,6 +22,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   url:
     description: The health endpoint, e.g. C(https://api.example.com/health).
@@ -94,10 +95,6 @@ attributes:
   check_mode:
     support: full
     details: Polls in check mode too (read-only) unless O(skip_in_check_mode=true).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

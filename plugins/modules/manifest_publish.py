@@ -137,7 +137,6 @@ kept_ref:
 """
 
 import os
-import random
 import re
 import tempfile
 import time
@@ -149,15 +148,11 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
 from ansible_collections.tachyon.infra.plugins.module_utils._release import records
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
+from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff
 
-CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
                          r"failed to push some refs|cannot lock ref|stale info", re.I)
-
-
-def mask(text):
-    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""
-    return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
 
 
 class GitError(Exception):
@@ -177,9 +172,9 @@ class Git(object):
         rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
                                                environ_update=self.env)
         if check and rc != 0:
-            raise GitError("`git %s` failed (rc=%d): %s" % (mask(" ".join(args)), rc,
-                                                            mask((err or out).strip())))
-        return rc, mask(out), mask(err)
+            raise GitError("`git %s` failed (rc=%d): %s" % (mask_url_credentials(" ".join(args)), rc,
+                                                            mask_url_credentials((err or out).strip())))
+        return rc, mask_url_credentials(out), mask_url_credentials(err)
 
     def out(self, *args):
         return self.run(*args)[1].strip()
@@ -190,13 +185,8 @@ class Git(object):
         rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
                                                environ_update=environ, data=data, binary_data=True)
         if rc != 0:
-            raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask((err or out).strip())))
+            raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask_url_credentials((err or out).strip())))
         return out.strip()
-
-
-def backoff(attempt, sleep=time.sleep):
-    """A jittered pause growing with the attempt (0.1-0.3 s, then twice as long, at most ~4 s)."""
-    sleep(min(4.0, 0.1 * (2 ** attempt)) * (1 + 2 * random.random()))
 
 
 def keep_record(git, p, branch, commit):
@@ -406,7 +396,7 @@ def publish_once(module, git, p):
                                                                  (err or out).strip()))
         if attempt == p["retries"]:
             break
-        backoff(attempt)
+        time.sleep(backoff(attempt + 1, first=0.2))  # 0.1-0.3 s, then twice as long
         git.run("fetch", "-q", p["remote"], branch)
         remote_sha = git.out("rev-parse", "FETCH_HEAD")
         try:

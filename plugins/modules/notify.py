@@ -29,6 +29,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   webhooks:
     description: Where to send (the inventory's C(tachyon_notify_webhooks)). An empty list sends nothing.
@@ -109,11 +110,6 @@ attributes:
   check_mode:
     support: full
     details: Sends nothing in check mode; returns the payload it would send.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
   - module: tachyon.infra.app_drift

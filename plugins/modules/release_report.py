@@ -25,6 +25,8 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
   dest:
     description: The HTML file to write (its folder is created).
@@ -34,10 +36,6 @@ options:
     description: The page title.
     type: str
     default: Tachyon releases
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   since:
     description: The metrics window's start, as in M(tachyon.infra.delivery_metrics).
     type: str
@@ -74,11 +72,6 @@ attributes:
   check_mode:
     support: full
     details: Says whether the file would change; writes nothing.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.release_history
   - module: tachyon.infra.delivery_metrics

@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import rules
-from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import validate_app_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 GIT = {"repo": "digitalocean/sample-golang", "branch": "main"}
 IMAGE = {"registry_type": "DOCKER_HUB", "registry": "library", "repository": "nginx", "tag": "1.27"}

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import (
-    OVERLAY, REGION_HINT, app_spec_schema, validate_app_spec)
+    OVERLAY, REGION_HINT, app_spec_schema)
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 SECRET = "hunter2-" + "x9Q4"  # pragma: allowlist secret
 BASE = {

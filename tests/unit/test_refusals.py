@@ -6,6 +6,7 @@ are others: staging, several refusals, a refusal inside an open incident, a refu
 rollback, and the HTML report's timeline and "last attempt" badge."""
 import pytest
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
@@ -32,7 +33,7 @@ def _history(env, attempts):
 
 
 def _figures(doc, env):
-    return dm.metrics(doc, since="30d", until=dm.parse_timestamp(UNTIL), environments=[env])["environments"][env]
+    return dm.metrics(doc, since="30d", until=parse_utc(UNTIL), environments=[env])["environments"][env]
 
 
 CASES = {
@@ -75,7 +76,7 @@ def test_refused_attempts_are_no_deployment_failure_or_incident(case):
 
 def test_the_report_shows_a_refusal_as_refused_not_failed():
     doc = _history("production", [("succeeded", 2, "dep-1", None), ("failed", 3, None, None)])
-    svg = html_report.timeline_svg(doc, dm.parse_timestamp(UNTIL))
+    svg = html_report.timeline_svg(doc, parse_utc(UNTIL))
     assert svg.count('class="attempt refused"') == 1 and 'class="attempt failed"' not in svg
     view = rh.history_view(doc)
     cells = [html_report._attempt_cell(slot) for release in view["releases"]

@@ -12,13 +12,14 @@ from ansible_collections.tachyon.infra.plugins.module_utils._report import metri
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
 from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))
 import synthetic  # noqa: E402
 
 EVIL = '<script>alert("x")</script>'
-UNTIL = dm.parse_timestamp(synthetic.UNTIL)
+UNTIL = parse_utc(synthetic.UNTIL)
 FAKE = {synthetic.API: {k: k[1] * 7 for k in ("a1", "a2", "a3", "a4", "a5")},
         synthetic.WORKERS: {k: "e" + k[1] * 6 for k in ("w1", "w2")}}
 

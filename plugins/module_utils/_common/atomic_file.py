@@ -30,6 +30,7 @@ import socket
 import stat
 import tempfile
 import time
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
 
 class LockTimeout(Exception):
@@ -154,7 +155,7 @@ class FileLock(object):
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "user": _user(),
-            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "since": utcnow(),
         }
         if self.purpose:
             holder["purpose"] = self.purpose

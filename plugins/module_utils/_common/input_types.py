@@ -32,7 +32,7 @@ import subprocess
 
 from ansible.module_utils.common.validation import check_type_bool, check_type_float, check_type_int
 
-from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest_schema import ManifestError, check_person
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import person_problem
 
 KINDS = {"str": "a string", "path": "a string (a path)", "bool": "a boolean (true or false)",
          "int": "a whole number", "float": "a number", "list": "a list", "dict": "a mapping"}
@@ -145,10 +145,9 @@ def type_problems(extra_vars, options, person_vars=()):
                     % (name, what, source, problem, hint(name, kind, option)))
                 continue
         if name in person_vars and isinstance(value, str):
-            try:
-                check_person(value, "extra var %s" % name)
-            except ManifestError as exc:
-                problems.append(str(exc))
+            problem = person_problem(value, "extra var %s" % name)
+            if problem:
+                problems.append(problem)
     return problems
 
 

@@ -41,6 +41,15 @@ _SENSITIVE_PAIR_RE = re.compile(
 )
 
 
+_URL_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def mask_url_credentials(text):
+    """Hide credentials embedded in URLs (the user and token before ``@`` become ``***``); the
+    rest of the text (path, query) stays, for git's messages about a remote."""
+    return _URL_CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
+
+
 def redact_url(url):
     """``url`` reduced to ``scheme://host[:port]/path``: no user info, query string or fragment.
 

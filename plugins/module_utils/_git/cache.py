@@ -20,27 +20,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import os
 import re
-import subprocess
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git  # noqa: F401 pylint: disable=unused-import (GitError: callers catch cache.GitError)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
-FULL_SHA_RE = re.compile(r"^[0-9a-f]{40}\Z")
 SHORT = 7
 # "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
 # merge commits start one
 PULL_RE = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
-
-
-class GitError(Exception):
-    """git could not give what was asked (the message names the service, never a credential)."""
-
-
-def parse_git_date(text):
-    """git's ``%cI`` / ``%aI`` (strict ISO 8601 with offset) as an aware UTC datetime."""
-    return datetime.datetime.fromisoformat(text.strip()).astimezone(datetime.timezone.utc)
 
 
 def pull_requests(subject, web=None):
@@ -59,22 +50,16 @@ class GitCache(object):
     def __init__(self, root, timeout=120, runner=None):
         self.root = os.path.abspath(os.path.expanduser(root))
         self.timeout = timeout
-        self.runner = runner or subprocess.run
+        self.runner = runner
         self.fetches = 0
         self.synced = {}
 
     def git(self, git_dir, *args):
         """(returncode, stdout, stderr) of git in ``git_dir``; stderr redacted (tokens, query
         strings, and any remote URL among ``args`` reduced to scheme://host/path)."""
-        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_DIR=git_dir)
-        try:
-            # bytes, decoded here: text=True would turn a CR in a subject into a line break
-            proc = self.runner(["git"] + list(args), env=env, capture_output=True,
-                               timeout=self.timeout, input=b"", check=False)
-        except FileNotFoundError:
-            raise GitError("git is not installed on the controller; the release notes need it")
-        except subprocess.TimeoutExpired:
-            raise GitError("`git %s` took longer than %ds" % (args[0], self.timeout))
+        # bytes, decoded here: text=True would turn a CR in a subject into a line break
+        proc = run_git(args, env={"GIT_DIR": git_dir}, timeout=self.timeout, runner=self.runner,
+                       what="the release notes", text=False)
         stdout = proc.stdout.decode("utf-8", "replace") if isinstance(proc.stdout, bytes) else proc.stdout
         stderr = (proc.stderr.decode("utf-8", "replace") if isinstance(proc.stderr, bytes) else proc.stderr).strip()
         for arg in sorted((a for a in args if "://" in a), key=len, reverse=True):
@@ -122,7 +107,7 @@ class GitCache(object):
         if missing:
             self._fetch(name, url, git_dir)
             missing = [s for s in missing if not self.has(git_dir, s)]
-        for sha in [s for s in missing if FULL_SHA_RE.match(s)]:
+        for sha in [s for s in missing if is_sha(s, full=True)]:
             self.fetches += 1
             self.git(git_dir, "fetch", "--quiet", url, sha)
         missing = [s for s in missing if not self.has(git_dir, s)]
@@ -170,6 +155,6 @@ class GitCache(object):
         dates = []
         for line in out.splitlines():
             sha, _sp, date = line.partition(" ")
-            if FULL_SHA_RE.match(sha):
-                dates.append((sha, parse_git_date(date)))
+            if is_sha(sha, full=True):
+                dates.append((sha, parse_utc(date)))
         return dates

@@ -23,18 +23,20 @@ expires and is never waited for: it ends when someone releases it.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import random
 import re
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_line, git_message, terminal
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
+from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
@@ -44,10 +46,8 @@ TRAILERS = (("lock_id", "Tachyon-Lock-Id"), ("kind", "Tachyon-Kind"), ("holder",
             ("run_url", "Tachyon-Run-Url"), ("started", "Tachyon-Started"),
             ("expires_at", "Tachyon-Expires-At"), ("reason", "Tachyon-Reason"),
             ("break_glass", "Tachyon-Break-Glass"))
-CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|"
                          r"cannot lock ref|already exists", re.I)
-TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class LockError(Exception):
@@ -62,11 +62,6 @@ class LockHeld(LockError):
         self.holder = holder
 
 
-def mask(text):
-    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""  # pragma: allowlist secret
-    return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
-
-
 def one_line(value, limit=300):
     """A value fit for one trailer line (escape.git_line: controls become spaces, bounded)."""
     return git_line(value, limit)
@@ -77,17 +72,6 @@ def shown(holder):
     safe for the terminal its messages reach (escape.terminal: ESC sequences, CR, bidi
     overrides shown, not obeyed)."""
     return {key: terminal(value) if isinstance(value, str) else value for key, value in holder.items()}
-
-
-def fmt_time(epoch):
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(TIME_FMT)
-
-
-def parse_time(text):
-    try:
-        return datetime.datetime.strptime(text, TIME_FMT).replace(tzinfo=datetime.timezone.utc).timestamp()
-    except (TypeError, ValueError):
-        return None
 
 
 def run_url_from_env(environ=None):
@@ -111,9 +95,9 @@ def new_holder(kind, holder, purpose, ttl, run_url=None, pid=None, now=None, rea
         # a freeze outlives the process that took it: no pid
         "pid": "" if kind == "freeze" else str(pid if pid is not None else os.getpid()),
         "purpose": one_line(purpose) or kind,
-        "run_url": one_line(mask(run_url)) if run_url else "",
-        "started": fmt_time(now),
-        "expires_at": "never" if kind == "freeze" else fmt_time(now + ttl),
+        "run_url": one_line(mask_url_credentials(run_url)) if run_url else "",
+        "started": format_utc(now),
+        "expires_at": "never" if kind == "freeze" else format_utc(now + ttl),
         "reason": one_line(reason) if reason else "",
     }
 
@@ -144,7 +128,7 @@ def expired_reason(holder, now=None):
         return "its record is unreadable"
     if holder.get("expires_at") == "never":
         return None
-    expires = parse_time(holder.get("expires_at"))
+    expires = epoch(holder.get("expires_at"))
     if expires is None:
         return "its expires-at %r is not a time" % holder.get("expires_at")
     if now >= expires:
@@ -164,22 +148,18 @@ class GitRefStore(object):
         self.repo_dir = repo_dir
         self.remote = remote
         self.timeout = timeout
-        self.runner = runner or subprocess.run
-        self.where = "remote %s" % mask(remote)
+        self.runner = runner
+        self.where = "remote %s" % mask_url_credentials(remote)
 
     def git(self, *args, check=True, env=None):
-        full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-        full_env.update(env or {})
         try:
-            proc = self.runner(["git"] + list(args), cwd=self.repo_dir, env=full_env, capture_output=True,
-                               text=True, timeout=self.timeout, input="", check=False)
-        except FileNotFoundError:
-            raise LockError("git is not installed on the controller; it is needed for the lock in %s" % self.where)
-        except subprocess.TimeoutExpired:
-            raise LockError("`git %s` against %s took longer than %ds" % (args[0], self.where, self.timeout))
+            proc = run_git(args, cwd=self.repo_dir, env=env, timeout=self.timeout, runner=self.runner,
+                           what="the lock in %s" % self.where)
+        except GitError as exc:
+            raise LockError(str(exc))
         if check and proc.returncode != 0:
             raise LockError("`git %s` against %s failed (rc=%d): %s" % (
-                args[0], self.where, proc.returncode, mask((proc.stderr or proc.stdout).strip())))
+                args[0], self.where, proc.returncode, mask_url_credentials((proc.stderr or proc.stdout).strip())))
         return proc
 
     def read(self, ref):
@@ -221,7 +201,7 @@ class GitRefStore(object):
         if REJECTED_RE.search(text):
             return False
         raise LockError("`git push` of %s to %s failed (rc=%d): %s" % (
-            ref, self.where, proc.returncode, mask(text.strip())))
+            ref, self.where, proc.returncode, mask_url_credentials(text.strip())))
 
     def create(self, ref, holder, expected=None, title="lock"):
         """Point ``ref`` at a new record if it still is ``expected`` (None: absent): new token or None."""
@@ -270,7 +250,7 @@ class FileStore(object):
             holder["started"] = holder.pop("since")
         if "expires_at" not in holder and "since_epoch" in holder:
             try:
-                holder["expires_at"] = fmt_time(float(holder["since_epoch"]) + self.stale_after)
+                holder["expires_at"] = format_utc(float(holder["since_epoch"]) + self.stale_after)
             except (TypeError, ValueError):
                 holder["unreadable"] = True
         # the token: the lock id (or, for a record without one, its text)
@@ -395,7 +375,7 @@ def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, pr
                     raise LockHeld("another %s is running: the %s lock in %s is held by %s. Nothing was "
                                    "deployed; %s." % (current.get("purpose") or "run", environment, store.where,
                                                       describe(current), hint), current)
-                pause = min(left, poll * (0.5 + rng()))
+                pause = min(left, jitter(poll, rng))
                 if progress:
                     progress("waiting for the %s lock held by %s (%.0fs of %.0fs waited, next look in %.1fs)"
                              % (environment, describe(current), clock() - started, float(wait), pause))
@@ -406,7 +386,7 @@ def acquire(store, environment, holder, wait=0.0, poll=2.0, break_glass=None, pr
             # someone changed the ref between our read and our push: look again
             if attempt > 50:
                 raise LockError("the %s lock in %s keeps changing under us; try again" % (environment, store.where))
-            sleep(min(0.5, 0.05 * attempt) * (0.5 + rng()))
+            sleep(backoff(attempt, first=0.05, cap=0.5, rng=rng))
             continue
         if current is not None:
             taken_over = "took over a stale lock of %s (the %s lock in %s): %s" % (

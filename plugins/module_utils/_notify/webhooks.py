@@ -21,6 +21,7 @@ import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import slack, slack_link
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text, redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
 try:
     from urllib.parse import urlsplit
@@ -76,7 +77,7 @@ def event_data(event, environment, release=None, services=None, deployed_by=None
         "run_url": redact_url(run_url) if run_url else None,
         "app_url": redact_url(app_url) if app_url else None,
         "message": (message or "")[:1500],
-        "at": at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "at": at or utcnow(),
     }
     return redact_data(data)
 

@@ -21,7 +21,6 @@ __metaclass__ = type
 
 import re
 import time
-from datetime import datetime
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     Backoff,
@@ -34,6 +33,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction im
     redact_text,
     redact_url,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+# parse_time: an API timestamp as epoch seconds (app_deploy imports it from here)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch as parse_time
 
 IN_PROGRESS = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
 TERMINAL_OK = ("ACTIVE",)
@@ -41,7 +43,6 @@ TERMINAL_BAD = ("ERROR", "CANCELED", "SUPERSEDED")
 # consecutive failed polls (after pydo's own bounded retries) before giving up
 MAX_POLL_ERRORS = 5
 LOG_TAIL_LINES = 30
-_FRACTION_RE = re.compile(r"(\.\d+)")
 
 
 class DeploymentFailed(Exception):
@@ -67,26 +68,17 @@ def in_progress(deployment):
     return bool(deployment) and deployment.get("phase") in IN_PROGRESS and not error_steps(deployment)
 
 
+def is_ours(deployment, desired):
+    """Whether ``deployment`` (an app's pending or in-progress deployment, or one listed) is ours:
+    it has an id and deploys exactly the spec ``desired`` (secrets compared by fingerprint)."""
+    return bool(deployment and deployment.get("id")) and not spec_diff.compare(desired, deployment.get("spec") or {})[0]
+
+
 def describe_deployment(deployment):
     """``deployment d1 (phase BUILDING, cause: manual, created 2026-...)`` for messages."""
     cause = deployment.get("cause") or (deployment.get("cause_details") or {}).get("type") or "not given"
     return "deployment %s (phase %s, cause: %s, created %s)" % (
         deployment.get("id"), deployment.get("phase") or "?", cause, deployment.get("created_at") or "?")
-
-
-def parse_time(value):
-    """An API timestamp (RFC 3339) as epoch seconds, or None.
-
-    The API sends nanoseconds (``2021-07-21T21:48:35.512775397Z``: cut to microseconds here)
-    and Go's zero time (``0001-01-01T00:00:00Z``, also without the Z) for "never": None.
-    """
-    if not value or not isinstance(value, str) or value.startswith("0001-"):
-        return None
-    text = _FRACTION_RE.sub(lambda m: m.group(1)[:7], value.replace("Z", "+00:00"))
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
 
 
 def flatten_steps(steps, parent=""):

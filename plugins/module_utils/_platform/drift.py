@@ -42,10 +42,10 @@ except ImportError:  # pragma: no cover - Python 2 controllers are not supported
     from pipes import quote as shell_quote
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import by_name, components, expected_ref, pin_image
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
-COMPONENT_KINDS = spec_diff.COMPONENT_KINDS
 # Defaults the vendored OpenAPI documents (specification/resources/apps/models/<file>), by the
 # context a field lives in. A live value equal to the default of a field the repo does not set
 # is not drift.
@@ -153,11 +153,10 @@ def _diff(live, repo, path, context, out, skip):
 def _image_paths(spec):
     """Paths of every component's image tag/digest (reported by the image check instead)."""
     paths = set()
-    for kind in COMPONENT_KINDS:
-        for comp in spec.get(kind) or []:
-            if isinstance(comp, dict) and comp.get("name"):
-                for field in ("tag", "digest"):
-                    paths.add("%s[name=%s].image.%s" % (kind, comp["name"], field))
+    for kind, _index, comp in components(spec):
+        if comp.get("name"):
+            for field in ("tag", "digest"):
+                paths.add("%s[name=%s].image.%s" % (kind, comp["name"], field))
     return paths
 
 
@@ -246,18 +245,8 @@ def images_for(record, catalog):
         pin = (record.get("services") or {}).get(svc["name"])
         if not pin:
             continue
-        if pin.get("digest"):
-            images[svc["component"]] = {"digest": pin["digest"]}
-        else:
-            images[svc["component"]] = {"tag": pin.get("tag") or pin.get("sha")}
+        images[svc["component"]] = pin_image(pin) or {"tag": None}
     return images
-
-
-def _components(spec):
-    for kind in COMPONENT_KINDS:
-        for comp in spec.get(kind) or []:
-            if isinstance(comp, dict) and comp.get("name"):
-                yield kind, comp
 
 
 def _ref(image):
@@ -270,20 +259,19 @@ def _ref(image):
 
 def image_findings(record, catalog, live_spec):
     out = []
-    live = {comp["name"]: comp for _k, comp in _components(live_spec)}
+    live = by_name(live_spec)
     for svc in catalog or []:
         pin = (record.get("services") or {}).get(svc["name"])
         if not pin:
             continue
         comp = live.get(svc["component"])
         running = (comp or {}).get("image") or {}
-        if pin.get("digest"):
-            same = running.get("digest") == pin["digest"]
-            want = "digest %s" % pin["digest"]
+        kind, value = expected_ref(pin)
+        if kind == "digest":
+            same = running.get("digest") == value
         else:
-            want_tag = pin.get("tag") or pin.get("sha")
-            same = not running.get("digest") and (running.get("tag") or "latest") == want_tag
-            want = "tag %s" % want_tag
+            same = not running.get("digest") and (running.get("tag") or "latest") == value
+        want = "%s %s" % (kind, value)
         if comp is None:
             out.append({"kind": "image", "component": svc["component"], "service": svc["name"],
                         "recorded": want, "running": "no such component"})

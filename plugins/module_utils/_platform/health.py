@@ -17,7 +17,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
-
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import same_commit
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text, redact_url
 
 ARGUMENT_SPEC = dict(
@@ -36,9 +36,6 @@ ARGUMENT_SPEC = dict(
     skip_in_check_mode=dict(type="bool", default=False),
 )
 
-HEX_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
-
-
 def version_matches(reported, expected):
     """Equal, or both SHAs (>= 7 hex) with one a prefix of the other."""
     if expected in (None, ""):
@@ -46,10 +43,7 @@ def version_matches(reported, expected):
     if reported is None:
         return False
     reported, expected = str(reported).strip(), str(expected).strip()
-    if HEX_RE.match(reported) and HEX_RE.match(expected):
-        reported, expected = reported.lower(), expected.lower()
-        return reported.startswith(expected) or expected.startswith(reported)
-    return reported == expected
+    return reported == expected or same_commit(reported, expected)
 
 
 def evaluate(payload, expected_version, checks):

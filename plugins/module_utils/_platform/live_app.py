@@ -23,44 +23,27 @@ Where the facts come from, in the API's own bodies:
 from __future__ import annotations
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
-
-REGISTRY_HOSTS = {"GHCR": "ghcr.io", "DOCR": "registry.digitalocean.com", "DOCKER_HUB": "docker.io"}
-IMAGE_KINDS = (("services", "service"), ("workers", "worker"), ("jobs", "job"))
-
-
-def image_name(image):
-    """``ghcr.io/<registry>/<repository>`` of a spec's image source (no tag or digest)."""
-    host = REGISTRY_HOSTS.get(image.get("registry_type"), image.get("registry_type") or "?")
-    parts = [host] + [p for p in (image.get("registry"), image.get("repository")) if p]
-    return "/".join(parts)
-
-
-def image_ref(image):
-    """The full reference: ``name@sha256:...`` when by digest, else ``name:tag``."""
-    if not isinstance(image, dict):
-        return None
-    if image.get("digest"):
-        return "%s@%s" % (image_name(image), image["digest"])
-    return "%s:%s" % (image_name(image), image.get("tag") or "latest")
+# expected_ref and pin_ref: _plan.gates reads them as live_app.<name> too
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import (
+    IMAGE_KINDS, SINGULAR, expected_ref, image_name, image_ref, pin_ref)
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import components as spec_components
 
 
 def components(deployment):
     """{component name: {kind, job_kind, image, ref, tag, digest}} of the deployment's spec."""
     spec = (deployment or {}).get("spec") or {}
     out = {}
-    for key, kind in IMAGE_KINDS:
-        for comp in spec.get(key) or []:
-            if not isinstance(comp, dict):
-                continue
-            image = comp.get("image") if isinstance(comp.get("image"), dict) else None
-            out[comp.get("name")] = {
-                "kind": kind,
-                "job_kind": comp.get("kind") if kind == "job" else None,
-                "image": image_name(image) if image else None,
-                "ref": image_ref(image) if image else None,
-                "tag": (image or {}).get("tag"),
-                "digest": (image or {}).get("digest"),
-            }
+    for key, _index, comp in spec_components(spec, IMAGE_KINDS):
+        kind = SINGULAR[key]
+        image = comp.get("image") if isinstance(comp.get("image"), dict) else None
+        out[comp.get("name")] = {
+            "kind": kind,
+            "job_kind": comp.get("kind") if kind == "job" else None,
+            "image": image_name(image) if image else None,
+            "ref": image_ref(image) if image else None,
+            "tag": (image or {}).get("tag"),
+            "digest": (image or {}).get("digest"),
+        }
     return out
 
 
@@ -91,20 +74,6 @@ def migration_ran(deployment):
     """True when a PRE_DEPLOY job of the deployment ran: its step finished (SUCCESS) or failed
     while running (ERROR; a failed migration may have applied part of its changes)."""
     return any(status in ("SUCCESS", "ERROR") for status in pre_deploy_jobs(deployment).values())
-
-
-def expected_ref(pin):
-    """What a pin requires the component to run: ('digest', d) or ('tag', t)."""
-    if pin.get("digest"):
-        return "digest", pin["digest"]
-    return "tag", pin.get("tag") or pin.get("sha")
-
-
-def pin_ref(pin):
-    """A pin as an image reference, for messages and the plan."""
-    kind, value = expected_ref(pin)
-    name = pin.get("image") or "?"
-    return "%s@%s" % (name, value) if kind == "digest" else "%s:%s" % (name, value)
 
 
 def compare(services, deployment):

@@ -37,9 +37,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import datetime
 import hashlib
 import re
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import IMAGE_KINDS, components, pin_image
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import identifier_problem
 
@@ -48,8 +49,6 @@ NAME_MAX = 32
 SMALLEST_SIZE = "apps-s-1vcpu-0.5gb"
 MARKER_KEY = "TACHYON_PREVIEW"
 MARKER_RE = re.compile(r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9._-]+)?)#(?P<pr>[A-Za-z0-9][A-Za-z0-9._/-]{0,199})\Z")
-SIZED_KINDS = ("services", "workers", "jobs")
-ALL_KINDS = ("services", "workers", "jobs", "static_sites", "functions")
 HASH_LEN = 6
 
 
@@ -130,12 +129,6 @@ def marker_of(app_or_spec):
     return repo, pr
 
 
-def _components(spec):
-    for kind in ALL_KINDS:
-        for comp in spec.get(kind) or []:
-            yield kind, comp
-
-
 def _secret_envs(envs, secrets, used):
     """SECRET envs with the preview's own value, or dropped; bindable ``${...}`` values kept.
     A literal value already in the staging spec is never carried into a preview."""
@@ -186,10 +179,10 @@ def preview_spec(base, repo, pr, secrets=None, clusters=None, dev_engines=("PG",
         spec.pop("egress")
         notes.append("dropped the dedicated egress IP")
     used = set()
-    for kind, comp in _components(spec):
+    for kind, _index, comp in components(spec):
         if comp.pop("alerts", None):
             notes.append("dropped alerts of %s" % comp.get("name"))
-        if kind in SIZED_KINDS:
+        if kind in IMAGE_KINDS:
             comp["instance_size_slug"] = size
             comp["instance_count"] = 1
             comp.pop("autoscaling", None)
@@ -225,17 +218,6 @@ def preview_spec(base, repo, pr, secrets=None, clusters=None, dev_engines=("PG",
     if unused:
         notes.append("preview secrets no SECRET env uses (ignored): %s" % ", ".join(unused))
     return spec, notes
-
-
-def parse_time(value):
-    if not value:
-        return None
-    text = str(value).replace("Z", "+00:00")
-    text = re.sub(r"\.(\d{6})\d+", r".\1", text)
-    try:
-        return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _ref_set(items):
@@ -278,7 +260,7 @@ def reap_decisions(apps, now, ttl_hours, closed=(), open_prs=None):
             others += 1
             continue
         ref = "%s#%s" % found
-        stamp = parse_time(app.get("updated_at")) or parse_time(app.get("created_at"))
+        stamp = parse_utc(app.get("updated_at")) or parse_utc(app.get("created_at"))
         age = (now - stamp).total_seconds() / 3600.0 if stamp else None
         item = {"id": app.get("id"), "name": (app.get("spec") or {}).get("name"), "ref": ref,
                 "age_hours": None if age is None else round(age, 3)}
@@ -317,11 +299,8 @@ def preview_images(pins, catalog, service, sha, digest):
             summary.append("%s: %s @ %s (pull request)" % (name, sha, digest))
             continue
         pin = pins.get(name) or {}
-        if pin.get("digest"):
-            images[component] = {"digest": pin["digest"]}
-        elif pin.get("tag") or pin.get("sha"):
-            images[component] = {"tag": pin.get("tag") or pin.get("sha")}
-        else:
+        images[component] = pin_image(pin)
+        if not images[component]:
             raise PreviewError("production's record has no pin for %s: deploy production again" % name)
         summary.append("%s: %s @ %s (production)" % (name, pin.get("sha"), pin.get("digest") or "tag " + str(
             pin.get("tag") or pin.get("sha"))))

@@ -15,7 +15,6 @@ the two identical (regenerate: see releases/README.md, or run this file with ``s
 from __future__ import annotations
 
 import copy
-import datetime
 import json
 import os
 import re
@@ -28,9 +27,13 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest_sc
     SERVICE_NAME_PATTERN, SERVICE_NAME_RE, SHA_BODY, SHA_PATTERN, SHA_RE, TAG_BODY, TIMESTAMP_BODY,
     TIMESTAMP_PATTERN, TIMESTAMP_RE, ManifestError, check_deployment_id, check_person, check_semver,
     json_path, normalize_sha, schema_errors, strict_json_loads, validate, whole)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
 DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
 DEFAULT_REGISTRY = "ghcr.io/tachyonapp"
+# the argument spec of the manifest option every manifest-reading module takes (its doc: the
+# tachyon.infra.manifest doc fragment)
+MANIFEST_PATH_OPTION = {"manifest_path": dict(type="path", required=True)}
 
 EMPTY_ENVIRONMENT = {
     "version": None,
@@ -46,10 +49,6 @@ EMPTY_ENVIRONMENT = {
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def to_json_text(manifest):
     """The canonical on-disk text: 2-space indent, keys in insertion order, trailing newline."""
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

@@ -13,7 +13,13 @@ operations. Errors are ``ManifestError`` whose message says what is wrong and ho
 from __future__ import annotations
 
 import json
-import re
+
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import (  # noqa: F401 pylint: disable=unused-import
+    DIGEST_BODY, END_OF_STRING, ID_BODY, ID_PATTERN, ID_RE, IMAGE_BODY, PERSON_BODY, PERSON_PATTERN, PERSON_RE,
+    SEMVER_BODY, SEMVER_PATTERN, SEMVER_RE, SERVICE_NAME_BODY, SERVICE_NAME_PATTERN, SERVICE_NAME_RE, SHA_BODY,
+    SHA_PATTERN, SHA_RE, TAG_BODY, TIMESTAMP_BODY, TIMESTAMP_PATTERN, TIMESTAMP_RE, person_problem,
+    stray_whitespace, whole)
 
 try:
     import jsonschema
@@ -27,52 +33,6 @@ SCHEMA_VERSION = 1
 ENVIRONMENTS = ("staging", "production")
 OUTCOMES = ("succeeded", "failed", "rolled_back")
 
-# Every pattern here must match a WHOLE string. In Python, ``$`` also matches just before a
-# trailing newline ("abc1234\n" matches ``^[0-9a-f]{7,40}$``), and jsonschema applies a schema
-# ``pattern`` with ``re.search``. So the code uses ``fullmatch`` on the bare ``*_BODY`` regexes,
-# and the JSON Schema patterns are ``whole(body)``: ``^(?:body)$(?!\n)``, which refuses a
-# trailing newline under Python's re (jsonschema) and means the same under ECMA-262, JSON
-# Schema's regex dialect, whose ``$`` is the end of the input. (``\Z`` is not ECMA-262: there it
-# is a literal "Z".)
-END_OF_STRING = r"$(?!\n)"
-
-
-def whole(body):
-    """The JSON Schema ``pattern`` matching exactly ``body`` and nothing around it."""
-    return "^(?:%s)%s" % (body, END_OF_STRING)
-
-
-# semver.org's official regex (2.0.0), without a leading "v", with [0-9] for \d (Python's \d
-# also matches non-ASCII digits such as "\u0663").
-SEMVER_BODY = (
-    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
-    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?")
-SHA_BODY = r"[0-9a-f]{7,40}"
-TIMESTAMP_BODY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z"
-SERVICE_NAME_BODY = r"[a-z0-9][a-z0-9-]{0,62}"
-TAG_BODY = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-DIGEST_BODY = r"sha256:[0-9a-f]{64}"
-IMAGE_BODY = r"[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-# a person (deployed_by, approved_by, created_by): one line, no surrounding whitespace
-PERSON_BODY = r"[^\s]([^\r\n]*[^\s])?"
-# an App Platform deployment id (deployment_id, rolled_back_to): one token
-ID_BODY = r"[^\s]+"
-
-# compiled for ``fullmatch`` only (never ``match``/``search``: they are not anchored at the end)
-SEMVER_RE = re.compile(SEMVER_BODY)
-SHA_RE = re.compile(SHA_BODY)
-TIMESTAMP_RE = re.compile(TIMESTAMP_BODY)
-SERVICE_NAME_RE = re.compile(SERVICE_NAME_BODY)
-PERSON_RE = re.compile(PERSON_BODY)
-ID_RE = re.compile(ID_BODY)
-
-SEMVER_PATTERN = whole(SEMVER_BODY)
-SHA_PATTERN = whole(SHA_BODY)
-TIMESTAMP_PATTERN = whole(TIMESTAMP_BODY)
-SERVICE_NAME_PATTERN = whole(SERVICE_NAME_BODY)
-PERSON_PATTERN = whole(PERSON_BODY)
-ID_PATTERN = whole(ID_BODY)
 
 
 class ManifestError(Exception):
@@ -243,18 +203,6 @@ LEGACY_SCHEMA = {
 }
 
 
-def json_path(parts):
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += "[%d]" % part
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
-            out += "." + str(part)
-        else:
-            out += "[%s]" % json.dumps(part)
-    return out
-
-
 def _require_jsonschema():
     if not HAS_JSONSCHEMA:
         raise ManifestError("the Python library jsonschema is required: pip install jsonschema "
@@ -307,7 +255,7 @@ def normalize_sha(value, what):
     if not isinstance(value, str) or not SHA_RE.fullmatch(value.lower()):
         raise ManifestError("%s: %r is not a git SHA; give 7 to 40 hexadecimal characters and "
                             "nothing else (e.g. the output of `git rev-parse --short HEAD`)%s"
-                            % (what, value, _stray_whitespace(value)))
+                            % (what, value, stray_whitespace(value)))
     return value.lower()
 
 
@@ -315,17 +263,17 @@ def check_semver(value, what="version"):
     if not isinstance(value, str) or not SEMVER_RE.fullmatch(value):
         raise ManifestError("%s: %r is not a semantic version; use MAJOR.MINOR.PATCH such as "
                             "0.2.0 (optionally -prerelease / +build, no leading 'v')%s"
-                            % (what, value, _stray_whitespace(value)))
+                            % (what, value, stray_whitespace(value)))
     return value
 
 
 def check_person(value, what):
     """``value`` (None or "" for unset) when it is a name on one line without surrounding
     whitespace, else ManifestError; for deployed_by, approved_by, created_by."""
-    if value in (None, "") or (isinstance(value, str) and PERSON_RE.fullmatch(value)):
-        return value
-    raise ManifestError("%s: %r is not a name; give one name on one line (e.g. alice)%s"
-                        % (what, value, _stray_whitespace(value)))
+    problem = person_problem(value, what)
+    if problem:
+        raise ManifestError(problem)
+    return value
 
 
 def check_deployment_id(value, what):
@@ -333,15 +281,7 @@ def check_deployment_id(value, what):
     if value in (None, "") or (isinstance(value, str) and ID_RE.fullmatch(value)):
         return value
     raise ManifestError("%s: %r is not a deployment id; give the App Platform deployment id "
-                        "(one word, no whitespace)%s" % (what, value, _stray_whitespace(value)))
-
-
-def _stray_whitespace(value):
-    if isinstance(value, str) and value != value.strip():
-        return "; remove the whitespace around it (a trailing newline counts)"
-    if not isinstance(value, str) and value is not None:
-        return "; it must be one string, not a %s" % type(value).__name__
-    return ""
+                        "(one word, no whitespace)%s" % (what, value, stray_whitespace(value)))
 
 
 def strict_json_loads(text, source):

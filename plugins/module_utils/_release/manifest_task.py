@@ -9,12 +9,12 @@ in the worker process when the task runs on the controller (see plugin_utils/in_
 from __future__ import annotations
 
 import os
-import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import (
     FileLock, LockTimeout, atomic_write)
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import compact_utcnow
 
 # Every text option is ONE string: type="str" would turn a list approver into the text
 # "['alice', 'bob']" and record that, so they are type="raw" and check_params() refuses
@@ -130,7 +130,7 @@ def run(p, check_mode=False, diff=False):
         # upgraded
         if not legacy:
             return dict(changed=False, **mf.summary(current, False, path))
-        backup = "%s.legacy-%s.bak" % (path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        backup = "%s.legacy-%s.bak" % (path, compact_utcnow())
         if not check_mode:
             # backup first: a run killed between the two writes leaves the original intact
             atomic_write(backup, before_text)

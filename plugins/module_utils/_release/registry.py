@@ -34,6 +34,7 @@ import re
 import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import same_commit
 
 try:
     import requests
@@ -227,12 +228,6 @@ def resolve_all(resolver, images):
     return out, round(time.monotonic() - started, 3)
 
 
-def _same_commit(left, right):
-    """Two 7-40 hex SHAs name the same commit when one is a prefix of the other."""
-    left, right = (left or "").lower(), (right or "").lower()
-    return bool(left and right) and (left.startswith(right) or right.startswith(left))
-
-
 def compare_digests(environment, services, resolved, release=None, allow_tag_only=False, given=None):
     """Decide the digest each service deploys with. Returns (services with digest set, notes).
 
@@ -255,7 +250,7 @@ def compare_digests(environment, services, resolved, release=None, allow_tag_onl
         svc = dict(services[name])
         ref = "%s:%s" % (svc.get("image"), svc.get("tag"))
         pin = release.get(name) or {}
-        pinned = pin.get("digest") if _same_commit(pin.get("sha"), svc.get("sha")) else None
+        pinned = pin.get("digest") if same_commit(pin.get("sha"), svc.get("sha")) else None
         verified = svc.get("digest") if environment == "production" else None
         got = resolved.get(name)
         if verified and pinned and verified != pinned:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import parse_git_date
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import format_utc, parse_utc
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import run_git
 
 
-def _git(args, cwd, timeout=60):
-    proc = subprocess.run(["git"] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          check=False, env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"))
+def _git(args, cwd):
+    proc = run_git(args, cwd=cwd, what="the release history")
     return proc.returncode, proc.stdout, proc.stderr.strip()
 
 
@@ -56,13 +55,9 @@ def revisions(path, max_revisions=200):
         except mf.ManifestError as exc:
             out["skipped"].append({"commit": commit, "reason": str(exc).splitlines()[0][:300]})
             continue
-        out["revisions"].append({"commit": commit, "committed_at": _utc(date), "manifest": manifest,
+        out["revisions"].append({"commit": commit, "committed_at": format_utc(parse_utc(date)), "manifest": manifest,
                                  "legacy": legacy})
     return out
-
-
-def _utc(git_date):
-    return parse_git_date(git_date).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def creations(revs):

@@ -52,8 +52,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import mani
 from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache, GitError
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import UTC, format_utc, parse_utc
 
-UTC = datetime.timezone.utc
 FAILURES = ("failed", "rolled_back")
 _SINCE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -61,15 +61,6 @@ _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 class MetricsError(Exception):
     pass
-
-
-def parse_timestamp(text):
-    """``YYYY-MM-DDTHH:MM:SS[.f]Z`` (the manifest's format) as an aware UTC datetime."""
-    return datetime.datetime.strptime(text.split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-
-
-def format_timestamp(moment):
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_since(since, until, history=()):
@@ -82,12 +73,12 @@ def parse_since(since, until, history=()):
     if match:
         return until - datetime.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
     if text == "all":
-        ats = [parse_timestamp(e["at"]) for e in history]
+        ats = [parse_utc(e["at"]) for e in history]
         return min(ats) if ats else until
     if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
         return datetime.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     if mf.TIMESTAMP_RE.fullmatch(text):
-        return parse_timestamp(text)
+        return parse_utc(text)
     raise MetricsError("since: %r is not a window; give a duration before now (30d, 12h, 2w, 90m), "
                        "a date (2026-05-01), a UTC timestamp (2026-05-01T00:00:00Z) or all" % text)
 
@@ -125,7 +116,7 @@ def _stats(values):
 
 def _entries(manifest, env):
     # history is append-only in time order; a stable sort by time guards hand-edited files
-    indexed = [(parse_timestamp(e["at"]), i, e) for i, e in enumerate(manifest["history"])
+    indexed = [(parse_utc(e["at"]), i, e) for i, e in enumerate(manifest["history"])
                if e["environment"] == env]
     indexed.sort(key=lambda item: (item[0], item[1]))
     return [(at, e) for at, _i, e in indexed]
@@ -264,13 +255,13 @@ def metrics(manifest, since="30d", until=None, environments=None, commits=None):
     start = parse_since(since, until, manifest["history"])
     if start > until:
         raise MetricsError("since: the window starts (%s) after it ends (%s)"
-                           % (format_timestamp(start), format_timestamp(until)))
+                           % (format_utc(start), format_utc(until)))
     envs = list(environments or mf.ENVIRONMENTS)
     unknown = [e for e in envs if e not in mf.ENVIRONMENTS]
     if unknown:
         raise MetricsError("environments: unknown %s; use %s" % (", ".join(unknown), ", ".join(mf.ENVIRONMENTS)))
     return {
-        "window": {"since": format_timestamp(start), "until": format_timestamp(until),
+        "window": {"since": format_utc(start), "until": format_utc(until),
                    "days": round((until - start).total_seconds() / 86400.0, 4), "given": str(since)},
         "environments": {env: environment_metrics(manifest, env, start, until, commits) for env in envs},
     }
@@ -341,7 +332,7 @@ def text(result):
 
 # The options of delivery_metrics, which release_report takes too (its own are added to them).
 ARGUMENT_SPEC = dict(
-    manifest_path=dict(type="path", required=True),
+    **mf.MANIFEST_PATH_OPTION,
     since=dict(type="str", default="30d"),
     window_end=dict(type="str"),
     environments=dict(type="list", elements="str", choices=["staging", "production"],
@@ -365,7 +356,7 @@ def from_params(params):
     if params.get("window_end"):
         if not mf.TIMESTAMP_RE.fullmatch(params["window_end"]):
             raise MetricsError("window_end: %r is not a UTC timestamp; use YYYY-MM-DDTHH:MM:SSZ" % params["window_end"])
-        until = parse_timestamp(params["window_end"])
+        until = parse_utc(params["window_end"])
     else:
         until = datetime.datetime.now(UTC)
     commits = None

@@ -16,6 +16,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.escape impor
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import format_utc, parse_utc
 
 COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "rolled_back": "#ef6c00", "refused": "#78909c"}
 
@@ -142,7 +143,7 @@ def timeline_svg(manifest, until, width=1100, row=56):
     left, right, top = 90, 20, 24
     envs = list(mf.ENVIRONMENTS)
     height = top + row * len(envs) + 34
-    times = [dm.parse_timestamp(e["at"]) for e in manifest["history"]]
+    times = [parse_utc(e["at"]) for e in manifest["history"]]
     start = min(times) if times else until
     end = max(times + [until])
     span = max((end - start).total_seconds(), 1.0)
@@ -166,7 +167,7 @@ def timeline_svg(manifest, until, width=1100, row=56):
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eceff3"/>' % (x, top, x, axis_y))
         anchor = "start" if k == 0 else "end" if k == 5 else "middle"
         parts.append('<text x="%.1f" y="%d" text-anchor="%s">%s</text>'
-                     % (x, axis_y + 14, anchor, esc(dm.format_timestamp(moment)[:16].replace("T", " "))))
+                     % (x, axis_y + 14, anchor, esc(format_utc(moment)[:16].replace("T", " "))))
     for moment, entry in zip(times, manifest["history"]):
         y = top + row * envs.index(entry["environment"]) + row / 2
         tip = "%s %s %s at %s%s%s" % (
@@ -207,7 +208,7 @@ def render(manifest, view, metrics_result, until, title="Tachyon releases"):
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
         "<title>%s</title><style>%s</style></head><body>" % (esc(title), CSS),
         "<header><h1>%s</h1><p>current release %s &middot; generated %s &middot; %s</p></header><main>"
-        % (esc(title), esc(view["current_release"]), esc(dm.format_timestamp(until)), esc(view.get("manifest_path"))),
+        % (esc(title), esc(view["current_release"]), esc(format_utc(until)), esc(view.get("manifest_path"))),
         running_section(view),
         releases_section(view),
         timeline_section(manifest, until),

@@ -4,7 +4,7 @@
 """App Spec helpers: load, validate (schema + env keys declared), render images, redact.
 
 Used by the ``app_spec`` module and imported by the deploy helper. Validation against
-DigitalOcean's schema lives in ``do_app_spec_schema``; this adds the checks that need
+DigitalOcean's schema lives in ``_spec.schema`` and ``_spec.rules``, the component kinds in ``_spec.components``; this adds the checks that need
 the project's env schema and the render/redaction steps of a deploy.
 """
 from __future__ import absolute_import, division, print_function
@@ -13,12 +13,10 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import (
-    json_path, validate_app_spec)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import components, image_components
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
-# Component lists of an App Spec that carry envs; those that may use an image source.
-ENV_COMPONENTS = ("services", "workers", "jobs", "static_sites", "functions")
-IMAGE_COMPONENTS = ("services", "workers", "jobs")
 BINDING_RE = re.compile(r"\$\{[^}]*\}")
 
 
@@ -45,28 +43,14 @@ def iter_envs(spec):
     for index, env in enumerate(spec.get("envs") or []):
         if isinstance(env, dict):
             yield "", ["envs", index], env
-    for kind in ENV_COMPONENTS:
-        for c_index, component in enumerate(spec.get(kind) or []):
-            if not isinstance(component, dict):
-                continue
-            for index, env in enumerate(component.get("envs") or []):
-                if isinstance(env, dict):
-                    yield component.get("name", ""), [kind, c_index, "envs", index], env
-
-
-def image_components(spec):
-    """{component name: image dict} for services, workers and jobs with an image source."""
-    out = {}
-    for kind in IMAGE_COMPONENTS:
-        for component in spec.get(kind) or []:
-            if isinstance(component, dict) and isinstance(component.get("image"), dict):
-                out[component.get("name")] = component["image"]
-    return out
+    for kind, c_index, component in components(spec):
+        for index, env in enumerate(component.get("envs") or []):
+            if isinstance(env, dict):
+                yield component.get("name", ""), [kind, c_index, "envs", index], env
 
 
 def component_names(spec):
-    return [c.get("name") for kind in ENV_COMPONENTS for c in spec.get(kind) or []
-            if isinstance(c, dict)]
+    return [c.get("name") for _kind, _index, c in components(spec)]
 
 
 def secret_env_keys(spec):

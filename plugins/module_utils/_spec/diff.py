@@ -31,9 +31,10 @@ import hashlib
 import hmac
 import json
 
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import components
+
 REDACTED = "REDACTED"
 FINGERPRINT_KEY = "TACHYON_SECRETS_FINGERPRINT"
-COMPONENT_KINDS = ("services", "workers", "jobs", "static_sites", "functions")
 # list-valued fields whose items carry an identifying field, and that field
 _NAMED_LISTS = {"envs": "key"}
 _NAME_FIELDS = ("name", "key", "domain")
@@ -43,10 +44,9 @@ def _iter_env_lists(spec):
     """(component name or None for app level, envs list) for every envs list in the spec."""
     if isinstance(spec.get("envs"), list):
         yield None, spec["envs"]
-    for kind in COMPONENT_KINDS:
-        for comp in spec.get(kind) or []:
-            if isinstance(comp, dict) and isinstance(comp.get("envs"), list):
-                yield comp.get("name"), comp["envs"]
+    for _kind, _index, comp in components(spec):
+        if isinstance(comp.get("envs"), list):
+            yield comp.get("name"), comp["envs"]
 
 
 def secret_envs(spec):

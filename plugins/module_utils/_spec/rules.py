@@ -32,15 +32,14 @@ alert-scope         an alert rule where it does not apply: component rules     g
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import COMPONENT_KINDS, IMAGE_KINDS, SINGULAR, components
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import schema_findings
 
-COMPONENT_KINDS = ("services", "static_sites", "workers", "jobs", "functions")
 NAMED_KINDS = COMPONENT_KINDS + ("databases",)
 SOURCES = ("git", "github", "gitlab", "bitbucket", "image")
 # godo's AppStaticSiteSpec and AppFunctionsSpec have no image (the schema refuses it there)
 GIT_SOURCES = SOURCES[:-1]
-SINGULAR = {"services": "service", "static_sites": "static site", "workers": "worker", "jobs": "job",
-            "functions": "functions component", "databases": "database"}
 
 # Where each alert rule applies (godo AppAlertSpecRule's comments). "app": the app-level
 # `alerts`; a kind: that component list's `alerts`; "scheduled job": jobs of kind SCHEDULED.
@@ -62,23 +61,13 @@ SCOPE_WORDS = {"app": "the app-level alerts", "services": "services", "workers":
                "scheduled job": "jobs of kind SCHEDULED"}
 
 
-def _components(spec, kinds=COMPONENT_KINDS):
-    for kind in kinds:
-        items = spec.get(kind)
-        if not isinstance(items, list):
-            continue
-        for index, component in enumerate(items):
-            if isinstance(component, dict):
-                yield kind, index, component
-
-
 def _finding(rule, parts, message, hint):
     return {"path": json_path(parts), "message": message, "hint": hint, "check": "rule:" + rule}
 
 
 def unique_names(spec):
     seen, out = {}, []
-    for kind, index, component in _components(spec, NAMED_KINDS):
+    for kind, index, component in components(spec, NAMED_KINDS):
         name = component.get("name")
         if not isinstance(name, str):
             continue
@@ -94,7 +83,7 @@ def unique_names(spec):
 
 def one_source(spec):
     out = []
-    for kind, index, component in _components(spec):
+    for kind, index, component in components(spec):
         kinds_sources = SOURCES if kind in ("services", "workers", "jobs") else GIT_SOURCES
         present = [s for s in kinds_sources if component.get(s) is not None]
         for extra in present[1:]:
@@ -107,7 +96,7 @@ def one_source(spec):
 
 def count_autoscaling(spec):
     out = []
-    for kind, index, component in _components(spec, ("services", "workers")):
+    for kind, index, component in components(spec, ("services", "workers")):
         if component.get("autoscaling") is not None and component.get("instance_count") is not None:
             out.append(_finding("count-autoscaling", [kind, index, "instance_count"],
                                 "%s %r sets instance_count and autoscaling" % (SINGULAR[kind], component.get("name")),
@@ -117,7 +106,7 @@ def count_autoscaling(spec):
 
 def tag_digest(spec):
     out = []
-    for kind, index, component in _components(spec, ("services", "workers", "jobs")):
+    for kind, index, component in components(spec, IMAGE_KINDS):
         image = component.get("image")
         if isinstance(image, dict) and image.get("tag") not in (None, "") and image.get("digest") not in (None, ""):
             out.append(_finding("tag-digest", [kind, index, "image", "digest"],
@@ -140,7 +129,7 @@ def _words(scopes):
 def alert_scope(spec):
     out = []
     places = [("app", ["alerts"], spec.get("alerts"), {"app"}, "the app")]
-    for kind, index, component in _components(spec):
+    for kind, index, component in components(spec):
         places.append((kind, [kind, index, "alerts"], component.get("alerts"), _scopes_of(kind, component),
                        "%s %r" % (SINGULAR[kind], component.get("name"))))
     for _kind, parts, alerts, scopes, where in places:
@@ -174,3 +163,17 @@ def rule_findings(spec):
     for _rule_id, check in RULES:
         out.extend(check(spec))
     return out
+
+
+def validate_app_spec(spec):
+    """Validate an App Spec: schema, then the cross-field rules (``RULES`` here).
+
+    Returns a list of findings sorted by path, [] when valid. Each finding is
+    ``{"path": "$.services[0].image.registry_type", "message": ..., "hint": ...,
+    "check": "schema" | "rule:<rule id>"}``: one per defect, at the offending field,
+    never quoting an env value or credential.
+    """
+    findings = [dict(f, check="schema") for f in schema_findings(spec)]
+    findings.extend(rule_findings(spec))
+    findings.sort(key=lambda f: (f["path"], f["message"]))
+    return findings

@@ -22,8 +22,8 @@ How the schema is built from the vendored OpenAPI models (``do_openapi_bundle``)
   ``additionalProperties: false`` (every other apps model, used for response bodies,
   ``unevaluatedProperties: false``), so a misspelt key is a finding.
 
-Cross-field rules the schema cannot express live in ``app_spec_rules``; validate_app_spec
-runs both. Messages never quote a value under ``envs`` (or any credential field) and point
+Cross-field rules the schema cannot express live in ``_spec.rules``, whose validate_app_spec
+runs both (this module does not import it: no cycle). Messages never quote a value under ``envs`` (or any credential field) and point
 at the offending field itself: ``$.services[0].http_prot`` for an unknown key,
 ``$.services[0].name`` for a missing one.
 """
@@ -34,6 +34,7 @@ import copy
 import difflib
 import re
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import json_path
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.openapi_bundle import DEFS
 
 M = "resources.apps.models."
@@ -300,14 +301,6 @@ def app_spec_schema():
     return _SCHEMA
 
 
-def json_path(parts):
-    """['services', 0, 'image'] -> '$.services[0].image'"""
-    out = "$"
-    for part in parts:
-        out += "[%d]" % part if isinstance(part, int) else "." + str(part)
-    return out
-
-
 def is_sensitive(parts):
     """True when a value at this path may be an env value or a credential."""
     return any(isinstance(p, str) and p in SENSITIVE for p in parts)
@@ -418,19 +411,3 @@ def schema_findings(spec):
             if finding["path"] not in best or rank < best[finding["path"]][0]:
                 best[finding["path"]] = (rank, finding)
     return [finding for _rank, finding in best.values()]
-
-
-def validate_app_spec(spec):
-    """Validate an App Spec: schema, then the cross-field rules (``app_spec_rules``).
-
-    Returns a list of findings sorted by path, [] when valid. Each finding is
-    ``{"path": "$.services[0].image.registry_type", "message": ..., "hint": ...,
-    "check": "schema" | "rule:<rule id>"}``: one per defect, at the offending field,
-    never quoting an env value or credential.
-    """
-    from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import rule_findings
-
-    findings = [dict(f, check="schema") for f in schema_findings(spec)]
-    findings.extend(rule_findings(spec))
-    findings.sort(key=lambda f: (f["path"], f["message"]))
-    return findings

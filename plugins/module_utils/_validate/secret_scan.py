@@ -26,11 +26,12 @@ import math
 import multiprocessing
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_RE
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 from ansible_collections.tachyon.infra.plugins.module_utils._validate.secret_detectors import DETECTORS
 
 # Directories never scanned, wherever they are in the tree (relative path prefixes or
@@ -60,14 +61,15 @@ def _excluded(rel, excludes):
 def _git_files(root):
     """Tracked + untracked non-ignored files, or None when root is not a git work tree."""
     try:
-        top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, check=False)
-    except OSError:
+        top = run_git(["-C", root, "rev-parse", "--show-toplevel"], what="the secret scan")
+    except GitError:
         return None
     if top.returncode != 0 or os.path.realpath(top.stdout.strip()) != os.path.realpath(root):
         return None
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
-                          "--exclude-standard"], capture_output=True, check=True)
+    out = run_git(["-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                  text=False, what="the secret scan")
+    if out.returncode != 0:
+        raise GitError("git ls-files in %s failed: %s" % (root, out.stderr.decode("utf-8", "replace").strip()))
     return sorted({p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
@@ -141,14 +143,13 @@ def _is_binary(path):
 # commits or images (short SHAs, sha256 image digests).
 _ID_WORDS = re.compile(r"sha|commit|revision|digest|\btag", re.IGNORECASE)
 _ID_HEX = re.compile(r"^([0-9a-f]{7,40}|[0-9a-f]{64})$")
-_GIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _is_identifier(secret, line):
     value = str(secret.secret_value or "")
     if secret.type != "Hex High Entropy String":
         return False
-    return bool(_GIT_SHA.match(value)) or (bool(_ID_HEX.match(value)) and bool(_ID_WORDS.search(line)))
+    return bool(FULL_SHA_RE.fullmatch(value)) or (bool(_ID_HEX.match(value)) and bool(_ID_WORDS.search(line)))
 
 
 _NOT_SECRETS = {"true", "false", "yes", "no", "null", "none", "~"}

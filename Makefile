@@ -108,7 +108,7 @@ lint: setup ## yamllint, ansible-lint (production profile), actionlint
 	bash scripts/actionlint.sh
 
 demo: ## the main job on the sandbox (sets up what it needs first): release, staging, notes, production
-	bash scripts/demo.sh
+	@bash scripts/demo.sh
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)
 	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed emulator/sandbox-seed.yml

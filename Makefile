@@ -1,6 +1,7 @@
 # tachyon-infra: one entry point for people and CI.
 #   make demo      the main job on the embedded sandbox (App Platform emulator)
-#   make test      everything: unit, emulator conformance, integration, sanity, molecule --all
+#   make test      everything: unit, emulator conformance, integration, sanity, molecule --all,
+#                  the GitHub workflows under act (make workflows)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -9,6 +10,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 STAMP := $(VENV)/.installed
+# A venv that already holds the pinned requirements, linked as .venv instead of making one (the
+# runner image of `make workflows` sets VENV_FROM=/opt/venv; pip then finds everything installed).
+VENV_FROM ?=
 DEMO_STAMP := $(VENV)/.installed-demo
 COLLECTION_LINK := .collections/ansible_collections/tachyon/infra
 SANDBOX_PORT ?= 8480
@@ -30,7 +34,7 @@ SANITY_ARGS ?=
 TACHYON_IMAGES_ENV ?= /var/lib/tachyon-docker/images.env
 IMAGES := if [ -f $(TACHYON_IMAGES_ENV) ]; then set -a; . $(TACHYON_IMAGES_ENV); set +a; fi;
 
-.PHONY: help setup setup-demo docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report
+.PHONY: help setup setup-demo docker browser test unit sanity molecule validate lint demo sandbox bench build local clean report workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +58,7 @@ $(DEMO_STAMP): requirements.txt requirements-dev.txt
 	touch $(DEMO_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
+	$(if $(VENV_FROM),ln -sfn $(VENV_FROM) $(VENV))
 	$(call venv_install,-r requirements-dev.txt)
 	touch $(STAMP)
 
@@ -98,6 +103,11 @@ test: setup docker browser ## everything (what CI runs): pytest, ansible-test sa
 	$(MAKE) sanity
 	$(BIN)/molecule reset --all
 	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
+	$(MAKE) workflows
+
+WORKFLOW_CASES ?=
+workflows: setup docker ## the GitHub workflows under act, offline (runner image, emulator, stand-in gh); logs in build/workflows
+	bash scripts/workflows.sh $(WORKFLOW_CASES)
 
 validate: setup ## the CI gate: yamllint, env schema, App Specs, secret scan, ansible-lint
 	$(BIN)/ansible-playbook playbooks/validate.yml

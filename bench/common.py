@@ -25,13 +25,13 @@ def run_parallel(func, items, workers):
 
 def project_imports():
     """Put the checkout and its collection link on sys.path; return what the benchmarks use:
-    (app_spec module_utils, app_platform.parse_time, emulator SANDBOX_SEED, seed loader,
+    (app_spec module_utils, times.epoch (an API timestamp as epoch seconds), emulator SANDBOX_SEED, seed loader,
     running_emulator)."""
     for path in (ROOT, os.path.join(ROOT, ".collections")):
         if path not in sys.path:
             sys.path.insert(0, path)
-    from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-    from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import parse_time
+    from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+    from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch as parse_time
     from emulator.testing import SANDBOX_SEED, _seed_data, running_emulator
     return aps, parse_time, SANDBOX_SEED, _seed_data, running_emulator
 

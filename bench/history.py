@@ -22,11 +22,12 @@ from bench import ROOT
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "history"))
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr  # noqa: E402
-from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache  # noqa: E402
 import synthetic  # noqa: E402
 
 
@@ -54,7 +55,7 @@ def main(argv=None):
         cache.sync(service, url)
     commits = dm.cache_commits(cache, urls)
     load_t, (manifest, _legacy, _text) = _median(lambda: mf.load(path), args.runs)
-    until = max(dm.parse_timestamp(e["at"]) for e in manifest["history"])
+    until = max(parse_utc(e["at"]) for e in manifest["history"])
     list_t, view = _median(lambda: rh.text(rh.history_view(manifest, path)), args.runs)
     plain_t, _plain = _median(lambda: dm.metrics(manifest, "all", until), args.runs)
     git_t, result = _median(lambda: dm.metrics(manifest, "all", until, commits=commits), args.runs)

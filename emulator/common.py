@@ -3,7 +3,7 @@ component walk and the App Spec checks App Platform adds to the schema."""
 import datetime
 import re
 
-from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import validate_app_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 TERMINAL = ("ACTIVE", "ERROR", "CANCELED", "SUPERSEDED")
 COMPONENT_KINDS = (("services", "service"), ("workers", "worker"), ("jobs", "job"),

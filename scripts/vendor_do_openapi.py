@@ -1,7 +1,7 @@
 """Bundle DigitalOcean's App Platform OpenAPI description into one JSON Schema store.
 
 Input: the vendored OpenAPI tree (../shared/vendor/digitalocean-openapi/specification),
-Apache-2.0, DigitalOcean. Output: plugins/module_utils/do_openapi_bundle.py, a Python
+Apache-2.0, DigitalOcean. Output: plugins/module_utils/_spec/openapi_bundle.py, a Python
 module holding every App Platform model, response and shared object as `$defs`, with
 every `$ref` rewritten to a local `#/$defs/<path>` pointer, so the collection validates
 App Specs (and the emulator validates its responses) without the vendor tree at run time.
@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_SPEC = os.path.normpath(
     os.path.join(ROOT, "..", "shared", "vendor", "digitalocean-openapi", "specification"))
-DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "do_openapi_bundle.py")
+DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "_spec", "openapi_bundle.py")
 DROP_KEYS = {"description", "example", "examples", "x-codeSamples", "summary", "title",
              "externalDocs", "tags"}
 SUBTREES = ("resources/apps", "shared")

@@ -2,7 +2,7 @@
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
 """Controller-side deploy lock and freeze (see plugins/modules/deploy_lock.py for the interface,
-plugins/module_utils/git_lock.py for the protocol).
+plugins/module_utils/_git/lock.py for the protocol).
 
 With ``remote`` the lock is a ref in the hub's git remote, changed by compare-and-swap pushes, so
 laptops, GitHub runners and AWX job pods see the same lock. Without it the lock is a file next
@@ -20,7 +20,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tachyon.infra.plugins.module_utils import git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 
 ARGS = dict(
     path=dict(type="path"),
@@ -63,7 +64,7 @@ class ActionModule(ActionBase):
             repo_dir = args["repo_dir"] or os.getcwd()
             if not os.path.isdir(repo_dir):
                 raise AnsibleActionFail("deploy_lock: repo_dir %s is not a directory (the hub checkout whose "
-                                        "git knows remote %s)" % (repo_dir, git_lock.mask(args["remote"])))
+                                        "git knows remote %s)" % (repo_dir, mask_url_credentials(args["remote"])))
             return git_lock.GitRefStore(repo_dir, args["remote"]), None
         if not args["path"]:
             raise AnsibleActionFail("deploy_lock: set remote (the hub's git remote) or path (a local lock file)")

@@ -29,7 +29,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.tachyon.infra.plugins.module_utils.input_types import merge_specs, type_problems
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import merge_specs, type_problems
 
 # the collection's roles, whose meta/argument_specs.yml type the extra vars
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")

@@ -26,3 +26,15 @@ attributes:
   platform:
     platforms: posix
 """
+
+    # Modules that do not report a diff and run on any POSIX controller (most of them): each
+    # module still says how it supports check mode.
+    NO_DIFF = r"""
+options: {}
+attributes:
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+"""

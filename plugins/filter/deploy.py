@@ -10,17 +10,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import pin_image
 
 
 def deploy_images(services):
     images = {}
     for name, svc in (services or {}).items():
-        component = svc.get("component") or name
-        if svc.get("digest"):
-            images[component] = {"digest": svc["digest"]}
-        else:
-            images[component] = {"tag": svc.get("tag") or svc.get("sha")}
+        images[svc.get("component") or name] = pin_image(svc) or {"tag": None}
     return images
 
 

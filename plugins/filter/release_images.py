@@ -7,9 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-SHA = re.compile(r"^[0-9a-fA-F]{7,40}\Z")
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 
 DOCUMENTATION = r"""
 name: release_images
@@ -49,7 +47,7 @@ def release_images(shas, services):
     catalog = {svc["name"]: svc["image"] for svc in services or []}
     return {name: {"image": catalog[name], "tag": sha.lower()}
             for name, sha in (shas or {}).items()
-            if isinstance(sha, str) and SHA.match(sha) and name in catalog}
+            if is_sha(sha) and name in catalog}
 
 
 class FilterModule(object):

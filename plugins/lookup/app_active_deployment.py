@@ -60,7 +60,7 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.tachyon.infra.plugins.module_utils import do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 
 
 class LookupModule(LookupBase):

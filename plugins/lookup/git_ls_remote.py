@@ -65,11 +65,11 @@ _raw:
   elements: dict
 """
 
-import re
 import subprocess
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_LENGTH, is_sha
 
 
 def _sha_of(stdout, ref):
@@ -86,10 +86,6 @@ def _git_error(stderr):
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
     return " ".join(errors or lines)
-
-
-SHA_RE = re.compile(r"[0-9a-fA-F]{7,40}")
-FULL_SHA_LENGTH = 40
 
 
 def _run_all(argvs):
@@ -119,7 +115,7 @@ def ls_remote(remotes, ref, shas=None):
     else what ``ref`` points to; raises AnsibleLookupError naming every remote that failed."""
     shas = dict(shas or {})
     malformed = sorted(name for name, sha in shas.items()
-                       if not isinstance(sha, str) or not SHA_RE.fullmatch(sha))
+                       if not is_sha(sha))
     if malformed:
         raise AnsibleLookupError(
             "malformed SHA for %s in tachyon_shas: a git commit SHA is 7 to 40 hexadecimal "

@@ -44,7 +44,7 @@ _raw:
   elements: dict
 """
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.plugin_utils.one_path_lookup import OnePathLookup
 
 

@@ -49,7 +49,7 @@ _raw:
   elements: dict
 """
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
 from ansible_collections.tachyon.infra.plugins.plugin_utils.one_path_lookup import OnePathLookup
 
 

@@ -210,17 +210,18 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
     DeploymentFailed,
     failure_report,
     describe_deployment,
     in_progress,
+    is_ours,
     parse_time,
     progress_summary,
     wait_for_deployment,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     HAS_PYDO,
     NO_RETRY,
     PYDO_IMPORT_ERROR,
@@ -232,7 +233,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
 
 MAX_UPDATE_ATTEMPTS = 5
 
@@ -282,7 +283,7 @@ class Deployer:
     def foreign_in_flight(self, app, desired):
         """A deployment of another spec really in progress on the app, or None."""
         for dep in (app.get("in_progress_deployment"), app.get("pending_deployment")):
-            if dep and dep.get("id") and spec_diff.compare(desired, dep.get("spec") or {})[0]:
+            if dep and dep.get("id") and not is_ours(dep, desired):
                 dep = self.with_phase(dep)
                 if in_progress(dep):
                     return dep
@@ -325,7 +326,7 @@ class Deployer:
         resp = call("list deployments", self.client.apps.list_deployments, self.p["app_id"], per_page=20, _app_id=self.p["app_id"])
         candidates.extend((resp or {}).get("deployments") or [])
         for dep in candidates:
-            if dep and dep.get("id") and dep["id"] not in known and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
+            if is_ours(dep, desired) and dep["id"] not in known:
                 return dep
         return None
 
@@ -447,7 +448,7 @@ class Deployer:
         # after a failure, the failed one. Only one really in progress counts.
         running = None
         for dep in (app.get("pending_deployment"), app.get("in_progress_deployment")):
-            if dep and dep.get("id") and not spec_diff.compare(desired, dep.get("spec") or {})[0]:
+            if is_ours(dep, desired):
                 dep = self.with_phase(dep)
                 if in_progress(dep):
                     running = dep

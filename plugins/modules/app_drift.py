@@ -22,7 +22,7 @@ description:
     active deployment other than the recorded one (naming its cause, e.g. a deploy from doctl).
   - App Platform's normalisations and defaults are not drift - a field the repo does not set
     whose live value is the default the OpenAPI documents, empty values godo omits, and fields the
-    platform fills in itself (see plugins/module_utils/drift.py).
+    platform fills in itself (see plugins/module_utils/_platform/drift.py).
   - SECRET values are never shown. App Platform returns them encrypted (C(EV[...])), so they are
     compared by the keyed fingerprint the deploy stores in C(TACHYON_SECRETS_FINGERPRINT), when
     the run has the secret values (O(secrets), O(secrets_env_prefix)); otherwise the report says
@@ -34,6 +34,8 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment the app is (its record in the manifest).
@@ -42,10 +44,6 @@ options:
     choices: [staging, production]
   spec_path:
     description: The repo's App Spec of the environment (e.g. C(.do/app.staging.yml)).
-    type: path
-    required: true
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
     type: path
     required: true
   services:
@@ -82,11 +80,6 @@ attributes:
   check_mode:
     support: full
     details: Reads only; the same report in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
 """
@@ -142,11 +135,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils import drift
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     HAS_PYDO,
     PYDO_IMPORT_ERROR,
     DOApiError,
@@ -154,7 +147,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     client_argument_spec,
     make_client,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 
 def run(module, client):
@@ -196,7 +189,7 @@ def main():
     argument_spec.update(
         environment=dict(type="str", required=True, choices=["staging", "production"]),
         spec_path=dict(type="path", required=True),
-        manifest_path=dict(type="path", required=True),
+        **mf.MANIFEST_PATH_OPTION,
         services=dict(type="list", elements="dict", required=True),
         secrets=dict(type="dict", default={}, no_log=True),
         secrets_env_prefix=dict(type="str", no_log=False),  # a variable name prefix, not a secret

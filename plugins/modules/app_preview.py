@@ -237,16 +237,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec
-from ansible_collections.tachyon.infra.plugins.module_utils import preview as pv
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import preview as pv
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
     DeploymentFailed,
     failure_report,
     in_progress,
+    is_ours,
     wait_for_deployment,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     DEFAULT_ENDPOINT,
     HAS_PYDO,
     NO_RETRY,
@@ -258,7 +259,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
 
 PER_PAGE = 100
 
@@ -398,7 +399,7 @@ class Previews(object):
     def running_deployment(self, app, desired):
         """A deployment of exactly this spec still in progress on the app (a rerun), or None."""
         for cand in (app.get("in_progress_deployment") or {}, app.get("pending_deployment") or {}):
-            if not cand.get("id") or spec_diff.compare(desired, cand.get("spec") or {})[0]:
+            if not is_ours(cand, desired):
                 continue
             if cand.get("phase") is None:  # pending_deployment carries only id and spec
                 try:

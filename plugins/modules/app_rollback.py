@@ -135,15 +135,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
-from ansible_collections.tachyon.infra.plugins.module_utils.app_platform import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
     DeploymentFailed,
     error_steps,
     describe_step,
     flatten_steps,
     wait_for_deployment,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     HAS_PYDO,
     NO_RETRY,
     PYDO_IMPORT_ERROR,
@@ -154,7 +154,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils.do_client import (
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
 
 # deployments listed per page, and pages read at most, when looking for the last good one
 PER_PAGE = 20

@@ -138,8 +138,8 @@ try:
 except ImportError:
     HAS_YAML = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
 
 
 def has_jsonschema():
@@ -170,7 +170,7 @@ def run(params):
               "components": aps.component_names(spec)}
     schema = None
     if params.get("env_schema"):
-        from ansible_collections.tachyon.infra.plugins.module_utils.env_schema import Schema
+        from ansible_collections.tachyon.infra.plugins.module_utils._validate.env_schema import Schema
         try:
             schema = Schema(params["env_schema"])
         except OSError as exc:

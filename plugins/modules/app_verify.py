@@ -24,6 +24,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   app_id:
     description: The App Platform app id.
@@ -64,10 +65,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - pydo
 """
@@ -131,7 +128,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import do_client, live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 
 
 def verify(app, deployment, services=None, deployment_id=None, require_active=False):

@@ -46,11 +46,9 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   since:
     description:
       - The window's start - a duration before O(window_end) (C(30d), C(12h), C(2w), C(90m)), a date
@@ -92,11 +90,6 @@ attributes:
   check_mode:
     support: full
     details: Reads only (the fetch into the cache is not a change to anything managed); the same result in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.release_history
   - module: tachyon.infra.release_report
@@ -138,8 +131,8 @@ text:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import ManifestError
 
 
 def main():

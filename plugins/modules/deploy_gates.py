@@ -18,7 +18,7 @@ description:
     O(soak_minutes) passed since staging was health-verified (C(health_verified_at)); the soak
     refusal says how long is left.
   - Flags whether the release carries a migration (its db-migrate pin differs from what the
-    environment's live app runs, see C(plugins/module_utils/migrations.py)).
+    environment's live app runs, see C(plugins/module_utils/_release/migrations.py)).
   - Gates evaluated elsewhere (the manifest's promotion check, the digests, the lock and the
     freeze) are passed in O(extra_gates) and reported alongside.
   - Returns the plan (per component what runs now and what would run, the migration flag and
@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment deployed (C(staging) or C(production)).
@@ -97,10 +98,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; evaluates the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - pydo
 """
@@ -126,7 +123,7 @@ gates:
   type: list
   elements: dict
 migration:
-  description: C({carries, service, pinned, running, reason}) (see plugins/module_utils/migrations.py).
+  description: C({carries, service, pinned, running, reason}) (see plugins/module_utils/_release/migrations.py).
   returned: always
   type: dict
 components:
@@ -147,8 +144,12 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import do_client, gates, health, live_app, migrations
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
 
 
 def staging_gates(p, manifest, services):

@@ -44,6 +44,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - tachyon.infra.attributes.no_diff
 options:
   remote:
     description:
@@ -107,10 +108,6 @@ attributes:
   check_mode:
     support: full
     details: In check mode nothing is taken, released or waited for (a check run changes nothing).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
   action:
     support: full
   async:

@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   environment:
     description: The environment deployed.
@@ -83,10 +84,6 @@ attributes:
   check_mode:
     support: full
     details: In check mode the markdown is returned, not appended to O(path).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -125,7 +122,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import deploy_summary as ds
+from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as ds
 
 
 def main():

@@ -155,8 +155,8 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
-from ansible_collections.tachyon.infra.plugins.module_utils import env_schema as es
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._validate import env_schema as es
 
 
 def _rel(path, root):

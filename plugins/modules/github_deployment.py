@@ -27,6 +27,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   state:
     description: The status to set.
@@ -73,11 +74,6 @@ attributes:
   check_mode:
     support: full
     details: Calls nothing in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.notify
 """
@@ -114,8 +110,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.tachyon.infra.plugins.module_utils import github_deployments as ghd
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import github_deployments as ghd
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 
 def main():

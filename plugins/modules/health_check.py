@@ -22,6 +22,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   url:
     description: The health endpoint, e.g. C(https://api.example.com/health).
@@ -94,10 +95,6 @@ attributes:
   check_mode:
     support: full
     details: Polls in check mode too (read-only) unless O(skip_in_check_mode=true).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -147,7 +144,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 # the logic lives in module_utils (the action plugin runs it on the controller); these names
 # stay importable from the module
-from ansible_collections.tachyon.infra.plugins.module_utils.health import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.health import (  # noqa: F401 pylint: disable=unused-import
     ARGUMENT_SPEC,
     check,
     evaluate,

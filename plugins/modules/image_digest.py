@@ -28,6 +28,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   images:
     description: Service name to C({image, tag}) (C(image) without tag, e.g. C(ghcr.io/org/name)).
@@ -81,13 +82,8 @@ attributes:
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 notes:
-  - Uses C(requests); see C(plugins/module_utils/registry.py) for why no registry SDK.
+  - Uses C(requests); see C(plugins/module_utils/_release/registry.py) for why no registry SDK.
 """
 
 EXAMPLES = r"""
@@ -137,7 +133,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 
 
 def run(params):

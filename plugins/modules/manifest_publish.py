@@ -18,7 +18,7 @@ description:
     If the other push changed the manifest too (two runs recording deploys always do, both
     append to C(history)), our operation - the release we created, the attempts we recorded -
     is read from our commits (what turned the common ancestor into ours) and re-applied to the
-    remote's manifest with the same code that recorded it (module_utils/manifest_replay.py),
+    remote's manifest with the same code that recorded it (module_utils/_release/replay.py),
     validated, committed on top of the remote branch and pushed; otherwise it rebases
     (C(git pull --rebase)). Each retry waits a jittered, growing pause; at most O(retries) times.
   - A change that cannot be re-applied (the release was replaced underneath, two releases
@@ -137,25 +137,21 @@ kept_ref:
 """
 
 import os
-import random
 import re
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
+from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import compact_utcnow
 
-CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
                          r"failed to push some refs|cannot lock ref|stale info", re.I)
-
-
-def mask(text):
-    """Hide credentials embedded in URLs (scheme://user:token@host -> scheme://***@host)."""
-    return CREDENTIALS_RE.sub(r"\g<scheme>***@", text or "")
 
 
 class GitError(Exception):
@@ -175,9 +171,9 @@ class Git(object):
         rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
                                                environ_update=self.env)
         if check and rc != 0:
-            raise GitError("`git %s` failed (rc=%d): %s" % (mask(" ".join(args)), rc,
-                                                            mask((err or out).strip())))
-        return rc, mask(out), mask(err)
+            raise GitError("`git %s` failed (rc=%d): %s" % (mask_url_credentials(" ".join(args)), rc,
+                                                            mask_url_credentials((err or out).strip())))
+        return rc, mask_url_credentials(out), mask_url_credentials(err)
 
     def out(self, *args):
         return self.run(*args)[1].strip()
@@ -188,19 +184,14 @@ class Git(object):
         rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
                                                environ_update=environ, data=data, binary_data=True)
         if rc != 0:
-            raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask((err or out).strip())))
+            raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask_url_credentials((err or out).strip())))
         return out.strip()
-
-
-def backoff(attempt, sleep=time.sleep):
-    """A jittered pause growing with the attempt (0.1-0.3 s, then twice as long, at most ~4 s)."""
-    sleep(min(4.0, 0.1 * (2 ** attempt)) * (1 + 2 * random.random()))
 
 
 def keep_record(git, p, branch, commit):
     """Push ``commit`` to refs/tachyon/records/... on the remote; the ref, or None if that failed too."""
     ref = "refs/tachyon/records/%s-%s-%s" % (re.sub(r"[^A-Za-z0-9._-]", "-", branch),
-                                             time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), commit[:12])
+                                             compact_utcnow(), commit[:12])
     rc, _out, _err = git.run("push", "-q", "--no-verify", p["remote"], "%s:%s" % (commit, ref), check=False)
     return ref if rc == 0 else None
 
@@ -327,7 +318,7 @@ def publish(module, git, p):
                                                                  (err or out).strip()))
         if attempt == p["retries"]:
             break
-        backoff(attempt)
+        time.sleep(backoff(attempt + 1, first=0.2))  # 0.1-0.3 s, then twice as long
         git.run("fetch", "-q", p["remote"], branch)
         remote_sha = git.out("rev-parse", "FETCH_HEAD")
         try:

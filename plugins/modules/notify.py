@@ -29,6 +29,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   webhooks:
     description: Where to send (the inventory's C(tachyon_notify_webhooks)). An empty list sends nothing.
@@ -107,11 +108,6 @@ attributes:
   check_mode:
     support: full
     details: Sends nothing in check mode; returns the payload it would send.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
   - module: tachyon.infra.app_drift
@@ -163,9 +159,9 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.tachyon.infra.plugins.module_utils import notify
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_module_results
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import string_options_error
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks as notify
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 
 
 def poster(module):

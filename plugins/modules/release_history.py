@@ -33,11 +33,9 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   git_history:
     description: Also read the git history of O(manifest_path) in the work tree that holds it.
     type: bool
@@ -50,11 +48,6 @@ attributes:
   check_mode:
     support: full
     details: Reads only; the same result in check mode.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.release_manifest
   - module: tachyon.infra.delivery_metrics
@@ -122,14 +115,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import MANIFEST_PATH_OPTION, ManifestError
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            manifest_path=dict(type="path", required=True),
+            **MANIFEST_PATH_OPTION,
             git_history=dict(type="bool", default=False),
             max_revisions=dict(type="int", default=200),
         ),

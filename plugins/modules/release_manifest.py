@@ -273,8 +273,8 @@ manifest_path:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest_task import ARGUMENT_SPEC, REQUIRED_IF, execute
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest_task import ARGUMENT_SPEC, REQUIRED_IF, execute
 
 
 def main():

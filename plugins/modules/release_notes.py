@@ -32,11 +32,9 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   environment:
     description:
       - The environment whose running release is the C(from) side when O(from_version) is not
@@ -81,12 +79,8 @@ attributes:
   check_mode:
     support: full
     details: Read-only (the cache repositories are refreshed in check mode too; they are a cache).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 notes:
-  - Runs the git CLI; see C(plugins/module_utils/release_notes.py) for why no git library.
+  - Runs the git CLI; see C(plugins/module_utils/_release/notes.py) for why no git library.
 """
 
 EXAMPLES = r"""
@@ -162,8 +156,8 @@ fetches:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
 
 
 def sides(manifest, params):
@@ -187,7 +181,7 @@ def sides(manifest, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            manifest_path=dict(type="path", required=True),
+            **mf.MANIFEST_PATH_OPTION,
             environment=dict(type="str", choices=["staging", "production"]),
             from_version=dict(type="str"),
             to_version=dict(type="str"),

@@ -26,11 +26,9 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.manifest
 options:
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   version:
     description: The release to roll back to (semantic version, as recorded).
     type: str
@@ -49,10 +47,6 @@ attributes:
   check_mode:
     support: full
     details: Read-only; the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -85,14 +79,14 @@ running_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_pins as rp
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as rp
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            manifest_path=dict(type="path", required=True),
+            **mf.MANIFEST_PATH_OPTION,
             version=dict(type="str", required=True),
             environment=dict(type="str", required=True, choices=["staging", "production"]),
             services=dict(type="list", elements="str", default=[]),

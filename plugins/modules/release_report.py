@@ -25,6 +25,8 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.manifest
+  - tachyon.infra.attributes.no_diff
 options:
   dest:
     description: The HTML file to write (its folder is created).
@@ -34,10 +36,6 @@ options:
     description: The page title.
     type: str
     default: Tachyon releases
-  manifest_path:
-    description: The release manifest (C(releases/manifest.json)).
-    type: path
-    required: true
   since:
     description: The metrics window's start, as in M(tachyon.infra.delivery_metrics).
     type: str
@@ -74,11 +72,6 @@ attributes:
   check_mode:
     support: full
     details: Says whether the file would change; writes nothing.
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - module: tachyon.infra.release_history
   - module: tachyon.infra.delivery_metrics
@@ -119,12 +112,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_revisions as mr
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
-from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import atomic_write
-from ansible_collections.tachyon.infra.plugins.module_utils.manifest import ManifestError
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import atomic_write
+from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import ManifestError
 
 
 def main():

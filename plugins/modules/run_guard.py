@@ -45,6 +45,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - tachyon.infra.attributes.no_diff
 options:
   environments:
     description: Inventory groups that name an environment.
@@ -86,10 +87,6 @@ attributes:
   check_mode:
     support: full
     details: Only checks; the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
   action:
     support: full
   async:

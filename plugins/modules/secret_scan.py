@@ -118,8 +118,8 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils.findings import finish
-from ansible_collections.tachyon.infra.plugins.module_utils import secret_scan as ss
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._validate import secret_scan as ss
 
 
 def run(params):

@@ -20,6 +20,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes.no_diff
 options:
   url:
     description: The live URL the check paths are appended to (no query string).
@@ -49,10 +50,6 @@ attributes:
   check_mode:
     support: full
     details: Runs in check mode too unless O(skip_in_check_mode=true); the check list is validated either way.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -81,8 +78,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils import smoke
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
 
 
 def main():

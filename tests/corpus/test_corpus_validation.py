@@ -12,8 +12,8 @@ import re
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils import env_schema as es
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._validate import env_schema as es
 from ansible_collections.tachyon.infra.plugins.modules import app_spec, env_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

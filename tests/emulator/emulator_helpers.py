@@ -6,7 +6,7 @@ import time
 
 import jsonschema
 
-from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import app_spec_schema
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import app_spec_schema
 
 # Fields the emulator returns that the vendored App model lacks but the real API sends
 # (godo's App has them); everything else must be declared by the OpenAPI models.

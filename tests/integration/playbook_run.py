@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from ansible_collections.tachyon.infra.plugins.module_utils.app_spec import load_spec, secret_env_keys
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.app_spec import load_spec, secret_env_keys
 from emulator.testing import running_emulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

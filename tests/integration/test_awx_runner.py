@@ -36,7 +36,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.testing import SANDBOX_SEED, running_emulator
 from playbook_run import secret_keys
 

@@ -19,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.registry import generated_manifest
 from emulator.testing import running_emulator
 from playbook_run import secret_keys

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.testing import running_emulator
 from playbook_run import secret_keys
 

@@ -9,10 +9,10 @@ import time
 
 from playbook_run import NEXT, RELEASE, playbook_run
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import preview as pv
-from ansible_collections.tachyon.infra.plugins.module_utils.app_spec import load_spec
-from ansible_collections.tachyon.infra.plugins.module_utils.registry import Resolver
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import preview as pv
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.app_spec import load_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._release.registry import Resolver
 
 REPO = "tachyonapp/tachyon-api"
 IMAGES = {"tachyon-api": "ghcr.io/tachyonapp/tachyon-api", "tachyon-workers": "ghcr.io/tachyonapp/tachyon-workers",

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 from emulator.testing import running_emulator
 from playbook_run import secret_keys
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from playbook_run import NEXT, RELEASE, ROOT, playbook_run
 
 

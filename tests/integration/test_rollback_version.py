@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.testing import running_emulator
 from test_deploy import RELEASE, Run, _images, _manifest_with_staging, manifest_json, sandbox_digest
 

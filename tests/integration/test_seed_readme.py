@@ -24,7 +24,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.testing import running_emulator
 from seed_helpers import (ROOT, compose, fixture_world, legacy_manifest_with_full_shas, make_repos, playbook,
                           require_docker, run, script, secret_env)

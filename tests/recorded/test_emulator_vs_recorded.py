@@ -29,7 +29,7 @@ import time
 import pytest
 import requests
 
-from ansible_collections.tachyon.infra.plugins.module_utils.do_openapi_bundle import DEFS
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.openapi_bundle import DEFS
 from emulator.testing import running_emulator
 
 HERE = os.path.dirname(os.path.abspath(__file__))

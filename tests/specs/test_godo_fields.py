@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import (
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import (
     GODO_COMMIT, app_spec_schema)
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -7,7 +7,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "INDEX.yaml"), encoding="utf-8") as _handle:

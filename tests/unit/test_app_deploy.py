@@ -3,7 +3,7 @@ the deploy lock has its own tests (test_git_lock.py)."""
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_platform
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import deployments as app_platform
 from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_good
 
 DEPLOYMENT = {
@@ -149,7 +149,7 @@ def test_last_good_from_a_rollback_goes_one_release_further_back():
 
 
 def _rate_limited(seconds, waiting_for):
-    from ansible_collections.tachyon.infra.plugins.module_utils.do_client import DOApiError
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import DOApiError
     err = DOApiError("get deployment d: rate limited by the API (429): %s." % waiting_for, status=429, retryable=True)
     err.retry_after, err.waiting_for = seconds, waiting_for
     return err

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils.env_schema import Schema
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._validate.env_schema import Schema
 from ansible_collections.tachyon.infra.plugins.modules import app_spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

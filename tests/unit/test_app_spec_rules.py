@@ -3,8 +3,8 @@ import copy
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec_rules as rules
-from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import validate_app_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import rules
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 GIT = {"repo": "digitalocean/sample-golang", "branch": "main"}
 IMAGE = {"registry_type": "DOCKER_HUB", "registry": "library", "repository": "nginx", "tag": "1.27"}

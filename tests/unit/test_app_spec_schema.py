@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils.do_app_spec_schema import (
-    OVERLAY, REGION_HINT, app_spec_schema, validate_app_spec)
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.schema import (
+    OVERLAY, REGION_HINT, app_spec_schema)
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.rules import validate_app_spec
 
 SECRET = "hunter2-" + "x9Q4"  # pragma: allowlist secret
 BASE = {

@@ -1,4 +1,4 @@
-"""module_utils/atomic_file.py: atomic replace survives crashes; the lock excludes other processes."""
+"""module_utils/_common/atomic_file.py: atomic replace survives crashes; the lock excludes other processes."""
 import json
 import os
 import signal
@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import atomic_file
-from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import (
+from ansible_collections.tachyon.infra.plugins.module_utils._common import atomic_file
+from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import (
     FileLock, LockTimeout, atomic_write)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,7 +71,7 @@ def test_sigkill_mid_write_leaves_old_file_intact(tmp_path):
     # we SIGKILL it there: the state a killed ansible run leaves behind.
     proc = child("""
         import os, time
-        from ansible_collections.tachyon.infra.plugins.module_utils import atomic_file
+        from ansible_collections.tachyon.infra.plugins.module_utils._common import atomic_file
         def stuck_fsync(fd):
             print("READY", flush=True)
             time.sleep(60)
@@ -91,7 +91,7 @@ def test_lock_contention_names_the_holder_and_dies_with_it(tmp_path):
     path = tmp_path / "m.json"
     proc = child("""
         import time
-        from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import FileLock
+        from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import FileLock
         with FileLock(sys.argv[1], purpose="deploy staging"):
             print("READY", flush=True)
             time.sleep(60)

@@ -1,4 +1,4 @@
-"""module_utils/delivery_metrics.py + git_cache.py on the synthetic history of
+"""module_utils/_report/metrics.py + git_cache.py on the synthetic history of
 tests/fixtures/history/synthetic.py, against figures computed by hand below."""
 import datetime
 import sys
@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils.git_cache import GitCache
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "history"))
 import synthetic  # noqa: E402
 
 H = 3600
 D = 86400
-UNTIL = dm.parse_timestamp(synthetic.UNTIL)
+UNTIL = parse_utc(synthetic.UNTIL)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def test_a_fetch_error_never_shows_the_remote_url(tmp_path, world):
 @pytest.mark.parametrize("since,expected", [
     ("30d", UNTIL - datetime.timedelta(days=30)), ("12h", UNTIL - datetime.timedelta(hours=12)),
     ("2w", UNTIL - datetime.timedelta(days=14)), ("90m", UNTIL - datetime.timedelta(minutes=90)),
-    ("2026-04-01", dm.parse_timestamp("2026-04-01T00:00:00Z")),
+    ("2026-04-01", parse_utc("2026-04-01T00:00:00Z")),
 ])
 def test_since_forms(since, expected):
     assert dm.parse_since(since, UNTIL) == expected

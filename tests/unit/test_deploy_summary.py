@@ -1,8 +1,8 @@
-"""module_utils/deploy_summary.py: the job summary (GitHub markdown) and AWX artifact data of a
+"""module_utils/_report/summary.py: the job summary (GitHub markdown) and AWX artifact data of a
 deploy run, success and failure; nothing secret in either."""
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import deploy_summary as ds
+from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as ds
 
 SERVICES = {
     "tachyon-api": {"sha": "4a091424887308027935eb247097d4ffd77c8f99", "tag": "4a091424887308027935eb247097d4ffd77c8f99",

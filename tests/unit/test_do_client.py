@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import do_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

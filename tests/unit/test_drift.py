@@ -1,4 +1,4 @@
-"""plugins/module_utils/drift.py against recorded App Platform bodies (tests/recorded/fixtures)
+"""plugins/module_utils/_platform/drift.py against recorded App Platform bodies (tests/recorded/fixtures)
 and the repo's own staging spec as App Platform returns it (SECRETs as EV[...] ciphertext)."""
 import copy
 import json
@@ -7,9 +7,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils import drift
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "recorded", "fixtures")

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import env_schema as es
+from ansible_collections.tachyon.infra.plugins.module_utils._validate import env_schema as es
 from ansible_collections.tachyon.infra.plugins.modules import env_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

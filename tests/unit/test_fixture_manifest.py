@@ -4,7 +4,7 @@ fixture that only a lenient reader accepts would test nothing."""
 import sys
 from pathlib import Path
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "services"))

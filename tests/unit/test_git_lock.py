@@ -1,4 +1,4 @@
-"""The deploy lock and freezes in a git remote (module_utils/git_lock.py), against local bare
+"""The deploy lock and freezes in a git remote (module_utils/_git/lock.py), against local bare
 repositories reached through file:// URLs, and the local file fallback."""
 import os
 import subprocess
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 
 
 def _git(cwd, *args):

@@ -1,8 +1,8 @@
-"""plugins/module_utils/github_deployments.py: the request bodies GitHub's REST API takes, and
+"""plugins/module_utils/_notify/github_deployments.py: the request bodies GitHub's REST API takes, and
 the answers that are not a created deployment/status named as such."""
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import github_deployments as ghd
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import github_deployments as ghd
 
 
 def recorder(*answers):

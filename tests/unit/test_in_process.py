@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import health
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic, runs_here
 
 
@@ -74,7 +74,7 @@ def test_release_manifest_in_process_keeps_required_if_check_mode_and_diff(tmp_p
     import json
     import os
 
-    from ansible_collections.tachyon.infra.plugins.module_utils import manifest_task
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest_task
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = tmp_path / "manifest.json"
     path.write_text(open(os.path.join(root, "releases", "manifest.json")).read())

@@ -1,4 +1,4 @@
-"""plugins/module_utils/input_types.py and run_guard's type check: the extra vars are checked
+"""plugins/module_utils/_common/input_types.py and run_guard's type check: the extra vars are checked
 against the roles' argument specs as given (no conversion), and every variable a role's
 defaults define is declared in its argument spec (so a new variable cannot escape the check)."""
 import os
@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.tachyon.infra.plugins.action.run_guard import ROLES_DIR, role_specs
-from ansible_collections.tachyon.infra.plugins.module_utils.input_types import merge_specs, type_problems, value_problem
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import merge_specs, type_problems, value_problem
 
 
 @pytest.mark.parametrize("kind,value", [

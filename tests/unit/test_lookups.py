@@ -122,7 +122,7 @@ def test_rendered_app_spec_is_the_modules_rendering(tmp_path):
 # --------------------------------------------------------------------------- release_manifest
 def test_release_manifest_lookup_is_the_modules_read(tmp_path):
     """Same result as release_manifest state=read; a bad manifest fails naming the file."""
-    from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
     path = os.path.join(ROOT, "releases", "manifest.json")
     rc, out, value = ansible_eval(tmp_path, "lookup('tachyon.infra.release_manifest', '%s')" % path)
     assert rc == 0, out

@@ -1,4 +1,4 @@
-"""module_utils/manifest.py: format, legacy upgrade, create / record / promotion rules."""
+"""module_utils/_release/manifest.py: format, legacy upgrade, create / record / promotion rules."""
 import copy
 import glob
 import json
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus", "tachyon-infra",
@@ -50,7 +50,7 @@ def test_schema_file_is_generated_from_module_utils():
         on_disk = json.load(handle)
     assert on_disk == mf.MANIFEST_SCHEMA, (
         "releases/manifest.schema.json is stale; regenerate it from "
-        "plugins/module_utils/manifest.py MANIFEST_SCHEMA")
+        "plugins/module_utils/_release/manifest.py MANIFEST_SCHEMA")
 
 
 # ----------------------------------------------------------------------------- legacy corpus

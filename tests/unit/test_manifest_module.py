@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.modules import release_manifest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -198,7 +198,7 @@ def test_locked_manifest_fails_naming_holder(capsys, manifest_path):
     prelude = "import sys; sys.path[:0] = %r\n" % [os.path.join(ROOT, ".collections"), ROOT]
     code = textwrap.dedent("""
         import time
-        from ansible_collections.tachyon.infra.plugins.module_utils.atomic_file import FileLock
+        from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import FileLock
         with FileLock(sys.argv[1], purpose="another deploy"):
             print("READY", flush=True)
             time.sleep(60)
@@ -226,7 +226,7 @@ def test_killed_module_run_leaves_a_valid_manifest(tmp_path, manifest_path):
     prelude = "import sys; sys.path[:0] = %r\n" % [os.path.join(ROOT, ".collections"), ROOT]
     code = textwrap.dedent("""
         import time
-        from ansible_collections.tachyon.infra.plugins.module_utils import atomic_file
+        from ansible_collections.tachyon.infra.plugins.module_utils._common import atomic_file
         def stuck_fsync(fd):
             print("READY", flush=True)
             time.sleep(60)

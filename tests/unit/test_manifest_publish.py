@@ -171,12 +171,6 @@ def test_credentials_in_remote_url_are_never_printed(capsys, repos):
     assert "***@127.0.0.1" in result["msg"] or "x-access-token" not in result["msg"]
 
 
-def test_mask():
-    assert manifest_publish.mask("fatal: https://u:tok@github.com/x.git") == \
-        "fatal: https://***@github.com/x.git"
-    assert manifest_publish.mask("git@github.com:x/y.git") == "git@github.com:x/y.git"
-
-
 def test_detached_head_needs_branch(capsys, repos):
     _bare, hub, _other = repos
     git(hub, "checkout", "-q", "--detach")

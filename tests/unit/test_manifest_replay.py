@@ -1,5 +1,5 @@
 """No record lost to a concurrent publisher: manifest_publish re-applies our operation to the
-manifest another run pushed meanwhile (module_utils/manifest_replay.py), against local bare
+manifest another run pushed meanwhile (module_utils/_release/replay.py), against local bare
 repositories (file://). The 20 concurrent rounds call manifest_publish.publish() in threads with a
 small stand-in for AnsibleModule (run_command through subprocess) so they stay fast."""
 import json
@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_replay, manifest_task
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest_task
 from ansible_collections.tachyon.infra.plugins.modules import manifest_publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

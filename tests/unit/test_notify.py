@@ -1,11 +1,11 @@
-"""plugins/module_utils/notify.py: payload shapes (generic JSON, Slack-compatible), event
+"""plugins/module_utils/_notify/webhooks.py: payload shapes (generic JSON, Slack-compatible), event
 filters, bounded retries, and no webhook URL or secret in a payload or a result."""
 import json
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import notify
+from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks as notify
 from ansible_collections.tachyon.infra.plugins.modules import notify as notify_module
 
 SERVICES = {"tachyon-api": {"sha": "4a091424887308027935eb247097d4ffd77c8f99", "tag": "4a09142", "digest": None},

@@ -1,5 +1,5 @@
 """Previews: names within App Platform's limits, the hub's marker, the preview App Spec, the
-reaper's decisions (module_utils/preview.py), and tachyon.infra.app_preview against an
+reaper's decisions (module_utils/_platform/preview.py), and tachyon.infra.app_preview against an
 in-process emulator (requests recorded: no production secret value is ever sent)."""
 import copy
 import datetime
@@ -9,9 +9,9 @@ import os
 import pytest
 import requests
 
-from ansible_collections.tachyon.infra.plugins.module_utils import preview as pv
-from ansible_collections.tachyon.infra.plugins.module_utils.app_spec import load_spec
-from ansible_collections.tachyon.infra.plugins.module_utils.do_client import make_client
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import preview as pv
+from ansible_collections.tachyon.infra.plugins.module_utils._spec.app_spec import load_spec
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import make_client
 from ansible_collections.tachyon.infra.plugins.modules import app_preview
 from emulator.testing import running_emulator
 

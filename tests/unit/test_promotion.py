@@ -10,7 +10,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.tachyon.infra.plugins.filter.deploy import deployment_environment
 from ansible_collections.tachyon.infra.plugins.lookup.git_ls_remote import ls_remote
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 NOW = "2026-05-01T12:00:00Z"
 LATER = "2026-05-01T13:00:00Z"

@@ -8,7 +8,10 @@ import os
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import gates, live_app, migrations, smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from emulator.testing import running_emulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

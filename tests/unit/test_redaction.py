@@ -1,7 +1,9 @@
-"""module_utils/redaction: URLs cut to scheme://host/path, tokens and signatures masked."""
+"""module_utils/_common/redaction: URLs cut to scheme://host/path, tokens and signatures masked."""
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils.redaction import (
+from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import (
+    mask_url_credentials,
     redact_data, redact_module_results, redact_text, redact_url)
 
 PRESIGNED = ("https://nyc3.digitaloceanspaces.com/app-platform-logs/d1/web/build.log?X-Amz-Algorithm=AWS4-HMAC-SHA256"
@@ -51,3 +53,17 @@ def test_redact_module_results_wraps_exit_and_fail():
     module.exit_json(url=PRESIGNED)
     module.fail_json(msg="see " + PRESIGNED, failure={"log_tail": [PRESIGNED]})
     assert "?" not in str(seen) and seen[1][1]["msg"].startswith("see https://nyc3")
+
+
+def test_mask_url_credentials():
+    message = "fatal: https://u:tok@github.com/x.git"  # pragma: allowlist secret
+    assert mask_url_credentials(message) == "fatal: https://***@github.com/x.git"
+    assert mask_url_credentials("git@github.com:x/y.git") == "git@github.com:x/y.git"
+    assert mask_url_credentials(None) == ""
+
+
+def test_backoff_doubles_up_to_the_cap_with_jitter():
+    assert [backoff(n, first=0.2, cap=1.0, rng=lambda: 0.5) for n in (1, 2, 3, 4)] == [0.2, 0.4, 0.8, 1.0]
+    assert backoff(1, first=0.2, rng=lambda: 0.0) == 0.1 and abs(backoff(1, first=0.2, rng=lambda: 1.0) - 0.3) < 1e-9
+    assert jitter(2.0, rng=lambda: 0.0) == 1.0
+

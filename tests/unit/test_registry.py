@@ -1,4 +1,4 @@
-"""plugins/module_utils/registry.py and plugins/modules/image_digest.py against real HTTP servers:
+"""plugins/module_utils/_release/registry.py and plugins/modules/image_digest.py against real HTTP servers:
 the emulator's registry (GHCR's bearer-token flow) and a small basic-auth registry scripted here
 (multi-arch index, a registry that omits Docker-Content-Digest on HEAD)."""
 import base64
@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from ansible_collections.tachyon.infra.plugins.module_utils import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 from ansible_collections.tachyon.infra.plugins.modules import image_digest
 from emulator.bootstrap import build_server
 from emulator.registry import generated_manifest

@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.filter.release_images import release_images
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 SHAS = {"tachyon-api": "4a09142", "tachyon-workers": "2f9e050", "tachyon-db-migrate": "9252ea2"}
 DIGEST = "sha256:" + "ab" * 32

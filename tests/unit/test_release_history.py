@@ -1,4 +1,4 @@
-"""module_utils/release_history.py (the release list of playbooks/releases.yml): histories the
+"""module_utils/_release/history.py (the release list of playbooks/releases.yml): histories the
 product's own release_manifest functions wrote, the synthetic history, and every real legacy
 manifest of the corpus read through the product's reader/upgrade path."""
 import glob
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))

@@ -1,4 +1,4 @@
-"""module_utils/release_notes.py: pins from the manifest, commits from file:// fixture remotes
+"""module_utils/_release/notes.py: pins from the manifest, commits from file:// fixture remotes
 (make_repos.py + advance_repos.py: three commits in tachyon-api, two in tachyon-db with a
 migration, none in tachyon-workers), the text and markdown renderings."""
 import os
@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_notes as rn
-from ansible_collections.tachyon.infra.plugins.module_utils import release_pins as rp
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as rp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "services"))

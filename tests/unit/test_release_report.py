@@ -1,4 +1,4 @@
-"""module_utils/release_report.py and playbooks/report.yml / metrics.yml without a browser (the
+"""module_utils/_report/report.py and playbooks/report.yml / metrics.yml without a browser (the
 browser test is tests/integration/test_release_report_browser.py): escaping, self-containment,
 idempotent writes, check mode, the metrics playbook's JSON."""
 import json
@@ -8,17 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ansible_collections.tachyon.infra.plugins.module_utils import delivery_metrics as dm
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import release_history as rh
-from ansible_collections.tachyon.infra.plugins.module_utils import release_report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._report import report as rr
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))
 import synthetic  # noqa: E402
 
 EVIL = '<script>alert("x")</script>'
-UNTIL = dm.parse_timestamp(synthetic.UNTIL)
+UNTIL = parse_utc(synthetic.UNTIL)
 FAKE = {synthetic.API: {k: k[1] * 7 for k in ("a1", "a2", "a3", "a4", "a5")},
         synthetic.WORKERS: {k: "e" + k[1] * 6 for k in ("w1", "w2")}}
 

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from detect_secrets.core.potential_secret import PotentialSecret
 
-from ansible_collections.tachyon.infra.plugins.module_utils import secret_scan as ss
+from ansible_collections.tachyon.infra.plugins.module_utils._validate import secret_scan as ss
 from ansible_collections.tachyon.infra.plugins.modules import secret_scan
 
 

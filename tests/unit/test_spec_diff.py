@@ -1,7 +1,7 @@
 """spec_diff: redacted compare, server defaults ignored, secret injection and fingerprint."""
 import copy
 
-from ansible_collections.tachyon.infra.plugins.module_utils import spec_diff
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 
 SPEC = {
     "name": "tachyon-staging",

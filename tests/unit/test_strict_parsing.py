@@ -17,10 +17,10 @@ from types import SimpleNamespace
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tachyon.infra.plugins.module_utils import app_spec as aps
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
-from ansible_collections.tachyon.infra.plugins.module_utils import manifest_task
-from ansible_collections.tachyon.infra.plugins.module_utils.strict_input import load_yaml, strict_str
+from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest_task
+from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import load_yaml, strict_str
 from ansible_collections.tachyon.infra.plugins.modules import manifest_publish, release_manifest
 from ansible_collections.tachyon.infra.plugins.plugin_utils.in_process import run_module_logic
 

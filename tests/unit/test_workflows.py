@@ -242,9 +242,15 @@ def test_deploy_step_gets_what_the_inventory_and_app_spec_need(name, inventory, 
     with open(os.path.join(ROOT, "inventories", inventory, "group_vars", "all", "main.yml"),
               encoding="utf-8") as handle:
         wanted = set(re.findall(r"lookup\('ansible.builtin.env', '([A-Z_]+)'\)", handle.read()))
-    assert wanted and wanted <= set(step["env"]), wanted - set(step["env"])
+    # secrets in the deploy step; where the API, registries and service repos are: the workflow's
+    # env, from the repository variables of the same names (unset: the real ones)
+    given = dict(workflow.get("env") or {}, **step["env"])
+    assert wanted and wanted <= set(given), wanted - set(given)
     for variable in wanted:
-        assert step["env"][variable] == "${{ secrets.%s }}" % variable
+        kind = "vars" if variable in (workflow.get("env") or {}) else "secrets"
+        assert given[variable] == "${{ %s.%s }}" % (kind, variable)
+    assert {v for v in wanted if given[v].startswith("${{ vars.")} == {
+        "TACHYON_DO_API_ENDPOINT", "TACHYON_REGISTRY_ENDPOINTS", "TACHYON_REPO_BASE_URL"}
     secrets = {k[len("TACHYON_SECRET_"):]: v for k, v in step["env"].items()
                if k.startswith("TACHYON_SECRET_")}
     assert set(secrets) == _secret_keys(spec_file)
@@ -276,7 +282,7 @@ def _promotion_check(tmp_path, manifest):
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
 def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path):
-    from ansible_collections.tachyon.infra.plugins.module_utils import manifest as mf
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
     with open(os.path.join(ROOT, "releases", "manifest.json"), encoding="utf-8") as handle:
         base, _legacy = mf.parse(handle.read())
     rc, output = _promotion_check(tmp_path / "refused", base)

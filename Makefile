@@ -21,7 +21,7 @@ MOLECULE_ARGS ?= --all
 PYTEST_ARGS ?=
 # pytest runs on PYTEST_WORKERS processes (pytest-xdist; 0 = in this process). Most tests wait
 # on subprocesses (ansible-playbook, the emulator's deployment phases, git, docker), so more
-# workers than cores pay off: measured on 2 cores, see docs/docsite/rst/development.rst.
+# workers than cores pay off (docs/docsite/rst/development.rst).
 # tests/conftest.py keeps tests that share a module fixture or a fixed-name resource together.
 PYTEST_WORKERS ?= 4
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
@@ -118,7 +118,7 @@ lint: setup ## yamllint, ansible-lint (production profile), actionlint
 	bash scripts/actionlint.sh
 
 demo: ## the main job on the sandbox (sets up what it needs first): release, staging, notes, production
-	bash scripts/demo.sh
+	@bash scripts/demo.sh
 
 sandbox: setup ## run the App Platform emulator in the foreground (SANDBOX_PORT, SANDBOX_STATE)
 	$(BIN)/python -m emulator serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_STATE) --seed emulator/sandbox-seed.yml

@@ -23,6 +23,9 @@ SHARED_RESOURCES = {
     # fixed dates) to the one local registry (127.0.0.1:5000), build local images under those
     # names, and test_registry_digests re-pushes a tag on purpose.
     "docker-registry": ("tests/integration/test_seed_readme.py", "tests/integration/test_registry_digests.py"),
+    # scripts/workflows.sh: one runner image tag, the act-toolcache volume, act's containers
+    # named after the workflow and job
+    "act": ("tests/workflows/test_make_workflows.py",),
 }
 _SHARED_SCOPES = ("class", "module", "package", "session")
 

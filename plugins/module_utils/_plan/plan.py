@@ -18,6 +18,7 @@ import datetime
 import os
 import time
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import branch_problem
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_url
 from ansible_collections.tachyon.infra.plugins.module_utils._git import cache as git_cache
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
@@ -102,6 +103,12 @@ def _resolve_staging(p, facts):
         return None
     repos = {name: (p.get("repo_urls") or {}).get(name) or "%s/%s.git" % (p["repo_base_url"], svc["repo"])
              for name, svc in catalog.items()}
+    problem = branch_problem(p["repo_branch"])
+    if problem:
+        # it becomes an argument of git ls-remote: checked by git's own rules first
+        facts.input_problems.append("tachyon_repo_branch %r is not a branch name git accepts (`git "
+                                    "check-ref-format --branch`): %s" % (p["repo_branch"], problem))
+        return None
     try:
         shas = git_remote.ls_remote(repos, "refs/heads/" + p["repo_branch"], given)
     except git_remote.RemoteError as exc:

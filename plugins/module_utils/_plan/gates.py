@@ -171,7 +171,7 @@ def rollback_approver(facts):
     return gate("approver", False,
                 "a production rollback to release %s needs an approver, as every production deploy: set "
                 "tachyon_approved_by (-e tachyon_approved_by=<name>; in AWX the survey's approver)"
-                % (facts.rollback or {}).get("version", facts.version))
+                % (facts.rollback or {}).get("version", facts.rollback_version))
 
 
 @register

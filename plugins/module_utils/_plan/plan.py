@@ -59,6 +59,7 @@ class Facts(object):
         self.rollback = None
         # a rollback to a release was asked for (facts.rollback: its pins, once resolved)
         self.rollback_requested = bool(p.get("rollback_version"))
+        self.rollback_version = p.get("rollback_version")
         self.manifest = None
         self.version = None
         self.services = None
@@ -253,7 +254,9 @@ def read_facts(p):
     facts.release_pins = facts.manifest["services"]
     if p.get("rollback_version"):
         facts.services = _resolve_rollback(p, facts)
-        facts.version = p["rollback_version"]
+        if facts.rollback:
+            # the release rolled back to (a refused one is recorded against the manifest's release)
+            facts.version = p["rollback_version"]
     elif facts.environment == "staging":
         facts.services = _resolve_staging(p, facts)
     else:

@@ -15,7 +15,9 @@
 #   3. per run: ran, result, time; act's log in build/workflows/<workflow>.<job>.<case>.log and
 #      what the run left (job summary, open-prs.json...) beside it. Any unexpected result fails.
 #
-# Usage: bash scripts/workflows.sh [CASE...]   (default: every case; `--list` prints them)
+# Usage: bash scripts/workflows.sh [CASE...]   (default: every case but validate, side by side;
+#        `--list` prints them; cases: reaper (reaper_gh_fails, reaper_truncated, reaper_complete),
+#        drift, deploy_staging, deploy_prod_refused, validate)
 # Env:   TACHYON_RUNNER_IMAGE (tachyon-local/act-runner:node24), TACHYON_SHARED (../shared beside
 #        the checkout, or beside the main worktree), WORKFLOWS_DIR (.github/workflows: a test
 #        points it at a modified copy), WORKFLOWS_OUT (build/workflows)
@@ -88,7 +90,7 @@ map_actions() { # --local-repository for every `uses: owner/repo@sha` of the wor
   while read -r ref; do
     repo=${ref%@*}; sha=${ref#*@}
     dir="$shared/vendor/github-actions/$repo"
-    [[ -f "$dir/.VENDORED-FROM" ]] || { log "no vendored copy of $repo (needed by a job not run here)"; continue; }
+    [[ -f "$dir/.VENDORED-FROM" ]] || continue  # not vendored (trufflehog: a remote container image): its job is not run here
     grep -q "commit: $sha" "$dir/.VENDORED-FROM" || die "$dir is not $repo at $sha"
     ACTION_MAP+=(--local-repository "$repo@$sha=$(cd "$dir" && pwd)")
   done < <(grep -rhoE 'uses: [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}' "$WORKFLOWS_DIR" | cut -d' ' -f2 | sort -u)
@@ -96,7 +98,7 @@ map_actions() { # --local-repository for every `uses: owner/repo@sha` of the wor
 
 RESULTS=()
 FAILED=0
-# run_job <case> <workflow> <job> <event> <expect: success|failure> [act options...]
+# run_job <case> <workflow> <job> <event> <expect: success|failure:<text in the log>> [act options...]
 run_job() {
   local case=$1 wf=$2 job=$3 event=$4 expect=$5 t rc result status
   shift 5
@@ -111,7 +113,12 @@ run_job() {
   rc=$?
   set -e
   result=$([[ $rc == 0 ]] && echo success || echo failure)
-  status=$([[ $result == "$expect" ]] && echo ok || echo UNEXPECTED)
+  status=$([[ $result == "${expect%%:*}" ]] && echo ok || echo UNEXPECTED)
+  # an expected failure counts only when it is the failure meant (a given text in the log), not
+  # one of the runner or of act
+  if [[ $status == ok && $expect == failure:* ]] && ! grep -qF -- "${expect#failure:}" "$logf"; then
+    status=UNEXPECTED result="failure (not: ${expect#failure:})"
+  fi
   [[ $status == ok ]] || FAILED=1
   RESULTS+=("$(printf '%-10s %-22s %-12s %-20s %-8s %4ss  %s' "$status" "$wf" "$job" "$case" "$result" "$(( $(date +%s) - t ))" "$logf")")
   log "${RESULTS[-1]}"
@@ -177,21 +184,28 @@ reaper_case() { # reaper_case <case> <expect> <expected previews after> <gh answ
     -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN"
   check "$name" "previews left" "$after" "$(sandbox "$STAGING_TOKEN" previews)"
 }
-case_reaper_gh_fails() {
-  reaper_case reaper-gh-fails failure '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' '1:' '0:[]' '0:[]'
+# preview-reaper.yml's reap job on its schedule, with two previews (PR 42 open, PR 40 closed)
+case_reaper_gh_fails() { # gh fails: the listing step stops the job, every preview stays
+  reaper_case reaper-gh-fails "failure:Nothing is reaped" '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' \
+    '1:' '0:[]' '0:[]'
 }
-case_reaper_truncated() {
-  reaper_case reaper-truncated failure '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' \
+case_reaper_truncated() { # gh exits 0 with a cut-off answer for the second repo: the same
+  reaper_case reaper-truncated "failure:Nothing is reaped" '["tachyonapp/tachyon-api#40", "tachyonapp/tachyon-api#42"]' \
     '0:[{"number":42}]' '0:[{"number":7},{"num' '0:[]'
 }
-case_reaper() {
+case_reaper_complete() { # a complete listing: the closed PR's preview goes, the open one's stays
   reaper_case reaper success '["tachyonapp/tachyon-api#42"]' '0:[{"number":42}]' '0:[]' '0:[]'
+}
+case_reaper() { # the three, one after the other (act names a job's container by workflow and job)
+  case_reaper_gh_fails
+  case_reaper_truncated
+  case_reaper_complete
 }
 
 case_drift() { # drift.yml's staging job on its schedule, after an out-of-band change through the API
   start_sandbox drift
   sandbox "$STAGING_TOKEN" set-env "$STAGING_APP" ACT_DRIFT_PROBE changed-out-of-band
-  run_job drift drift.yml staging schedule failure "${SANDBOX_OPTS[@]}" \
+  run_job drift drift.yml staging schedule "failure:ACT_DRIFT_PROBE" "${SANDBOX_OPTS[@]}" \
     -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP"
   check drift "the report names the change" yes \
     "$(grep -q 'ACT_DRIFT_PROBE' "$OUT/drift.staging.drift.log" && echo yes || echo no)"
@@ -247,15 +261,48 @@ case_deploy_staging() { # deploy-staging.yml end to end: release -> plan -> depl
     "$(grep -q 'staging' "$OUT/deploy-staging.summary.md" && grep -o '9\.1\.0' "$OUT/deploy-staging.summary.md" | head -1) staging"
 }
 
-ALL_CASES=(reaper_gh_fails reaper_truncated reaper drift deploy_staging validate)
-if [[ "${1:-}" == --list ]]; then printf '%s\n' "${ALL_CASES[@]}"; exit 0; fi
+case_deploy_prod_refused() { # deploy-prod.yml without staging proof: the promotion check refuses
+  # before anyone is asked to approve, and production is not touched (act has no environment
+  # protection: the workflow's own checks hold without it)
+  start_sandbox deploy-prod-refused
+  hub_checkout
+  secret_opts deploy-prod.yml
+  ACT_DIR=$SCRATCH/checkout run_job deploy-prod-refused deploy-prod.yml validate workflow_dispatch \
+    "failure:deploy release 9.1.0 to staging first" --input version=9.1.0 \
+    "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  check deploy-prod-refused "hub remote: production record" "null" \
+    "$(hub_manifest | jq -r '.environments.production.version')"
+}
+
+# `validate` (validate.yml's validate job: make setup, the validate playbook, actionlint) is not in
+# the default set: its ansible-lint alone takes 1-7 min on a shared 2-core machine, past the
+# CI budget, and CI runs the same playbook directly (make validate). `make workflows
+# WORKFLOW_CASES=validate` runs it.
+ALL_CASES=(reaper drift deploy_staging deploy_prod_refused)
+if [[ "${1:-}" == --list ]]; then printf '%s\n' "${ALL_CASES[@]}" validate; exit 0; fi
+if [[ "${1:-}" == --case ]]; then # one case, in a child process of the run below
+  declare -F "case_$2" >/dev/null || die "unknown case '$2'"
+  map_actions
+  "case_$2"
+  printf '%s\n' "${RESULTS[@]}" >"$OUT/results.$2.txt"
+  exit "$FAILED"
+fi
 CASES=("$@")
 [[ $# -gt 0 ]] || CASES=("${ALL_CASES[@]}")
 for c in "${CASES[@]}"; do declare -F "case_$c" >/dev/null || die "unknown case '$c' (--list)"; done
 build_image
-map_actions
-for c in "${CASES[@]}"; do "case_$c"; done
+# the cases run side by side (each its own emulator, scratch folder and act containers)
+declare -A PIDS=()
+for c in "${CASES[@]}"; do
+  rm -f "$OUT/results.$c.txt"
+  bash "$0" --case "$c" &
+  PIDS[$c]=$!
+done
+for c in "${CASES[@]}"; do
+  wait "${PIDS[$c]}" || FAILED=1
+  [[ -f "$OUT/results.$c.txt" ]] || { FAILED=1; echo "UNEXPECTED case $c ended without a result" >"$OUT/results.$c.txt"; }
+done
 printf '\n%-10s %-22s %-12s %-20s %-8s %5s  %s\n' check workflow job case result time log
-printf '%s\n' "${RESULTS[@]}" | tee "$OUT/results.txt"
-log "make workflows: $([[ $FAILED == 0 ]] && echo passed || echo FAILED) in $(( $(date +%s) - T0 ))s"
+for c in "${CASES[@]}"; do cat "$OUT/results.$c.txt"; done | tee "$OUT/results.txt"
+log "make workflows: $([[ $FAILED == 0 ]] && echo passed || echo FAILED) in $(( $(date +%s) - T0 ))s ($(sed -n 's/^size_bytes=//p' "$OUT/runner-image.txt" | awk '{printf "%d MB", $1/1000000}') runner image)"
 exit "$FAILED"

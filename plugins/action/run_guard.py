@@ -26,10 +26,12 @@ import os
 import yaml
 from ansible import context
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.splitter import parse_kv
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import merge_specs, type_problems
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import (
+    identifier_problems, merge_specs, raw_params, type_problems)
 
 # the collection's roles, whose meta/argument_specs.yml type the extra vars
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
@@ -44,6 +46,11 @@ ARGUMENT_SPEC = dict(
     check_types=dict(type="bool", default=True),
     person_vars=dict(type="list", elements="str",
                      default=["tachyon_deployed_by", "tachyon_approved_by", "release_created_by"]),
+    # variables whose value is free text: `-e lock_reason="incident 123"` (the shell took the
+    # quotes) is read whole, and returned in `free_text`
+    free_text_vars=dict(type="list", elements="str", default=[]),
+    # under AWX (awx_job_id among the extra vars) these cannot be given at launch (a survey answer)
+    awx_refused_vars=dict(type="list", elements="str", default=[]),
 )
 
 MARKERS = ("{{", "{%", "{#")
@@ -124,6 +131,27 @@ class ActionModule(ActionBase):
                            and not template_paths(v, [k], self._templar.is_template)}
             problems.extend(type_problems(untemplated, options, p["person_vars"]))
 
+        # 1c. identifiers name what they must (a pull request is a positive number, a branch a
+        # name git accepts): they end up in app names, paths, refs and URLs
+        problems.extend(identifier_problems(extra))
+
+        # 1d. words ansible-core split off an unquoted -e value (_raw_params) are never dropped
+        # silently: read whole for a free-text variable, refused otherwise
+        free_text, raw_problems = raw_params(context.CLIARGS.get("extra_vars") or (), parse_kv,
+                                             p["free_text_vars"])
+        problems.extend(raw_problems)
+        if "_raw_params" in extra and not raw_problems and not free_text:
+            problems.append("extra vars hold _raw_params (words outside any key=value), and this playbook "
+                            "takes no free arguments; quote the value: -e 'name=\"several words\"'.")
+
+        # 1e. under AWX, what AWX itself knows (the approver of the approval node) is never typed at launch
+        if "awx_job_id" in extra:
+            for name in sorted(set(extra) & set(p["awx_refused_vars"])):
+                problems.append(
+                    "extra var %s: under AWX it is read from AWX's API (the AWX user who approved the promotion "
+                    "workflow's approval node), never given at launch or in a survey. Remove it from the survey "
+                    "and the extra vars of the job template and workflow." % name)
+
         # 2. the role's own variables are not inputs
         for name in sorted(extra):
             for prefix in p["internal_prefixes"]:
@@ -184,6 +212,6 @@ class ActionModule(ActionBase):
         if problems:
             return dict(failed=True, changed=False, environment=environment,
                         msg="refused before deploying or writing anything:\n  - " + "\n  - ".join(problems))
-        return dict(changed=False, environment=environment, checked_extra_vars=sorted(extra),
+        return dict(changed=False, environment=environment, checked_extra_vars=sorted(extra), free_text=free_text,
                     msg="inputs checked: %d extra var(s), environment %s from the inventory"
                         % (len(extra), environment or "-"))

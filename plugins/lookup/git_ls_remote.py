@@ -71,6 +71,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_LENGTH, is_sha
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import branch_problem
+
 
 def _sha_of(stdout, ref):
     """The SHA of exactly ``ref`` in ls-remote output (its pattern also matches ``*/<ref>``)."""
@@ -182,4 +184,10 @@ class LookupModule(LookupBase):
             if not isinstance(term, dict):
                 raise AnsibleLookupError("git_ls_remote takes dicts name -> remote URL, got %s" % type(term).__name__)
             remotes.update(term)
-        return [ls_remote(remotes, self.get_option("ref"), self.get_option("shas"))]
+        ref = self.get_option("ref")
+        # a branch is checked by git's own rules (it becomes an argument of git ls-remote)
+        if not isinstance(ref, str) or not ref.startswith("refs/") or \
+                (ref.startswith("refs/heads/") and branch_problem(ref[len("refs/heads/"):])):
+            raise AnsibleLookupError("ref %r is not a ref name git accepts: give refs/heads/<branch> with a branch "
+                                     "name `git check-ref-format --branch` accepts (tachyon_repo_branch)" % (ref,))
+        return [ls_remote(remotes, ref, self.get_option("shas"))]

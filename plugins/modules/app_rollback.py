@@ -38,6 +38,13 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
 options:
+  environment:
+    description:
+      - The environment the app is (for the next command a failure names, C(-i inventories/<environment>)).
+      - A failure after App Platform was touched (the rollback deployment failed or timed out, its commit
+        failed) says what the app runs now (deployment, phase, each component's image), whether a rollback
+        pins it, and the command that continues (RV(standing), RV(next_command)).
+    type: str
   deployment_id:
     description:
       - The deployment to roll back to.
@@ -100,6 +107,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+standing:
+  description: On a failure after the platform was touched, what the app runs now - C(deployment_id),
+    C(phase), C(pinned), C(pinned_deployment_id), C(images) (component to tag or digest).
+  returned: on such a failure
+  type: dict
+next_command:
+  description: On such a failure, the command that continues.
+  returned: on such a failure
+  type: str
+rollback_failed:
+  description: True when the rollback deployment failed or timed out after it was started (false when
+    only its commit failed - the app then runs the rollback, pinned).
+  returned: on such a failure
+  type: bool
 target_deployment_id:
   description: The deployment rolled back to.
   returned: state=rolled_back
@@ -155,6 +176,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     set_deadline,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import standing as app_standing
 
 # deployments listed per page, and pages read at most, when looking for the last good one
 PER_PAGE = 20
@@ -263,20 +285,35 @@ class Rollback:
     def get_app(self):
         return self.api("get app", self.client.apps.get, self.p["app_id"]).get("app") or {}
 
-    def wait(self, dep_id, deadline):
+    def standing(self):
+        """What the app runs now (for a failure message); None when even that cannot be read."""
+        try:
+            with cleanup_window(self.client):
+                return app_standing.standing(self.get_app())
+        except Exception:  # pylint: disable=broad-except  # the failure being reported matters more
+            return None
+
+    def fail_touched(self, msg, target, rollback_failed=True, **extra):
+        """Fail after the platform was touched: say what the app runs, whether it is pinned, and
+        the command that continues."""
+        state = self.standing()
+        next_command = app_standing.rollback_command(self.p.get("environment"), target)
+        self.module.fail_json(msg="%s. %s" % (msg, app_standing.describe(state, next_command)),
+                              changed=True, rollback_failed=rollback_failed, standing=state, next_command=next_command,
+                              progress_lines=self.lines, **extra)
+
+    def wait(self, dep_id, deadline, target=None):
         try:
             return wait_for_deployment(self.client, self.p["app_id"], dep_id, deadline, self.p["poll_interval"], self.progress)
         except DeploymentFailed as exc:
             steps = "; ".join(describe_step(s) for s in error_steps(exc.details)) or "no step reported"
-            self.module.fail_json(msg="rollback deployment %s ended %s (%s); the app is still pinned, "
-                                  "inspect it in the control panel" % (dep_id, exc.details.get("phase"), steps),
-                                  changed=True, deployment_id=dep_id, progress_lines=self.lines)
+            self.fail_touched("rollback deployment %s ended %s (%s)" % (dep_id, exc.details.get("phase"), steps),
+                              target, deployment_id=dep_id, rollback_deployment_id=dep_id)
         except TimeoutError as exc:
             waiting_for = getattr(exc, "waiting_for", None) or "deployment %s to become ACTIVE" % dep_id
-            self.module.fail_json(msg="rollback deployment %s not ACTIVE within %ss (timed out waiting for %s)"
-                                  % (dep_id, self.p["timeout"], waiting_for),
-                                  changed=True, deployment_id=dep_id, waiting_for=waiting_for,
-                                  progress_lines=self.lines)
+            self.fail_touched("rollback deployment %s not ACTIVE within %ss (timed out waiting for %s)"
+                              % (dep_id, self.p["timeout"], waiting_for), target,
+                              deployment_id=dep_id, rollback_deployment_id=dep_id, waiting_for=waiting_for)
 
     def deployments(self):
         """The app's deployments, newest first: pages of PER_PAGE, at most MAX_PAGES."""
@@ -355,10 +392,16 @@ class Rollback:
         resp = self.api("create rollback", self.client.apps.create_rollback, p["app_id"], body, **NO_RETRY)
         dep_id = (resp.get("deployment") or {}).get("id")
         self.progress("rollback to %s: deployment %s" % (target, dep_id))
-        dep = self.wait(dep_id, deadline)
+        dep = self.wait(dep_id, deadline, target)
         if p["commit"]:
-            with cleanup_window(self.client):
-                self.api("commit rollback", self.client.apps.commit_rollback, p["app_id"])
+            try:
+                with cleanup_window(self.client):
+                    self.api("commit rollback", self.client.apps.commit_rollback, p["app_id"])
+            except DOApiError as exc:
+                # the rollback is live and pinned: say so, and how to commit it
+                self.fail_touched("rollback deployment %s is live, but committing it failed: %s" % (dep_id, exc),
+                                  target, rollback_failed=False, deployment_id=dep_id, rollback_deployment_id=dep_id,
+                                  phase=dep.get("phase"), committed=False)
             self.progress("rollback committed")
         result.update(deployment_id=dep_id, phase=dep.get("phase"), committed=p["commit"], progress_lines=self.lines)
         self.module.exit_json(msg="rolled back from %s to %s (deployment %s): %s"
@@ -374,6 +417,7 @@ def main():
         timeout=dict(type="int", default=900),
         poll_interval=dict(type="float", default=1.0),
         progress_file=dict(type="path"),
+        environment=dict(type="str"),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
     if not HAS_PYDO:

@@ -64,13 +64,17 @@ options:
     description:
       - V(present) takes the deploy lock, V(absent) releases it, V(frozen) freezes the
         environment, V(unfrozen) releases the freeze, V(status) shows lock and freeze.
+      - V(held) checks (before recording) that the lock of O(lock_id) is still ours; changes
+        nothing and never fails.
+      - With V(absent) and V(held), a lock another holder took over (or removed) during the run is
+        reported as a warning and in RV(taken_over), never silently.
     type: str
-    choices: [present, absent, frozen, unfrozen, status]
+    choices: [present, absent, held, frozen, unfrozen, status]
     default: present
   lock_id:
     description:
-      - With V(absent), the RV(lock_id) returned when the lock was taken; a lock taken over by
-        someone else is left alone.
+      - With V(absent) or V(held), the RV(lock_id) returned when the lock was taken; a lock taken
+        over by someone else is left alone.
     type: str
   owner:
     description: Who holds the lock. Defaults to C($USER).
@@ -156,8 +160,11 @@ holder:
   returned: state=present or frozen, not in check mode
   type: dict
 taken_over:
-  description: Set when an expired lock was replaced, naming its holder and why.
-  returned: when an expired lock was taken over
+  description:
+    - With V(present), set when an expired lock was replaced, naming its holder and why.
+    - With V(absent) or V(held), what happened to our lock when another holder took it over or
+      removed it during the run (naming the holder); absent when it was still ours.
+  returned: when a lock was taken over
   type: str
 break_glass:
   description: The freeze overridden by O(break_glass), as a sentence to record in the history.

@@ -78,7 +78,21 @@ options:
     description: A markdown file with the release notes to append; a file that cannot be read is a warning (the summary goes on without the notes).
     type: path
   path:
-    description: A file to append the markdown to (C($GITHUB_STEP_SUMMARY)); none, only returned.
+    description:
+      - A file to append the markdown to (C($GITHUB_STEP_SUMMARY)); none, only returned.
+      - GitHub drops a step summary over 1 MiB, so what is appended is capped under it (counting
+        what the file already holds), cut at a line with a closing line that says how much was
+        left out and where the full summary is (O(full_path)).
+    type: path
+  warnings:
+    description: What the run must not keep silent though it did not fail it (our deploy lock taken
+      over or removed during the run, a lock that could not be released), shown under C(Warnings).
+    type: list
+    elements: str
+    default: []
+  full_path:
+    description: Where the full summary is written when it had to be cut (the run uploads it as an
+      artifact); default O(path) with C(.full.md) appended.
     type: path
 attributes:
   check_mode:
@@ -102,6 +116,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cut:
+  description: When the summary was cut to fit GitHub's limit - C(kept_bytes), C(total_bytes),
+    C(full_path); null otherwise.
+  returned: success
+  type: dict
 summary:
   description: The summary as data (environment, outcome, version, rollback_of_version,
     deployment_id, rolled_back_to, live_url, services, health, failure, deployed_by, approved_by,
@@ -143,6 +162,8 @@ def main():
             run_url=dict(type="str"),
             release_notes_path=dict(type="path"),
             path=dict(type="path"),
+            full_path=dict(type="path"),
+            warnings=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -155,19 +176,29 @@ def main():
         except (IOError, OSError) as exc:
             module.warn("release notes not added: %s cannot be read (%s)" % (p["release_notes_path"], exc.strerror))
     keys = ("version", "services", "deployment_id", "live_url", "health", "failure", "rolled_back_to",
-            "rollback_of_version", "deployed_by", "approved_by", "run_url")
+            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings")
     summary = ds.build(p["environment"], p["outcome"], release_notes=notes, **dict((k, p[k]) for k in keys))
     markdown = ds.render(summary, notes)
     changed = False
+    cut = None
     if p["path"] and not module.check_mode:
         try:
+            already = os.path.getsize(p["path"]) if os.path.exists(p["path"]) else 0
+            full_path = p["full_path"] or p["path"] + ".full.md"
+            text, cut = ds.cap(markdown, already=already, full_path=os.path.abspath(full_path))
+            if cut:
+                # the whole summary, for the run's artifact; the step summary says where it is
+                with open(full_path, "w") as handle:
+                    handle.write(markdown + "\n")
+                module.warn("the job summary was cut to %d of %d bytes (GitHub drops step summaries over 1 MiB); "
+                            "the full summary is in %s" % (cut["kept_bytes"], cut["total_bytes"], cut["full_path"]))
             with open(p["path"], "a") as handle:
-                handle.write(markdown + "\n")
+                handle.write(text + "\n")
             changed = True
         except (IOError, OSError) as exc:
             module.fail_json(msg="cannot append the summary to %s: %s (the deploy itself is not affected)"
                              % (p["path"], exc.strerror), summary=summary, markdown=markdown)
-    module.exit_json(changed=changed, summary=summary, markdown=markdown,
+    module.exit_json(changed=changed, summary=summary, markdown=markdown, cut=cut,
                      path=os.path.abspath(p["path"]) if p["path"] else None)
 
 

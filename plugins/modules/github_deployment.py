@@ -67,7 +67,9 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds one request may take.
+    description:
+      - Seconds one request may take, all of it (connect, send, the whole answer) - an overall
+        deadline, not a per-read timeout.
     type: float
     default: 10
 attributes:
@@ -110,6 +112,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import json_text
 from ansible_collections.tachyon.infra.plugins.module_utils._notify import github_deployments as ghd
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
@@ -146,10 +150,18 @@ def main():
         log_url = "%s/%s/actions/runs/%s" % (os.environ["GITHUB_SERVER_URL"], os.environ["GITHUB_REPOSITORY"],
                                              os.environ["GITHUB_RUN_ID"])
 
-    def post(path, body):
-        resp, info = fetch_url(module, base + path, data=json.dumps(body), method="POST",
+    def request(path, body):
+        resp, info = fetch_url(module, base + path, data=json_text(body), method="POST",
                                headers=ghd.headers(p["token"]), timeout=p["timeout"])
-        text = resp.read() if resp is not None else info.get("body") or b""
+        return info, resp.read() if resp is not None else info.get("body") or b""
+
+    def post(path, body):
+        # one overall deadline per request: an API that trickles its answer is cut off
+        try:
+            info, text = deadline.call(lambda: request(path, body), p["timeout"], "the GitHub API request %s" % path,
+                                       "the github_deployment module's timeout option")
+        except deadline.DeadlineExceeded as exc:
+            raise ghd.GitHubError(str(exc))
         try:
             parsed = json.loads(text or b"{}")
         except ValueError:

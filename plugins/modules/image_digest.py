@@ -75,9 +75,11 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds per registry request.
+    description:
+      - Seconds one registry request may take, all of it (connect, send, the whole answer) - an
+        overall deadline, not a per-read timeout.
     type: float
-    default: 30
+    default: 10
 attributes:
   check_mode:
     support: full
@@ -172,7 +174,7 @@ def main():
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
             allow_tag_only=dict(type="bool", default=False),
-            timeout=dict(type="float", default=30),
+            timeout=dict(type="float", default=10),
         ),
         supports_check_mode=True,
     )

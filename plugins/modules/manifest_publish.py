@@ -143,12 +143,13 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_message
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import replay as manifest_replay
+from ansible_collections.tachyon.infra.plugins.module_utils._release import records
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff
-from ansible_collections.tachyon.infra.plugins.module_utils._common.times import compact_utcnow
 
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
                          r"failed to push some refs|cannot lock ref|stale info", re.I)
@@ -189,11 +190,57 @@ class Git(object):
 
 
 def keep_record(git, p, branch, commit):
-    """Push ``commit`` to refs/tachyon/records/... on the remote; the ref, or None if that failed too."""
-    ref = "refs/tachyon/records/%s-%s-%s" % (re.sub(r"[^A-Za-z0-9._-]", "-", branch),
-                                             compact_utcnow(), commit[:12])
-    rc, _out, _err = git.run("push", "-q", "--no-verify", p["remote"], "%s:%s" % (commit, ref), check=False)
+    """Push ``commit`` to refs/tachyon/records/<env>/<deployment> on the remote (a ref no manifest
+    state can refuse: records.record_ref); the ref, or None if that failed too."""
+    try:
+        doc = mf.parse(git.run("show", "%s:%s" % (commit, p["path"]))[1], "our commit")[0]
+    except (GitError, mf.ManifestError):
+        doc = None
+    ref = records.record_ref(doc)
+    rc, _out, _err = git.run("push", "-q", "--no-verify", "--force", p["remote"], "%s:%s" % (commit, ref), check=False)
     return ref if rc == 0 else None
+
+
+def kept_text(git, p, kept, commit):
+    if kept:
+        return records.kept_message(kept, p["remote"], p["path"], commit) + "; it is also in this checkout"
+    return ("keeping it on the remote failed too: our commit %s is only in this checkout (%s); run the publish "
+            "again from it (tachyon.infra.manifest_publish) once the remote answers" % (commit[:12], p["repo_dir"]))
+
+
+def fold_pending(git, p):
+    """Fold the records other runs could not publish (refs/tachyon/records/*) into the working
+    manifest; returns the refs folded in (deleted once the publish succeeds)."""
+    rc, out, _err = git.run("ls-remote", p["remote"], records.PREFIX + "*", check=False)
+    if rc != 0 or not out.strip():
+        return []
+    path = os.path.join(p["repo_dir"], p["path"])
+    with open(path) as handle:
+        ours = mf.parse(handle.read(), p["path"])[0]
+    folded = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) != 2:
+            continue
+        sha, ref = parts
+        if git.run("fetch", "-q", "--no-tags", p["remote"], ref, check=False)[0] != 0:
+            continue
+        try:
+            kept = mf.parse(git.run("show", "FETCH_HEAD:%s" % p["path"])[1], ref)[0]
+            ours, entries = records.fold_in(ours, kept)
+        except (GitError, mf.ManifestError):
+            continue  # a record that cannot be read or applied stays where it is
+        folded.append((ref, sha, len(entries)))
+    if any(n for _ref, _sha, n in folded):
+        write_manifest(path, mf.to_json_text(ours))
+    return folded
+
+
+def write_manifest(path, text):
+    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".manifest-publish-", suffix=".tmp")
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
 
 
 def replayed_commit(git, p, branch, remote_sha):
@@ -235,12 +282,40 @@ def replayed_commit(git, p, branch, remote_sha):
         os.unlink(index)
     message = git.out("log", "-1", "--format=%B", "HEAD")
     summary = manifest_replay.summarize(ops)
-    message = "%s\n\nRe-applied on top of %s (a concurrent publish): %s\n" % (message.strip(), remote_sha[:12], summary)
+    subject, _sep, body = message.strip().partition("\n")
+    message = git_message(subject, "%s\n\nRe-applied on top of %s (a concurrent publish): %s" % (
+        body.strip(), remote_sha[:12], summary))
     commit = git.run_env(["commit-tree", tree, "-p", remote_sha, "-F", "-"], {}, data=message.encode("utf-8"))
     return commit, summary
 
 
 def publish(module, git, p):
+    """publish_once, and whatever stops the record from reaching the branch once we committed it,
+    the record is kept on the remote (refs/tachyon/records/<env>/<deployment>) and the message says
+    where and how it comes back."""
+    folded = [] if module.check_mode or not p["push"] else fold_pending(git, p)
+    p = dict(p)
+    if folded:
+        p.update(note="%s\n\nFolds in kept record(s): %s" % (p["note"], ", ".join(r for r, _s, _n in folded)))
+    try:
+        result = publish_once(module, git, p)
+    except GitError as exc:
+        head = p.get("_head")
+        if "kept_ref" in exc.extra or not head or module.check_mode:
+            raise  # kept already, or it failed before there was a record to publish
+        kept = keep_record(git, p, p["branch"] or "", head)
+        raise GitError("%s. The deploy record is not on the branch: %s" % (str(exc).rstrip("."),
+                                                                         kept_text(git, p, kept, head)), kept_ref=kept)
+    if folded and result.get("pushed"):
+        for ref, sha, _n in folded:
+            # delete-if-unchanged: a record pushed again meanwhile stays
+            git.run("push", "-q", "--no-verify", "--force-with-lease=%s:%s" % (ref, sha), p["remote"], ":" + ref,
+                    check=False)
+        result["folded_records"] = [ref for ref, _s, _n in folded]
+    return result
+
+
+def publish_once(module, git, p):
     path = p["path"]
     toplevel = git.out("rev-parse", "--show-toplevel")
     if os.path.realpath(toplevel) != os.path.realpath(p["repo_dir"]):
@@ -270,7 +345,8 @@ def publish(module, git, p):
         result["committed"] = True
         if not module.check_mode:
             git.run("add", "--", path)
-            rc, out, err = git.run("commit", "-q", "-m", p["note"], "--only", "--", path,
+            subject, _sep, body = p["note"].partition("\n")
+            rc, out, err = git.run("commit", "-q", "-m", git_message(subject, body), "--only", "--", path,
                                    check=False)
             if rc != 0:
                 raise GitError("`git commit` of %s failed: %s%s" % (
@@ -281,6 +357,8 @@ def publish(module, git, p):
         return result
 
     head = git.out("rev-parse", "HEAD")
+    if result["committed"]:
+        p["_head"] = head  # our record: kept on the remote if it cannot reach the branch
     remote_line = git.out("ls-remote", p["remote"], "refs/heads/%s" % branch)
     remote_sha = remote_line.split()[0] if remote_line else None
     if remote_sha == head and not result["committed"]:
@@ -327,11 +405,7 @@ def publish(module, git, p):
             kept = keep_record(git, p, branch, head)
             raise GitError(
                 "the deploy record could not be published: %s. Nothing of ours was pushed to %s/%s; %s" % (
-                    exc, p["remote"], branch,
-                    ("our commit %s is kept on the remote as %s (git fetch %s %s; git show FETCH_HEAD:%s) "
-                     "and in this checkout" % (head[:12], kept, p["remote"], kept, path)) if kept else
-                    ("keeping it on the remote failed too: our commit %s is only in this checkout (%s)"
-                     % (head[:12], p["repo_dir"]))), kept_ref=kept)
+                    exc, p["remote"], branch, kept_text(git, p, kept, head)), kept_ref=kept)
         if replayed:
             to_push, result["operations"] = replayed
             result["replayed"] = True
@@ -350,9 +424,8 @@ def publish(module, git, p):
         head = to_push = git.out("rev-parse", "HEAD")
         result["rebased"] = True
     kept = keep_record(git, p, branch, to_push)
-    raise GitError("push to %s/%s still rejected after %d attempts (others keep pushing); %s run again"
-                   % (p["remote"], branch, result["push_attempts"],
-                      "our commit is kept on the remote as %s;" % kept if kept else ""), kept_ref=kept)
+    raise GitError("push to %s/%s still rejected after %d attempts (others keep pushing); %s"
+                   % (p["remote"], branch, result["push_attempts"], kept_text(git, p, kept, to_push)), kept_ref=kept)
 
 
 def main():

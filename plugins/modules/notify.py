@@ -97,7 +97,9 @@ options:
       - Not named C(message), a name ansible-core reserves for itself.
     type: raw
   timeout:
-    description: Seconds one request may take.
+    description:
+      - Seconds one request may take, all of it (connect, send, the whole answer) - an overall
+        deadline, not a per-read timeout. At most 10 by default.
     type: float
     default: 5
   validate_certs:
@@ -152,26 +154,36 @@ failed:
   elements: dict
 """
 
-import json
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import json_text
 from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks as notify
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
 
 
 def poster(module):
-    def post(url, body):
-        resp, info = fetch_url(module, url, data=json.dumps(body), method="POST",
+    def request(url, body):
+        resp, info = fetch_url(module, url, data=json_text(body), method="POST",
                                headers={"Content-Type": "application/json"},
                                timeout=module.params["timeout"], use_proxy=True)
-        status = info.get("status")
         if resp is not None:
             resp.read()
+        return info
+
+    def post(url, body):
+        # one overall deadline per request (a webhook that trickles its answer is cut off)
+        try:
+            info = deadline.call(lambda: request(url, body), module.params["timeout"], "the webhook request",
+                                 "the notify module's timeout option")
+        except deadline.DeadlineExceeded as exc:
+            return None, str(exc)
+        status = info.get("status")
         if status is None or status < 0:
             # -1: no response (connection refused, timeout); the msg names the error, maybe the URL
             return None, info.get("msg") or "no response"

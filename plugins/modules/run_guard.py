@@ -37,6 +37,14 @@ description:
     a negative or non-numeric number, a value outside C(choices) - or one of O(person_vars) is not
     one name on one line. ansible-core's own role argument validation converts such values (a
     list becomes its text), so without this a deploy could go out and only its record fail.
+  - an identifier does not name what it must - C(preview_pr) a pull request (a positive whole
+    number) or a branch name git accepts (C(git check-ref-format --branch)), C(tachyon_repo_branch)
+    a branch name git accepts - so C(42/../1) or C(-x) never reaches an app name, a path or a ref.
+  - a C(-e key=value) string left words outside any key=value (ansible-core puts them in
+    C(_raw_params) and drops them) - C(-e lock_reason="incident 123") reaches ansible-core as
+    C(lock_reason=incident 123) once the shell took the quotes. For a variable of O(free_text_vars)
+    that is the only key of its C(-e) string, the whole text is read (returned in RV(free_text));
+    anything else is refused with the quoting that works (C(-e 'key="several words"')).
   - C(--skip-tags) names C(always) or one of O(protected_tags) for the environment, or
     C(--start-at-task) is used.
   - Runs entirely in the action plugin on the controller (like M(ansible.builtin.assert)).
@@ -83,6 +91,21 @@ options:
     type: list
     elements: str
     default: [tachyon_deployed_by, tachyon_approved_by, release_created_by]
+  free_text_vars:
+    description:
+      - Extra vars whose value is free text (a reason). C(-e name=several words) - what the shell
+        makes of C(-e name="several words") - gives the whole text in RV(free_text) instead of
+        being refused; the playbook reads it from there (extra vars cannot be overridden).
+    type: list
+    elements: str
+    default: []
+  awx_refused_vars:
+    description:
+      - Under AWX (C(awx_job_id) among the extra vars), these extra vars are refused - what AWX's API
+        says (the production approver, tachyon.infra.awx_approval) is never typed at launch.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -116,4 +139,9 @@ checked_extra_vars:
   returned: success
   type: list
   elements: str
+free_text:
+  description: The whole text of each O(free_text_vars) variable ansible-core split at a space.
+  returned: success
+  type: dict
+  sample: {lock_reason: incident 123}
 """

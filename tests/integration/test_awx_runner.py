@@ -30,6 +30,9 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import jinja2.sandbox
 import pytest
@@ -48,6 +51,43 @@ VERSION = "0.7.0"
 SHAS = {name: secrets.token_hex(20) for name in ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")}
 APPROVER = "release-approver"
 AWX_USER = "awx-operator"
+WORKFLOW_JOB = 5
+# A job the promotion workflow launched: AWX's meta variables for it (ansible/awx
+# awx/main/tests/functional/models/test_unified_job.py, test_scheduled_workflow_job_node_metavars)
+WORKFLOW_META = {"awx_job_launch_type": "workflow", "awx_workflow_job_id": WORKFLOW_JOB,
+                 "awx_workflow_job_name": "release-staging-to-production"}
+
+
+def _recorded_approvals():
+    """GET /api/v2/workflow_approvals/ as AWX answers it (tests/fixtures/awx/workflow_approvals.json,
+    recorded from AWX's own UI tests): approval 6 of workflow job 5, approved - here by APPROVER."""
+    with open(os.path.join(ROOT, "tests", "fixtures", "awx", "workflow_approvals.json"), encoding="utf-8") as handle:
+        results = json.load(handle)["results"]
+    approved = json.loads(json.dumps(results[1]))
+    approved["summary_fields"]["approved_or_denied_by"]["username"] = APPROVER
+    return [approved]
+
+
+class _FakeAwxApi(BaseHTTPRequestHandler):
+    token = "awx-" + secrets.token_hex(16)
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        job = int((parse_qs(url.query).get("unified_job_node__workflow_job") or ["0"])[0])
+        if url.path != "/api/v2/workflow_approvals/" or self.headers.get("Authorization") != "Bearer " + self.token:
+            self.send_response(401)
+            self.end_headers()
+            return
+        results = [a for a in _recorded_approvals() if a["summary_fields"]["source_workflow_job"]["id"] == job]
+        body = json.dumps({"count": len(results), "results": results}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 # What only the test chooses: where the API (and registry) is, and quick polling (defaults are minutes).
 TEST_VARS = {"tachyon_poll_interval": 0.3, "tachyon_deploy_timeout": 120,
              "tachyon_health_timeout": 30, "tachyon_health_max_interval": 0.3,
@@ -94,12 +134,20 @@ class AwxWorld:
                                            "awx@tachyonapp.dev", "push_token": self.push_token},
             # no webhook URLs: the inventories then configure no notification
             "tachyon-notify": {},
+            # the production approver, read from (a stand-in of) AWX's API
+            "tachyon-awx-approvals": {"host": self._awx_api(), "oauth_token": _FakeAwxApi.token},
         }
         self.remote = self._make_remote()
         self.job_count = 0
 
+    def _awx_api(self):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeAwxApi)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return "http://127.0.0.1:%d" % server.server_address[1]
+
     def all_secret_values(self):
-        return [self.tokens["staging"], self.tokens["production"], self.push_token,
+        return [self.tokens["staging"], self.tokens["production"], self.push_token, _FakeAwxApi.token,
                 *self.app_secrets.values()]
 
     def _make_remote(self):
@@ -264,9 +312,9 @@ def test_awx_jobs_deploy_staging_then_production(world):
     assert manifest["environments"]["production"]["deployment_id"] is None
     _assert_no_secret_anywhere(world, runner, pdd, events)
 
-    # The workflow's approval node passed; deploy-production runs with the workflow survey.
-    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION},
-                               workflow_vars={"tachyon_approved_by": APPROVER})
+    # The workflow's approval node was approved (by APPROVER, in AWX); the workflow launches
+    # deploy-production, which reads the approver from AWX's API.
+    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION}, workflow_vars=WORKFLOW_META)
     production_id, events = _assert_deployed(world, runner, "production")
     manifest = world.remote_manifest()
     production = manifest["environments"]["production"]
@@ -285,12 +333,31 @@ def test_awx_production_job_without_staging_proof_fails_and_deploys_nothing(worl
     verified fails in the promotion check, and the production app is untouched."""
     client = world.emu.client(world.tokens["production"])
     before = client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"]
-    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION},
-                               workflow_vars={"tachyon_approved_by": APPROVER})
+    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION}, workflow_vars=WORKFLOW_META)
     assert runner.status == "failed" and runner.rc != 0
     events = _events(runner)
     assert _deploy_event(events) is None
     assert "staging has no successful deployment" in json.dumps(events)
     assert client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"] == before
     assert world.remote_manifest()["environments"]["production"]["deployment_id"] is None
+    _assert_no_secret_anywhere(world, runner, pdd, events)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["launched alone", "approver typed in the survey"])
+def test_awx_production_without_the_workflow_s_approval_refuses_and_deploys_nothing(world, how):
+    """Issue 26, class 9: deploy-production launched by itself, or with an approver typed at
+    launch, refuses before anything is deployed."""
+    client = world.emu.client(world.tokens["production"])
+    before = client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"]
+    extra = {"awx_job_launch_type": "manual"} if how == "launched alone" else \
+        dict(WORKFLOW_META, tachyon_approved_by="mallory")
+    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION}, workflow_vars=extra)
+    assert runner.status == "failed" and runner.rc != 0
+    events = _events(runner)
+    assert _deploy_event(events) is None
+    text = json.dumps(events)
+    assert ("only as a node of the promotion workflow" in text) if how == "launched alone" else \
+        ("never given at launch or in a survey" in text), _explain(runner)
+    assert client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"] == before
     _assert_no_secret_anywhere(world, runner, pdd, events)

@@ -247,3 +247,71 @@ def test_a_deploy_that_succeeded_is_reported_so_when_only_publishing_its_record_
     assert live["id"] != before and api["sha"] == "a" * 40
     assert (api.get("digest") or api["tag"]) in json.dumps(live["spec"])
     assert hub.refs() == ""  # the lock was released
+
+
+def _readme_command(prefix):
+    """The README's command line that starts with ``prefix``, as the shell splits it."""
+    import shlex
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        lines = [line.strip() for line in handle if line.strip().startswith(prefix)]
+    assert lines, "README.md has no line starting with %r" % prefix
+    return shlex.split(lines[0])
+
+
+def test_the_readme_freeze_command_works_as_written_and_records_the_whole_reason(hub):
+    """Issue 26, class 7: `-e lock_reason="incident 123"` reaches ansible-core as
+    `lock_reason=incident 123` (the shell took the quotes); the freeze records all of it."""
+    argv = _readme_command("ansible-playbook playbooks/lock.yml -i inventories/production -e lock_action=acquire")
+    assert argv[-2:] == ["-e", "lock_reason=incident 123"], argv
+    a = hub.clone("laptop")
+    # the README's arguments, on the sandbox's production host and this test's hub remote
+    argv = [arg for arg in argv if arg not in ("-i", "inventories/production")]
+    cmd = hub.command(a, "lock.yml", env="production", who="alice") + argv[2:]
+    proc = subprocess.run(cmd, cwd=ROOT, env=dict(hub.env, ANSIBLE_LOCAL_TEMP=str(a / ".ansible-tmp")),
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "froze production" in out, out[-3000:]
+    record = git(hub.bare, "log", "-1", "--format=%B", "refs/tachyon/freezes/production")
+    assert "Tachyon-Reason: incident 123\n" in record + "\n", record
+    rc, out = hub.run(a, "lock.yml", env="production", who="bob", extra={"lock_action": "status"})
+    assert rc == 0 and "incident 123" in out, out[-2000:]
+
+
+@pytest.mark.parametrize("words", [["-e", "tachyon_deployed_by=alice smith"],
+                                   ["-e", "tachyon_version=1.2.3 extra"]])
+def test_words_ansible_would_drop_are_refused_where_no_free_text_is_taken(hub, words):
+    a = hub.clone("laptop")
+    before = hub.app()["active_deployment"]["id"]
+    cmd = hub.command(a, "deploy.yml", who="alice") + words
+    proc = subprocess.run(cmd, cwd=ROOT, env=dict(hub.env, ANSIBLE_LOCAL_TEMP=str(a / ".ansible-tmp")),
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "_raw_params" in out and "several words" in out, out[-3000:]
+    assert "smith" not in out and "extra\"" not in out  # the value is never repeated
+    assert hub.app()["active_deployment"]["id"] == before
+
+
+def test_a_takeover_of_our_lock_mid_deploy_is_warned_summarised_and_recorded(hub):
+    """Issue 26, class 6: another holder takes our lock over while we deploy: the run says so
+    (a warning), the job summary says so, and the history entry records it."""
+    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+    a, b = hub.clone("laptop"), hub.clone("runner")
+    summary = hub.tmp / "step-summary.md"
+    proc = hub.start(a, who="alice", extra={"tachyon_summary_path": str(summary), "tachyon_shas": OTHER})
+    thief = git_lock.GitRefStore(str(b), "origin")
+    ref = git_lock.lock_ref("staging")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        token, _current = thief.read(ref)
+        if token:
+            assert thief.create(ref, git_lock.new_holder("lock", "mallory", "deploy of staging", 600), expected=token)
+            break
+        time.sleep(0.05)
+    out, _err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-3000:]
+    assert "TAKEN OVER during this run by mallory" in out, out[-3000:]
+    assert "TAKEN OVER" in summary.read_text() and "mallory" in summary.read_text()
+    last = staging_history(hub)[-1]
+    assert last["outcome"] == "succeeded" and "LOCK: our staging lock" in last["message"], last
+    # the thief's lock is left in place
+    assert thief.read(ref)[1]["holder"] == "mallory"

@@ -130,15 +130,19 @@ def _secret_keys(spec_file):
     return {e["key"] for envs in lists for e in envs if e.get("type") == "SECRET"}
 
 
-def test_surveys_ask_for_version_shas_and_the_production_approver(data):
+def test_surveys_ask_for_version_and_shas_never_the_production_approver(data):
     jts = _job_templates(data)
     staging = _survey_vars(jts["deploy-staging"])
     production = _survey_vars(jts["deploy-production"])
     assert "tachyon_version" in staging and "tachyon_version" in production
     assert len([v for v in staging if "sha" in v]) == 3, staging
-    assert "tachyon_approved_by" in production
+    # issue 26: the approver is read from AWX's approval node (tachyon.infra.awx_approval), never
+    # a survey answer typed by whoever launches
+    for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]:
+        assert "tachyon_approved_by" not in _survey_vars(item), item["name"]
+    assert "tachyon-awx-approvals" in jts["deploy-production"]["credentials"]
     required = {q["variable"] for q in jts["deploy-production"]["survey"]["spec"] if q["required"]}
-    assert {"tachyon_version", "tachyon_approved_by"} <= required
+    assert {"tachyon_version"} <= required
     for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]:
         for question in item["survey"]["spec"]:
             assert {"question_name", "variable", "type", "required"} <= set(question)
@@ -297,12 +301,14 @@ def test_applying_with_every_secret_reaches_awx_and_prints_no_secret(tmp_path):
              "tachyon_awx_app_secrets_production": {"clerk_secret_key": "sk_live_prod_value"},
              "tachyon_awx_manifest_publisher": {"git_user_name": "bot", "git_user_email": "b@x",
                                                 "push_token": push},
-             "tachyon_awx_notify": {"slack_url": "https://hooks.slack.com/services/T0/B0/awx-hook-secret"}}  # pragma: allowlist secret
+             "tachyon_awx_notify": {"slack_url": "https://hooks.slack.com/services/T0/B0/awx-hook-secret"},  # pragma: allowlist secret
+             "tachyon_awx_approvals_reader": {"host": "https://awx.example.com", "oauth_token": "awx-approvals-secret"}}
     rc, output = _awx_playbook(extra, tmp_path)
     assert rc != 0
     assert "TASK [tachyon.infra.awx : Organization]" in output
     assert "127.0.0.1:9" in output
-    for value in (TOKEN, TOKEN[::-1], push, "sk_live_staging_value", "sk_live_prod_value", "awx-hook-secret"):
+    for value in (TOKEN, TOKEN[::-1], push, "sk_live_staging_value", "sk_live_prod_value", "awx-hook-secret",
+                  "awx-approvals-secret"):
         assert value not in output
 
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -97,7 +96,7 @@ def test_staging_and_production_publishing_at_the_same_moment_lose_nothing_20_ti
     bare, (stage, prod) = hub
     # the retry pause stays jittered, only shorter (the test is about the outcome, not the pause)
     real_backoff = manifest_publish.backoff
-    monkeypatch.setattr(manifest_publish, "backoff", lambda attempt: real_backoff(attempt, lambda s: time.sleep(s / 10)))
+    monkeypatch.setattr(manifest_publish, "backoff", lambda attempt, **kw: real_backoff(attempt, **kw) / 10)
     expected = []
     for round_no in range(20):
         for clone in (stage, prod):
@@ -153,7 +152,8 @@ def test_a_record_of_a_replaced_release_is_refused_and_kept_on_the_remote(hub):
     text = str(err.value)
     assert "release was replaced underneath" in text and "0.2.0" in text and "bob" in text
     kept = err.value.extra["kept_ref"]
-    assert kept.startswith("refs/tachyon/records/main-") and kept in text
+    # issue 26: the record is kept under refs/tachyon/records/<env>/<deployment>
+    assert kept == "refs/tachyon/records/staging/stg-1" and kept in text
     kept_manifest = json.loads(git(bare, "show", "%s:%s" % (kept, MANIFEST)))
     assert kept_manifest["history"][-1]["deployment_id"] == "stg-1"
     assert remote_manifest(bare)["version"] == "0.2.0" and git(bare, "rev-parse", "main") != ours

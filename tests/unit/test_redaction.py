@@ -66,4 +66,3 @@ def test_backoff_doubles_up_to_the_cap_with_jitter():
     assert [backoff(n, first=0.2, cap=1.0, rng=lambda: 0.5) for n in (1, 2, 3, 4)] == [0.2, 0.4, 0.8, 1.0]
     assert backoff(1, first=0.2, rng=lambda: 0.0) == 0.1 and abs(backoff(1, first=0.2, rng=lambda: 1.0) - 0.3) < 1e-9
     assert jitter(2.0, rng=lambda: 0.0) == 1.0
-

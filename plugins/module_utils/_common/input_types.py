@@ -28,6 +28,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import subprocess
+
 from ansible.module_utils.common.validation import check_type_bool, check_type_float, check_type_int
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import person_problem
@@ -163,3 +165,117 @@ def hint(name, kind, option):
     if kind == "list":
         return "Give a JSON list: -e '{\"%s\": [...]}' (a string is not split into one)." % name
     return "Give a JSON object: -e '{\"%s\": {...}}'." % name
+
+
+# ---------------------------------------------------------------------------------------------
+# identifiers: a value that names something (a pull request, a branch) is checked by what it
+# names, not only by its type; it ends up in app names, paths, refs and URLs
+# ---------------------------------------------------------------------------------------------
+# the extra vars that are identifiers, and what they identify
+IDENTIFIERS = {"preview_pr": "pr_or_branch", "tachyon_repo_branch": "branch"}
+_DIGITS = "0123456789"
+
+
+def pr_problem(value):
+    """Why ``value`` is not a pull request number (a positive whole number), or None."""
+    if isinstance(value, bool):
+        return "a boolean, not a pull request number"
+    if isinstance(value, int):
+        return None if value > 0 else "%d, not a positive number" % value
+    if not isinstance(value, str) or not value or any(c not in _DIGITS for c in value):
+        return "not a pull request number (a positive whole number such as 42)"
+    if value.startswith("0"):
+        return "not a pull request number (a positive whole number without leading zeros)"
+    return None
+
+
+def branch_problem(value, runner=None):
+    """Why ``value`` is not a branch name by git's own rules (``git check-ref-format --branch``,
+    the same check ``git branch`` makes), or None. No ``@{-N}`` shorthand, no leading ``-``."""
+    if not isinstance(value, str) or not value:
+        return "not a branch name (a non-empty string)"
+    if value.startswith("-") or "@{" in value or value != value.strip():
+        return "not a branch name by git's rules (git check-ref-format --branch)"
+    try:
+        proc = (runner or subprocess.run)(["git", "check-ref-format", "--branch", value], capture_output=True,
+                                          text=True, timeout=10, check=False)
+    except FileNotFoundError:
+        return "not checked: git is not installed on the controller (it is needed to check branch names)"
+    if proc.returncode != 0 or proc.stdout.strip() != value:
+        return "not a branch name by git's rules (git check-ref-format --branch)"
+    return None
+
+
+def identifier_problem(value, kind):
+    """Why ``value`` is not an identifier of ``kind`` (``pr``, ``branch``, ``pr_or_branch``: a
+    number is a pull request, anything else must be a branch name), or None."""
+    if kind == "pr":
+        return pr_problem(value)
+    if kind == "branch":
+        return branch_problem(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return pr_problem(value)
+    if isinstance(value, str) and value[:1] in tuple(_DIGITS) and all(c in _DIGITS for c in value):
+        return pr_problem(value)
+    problem = branch_problem(value)
+    return problem and "neither a pull request number (a positive whole number) nor a branch name by git's rules"
+
+
+IDENTIFIER_HINTS = {"pr": "a positive whole number: -e %s=42",
+                    "branch": "a branch name git accepts (`git check-ref-format --branch <name>`): -e %s=main",
+                    "pr_or_branch": "the pull request number (-e %s=42) or a branch name git accepts "
+                                    "(`git check-ref-format --branch <name>`)"}
+
+
+def identifier_problems(extra_vars, identifiers=None):
+    """Messages for every extra var of ``identifiers`` ({name: kind}) that does not name what it
+    must; the value is not repeated (it may be anything)."""
+    problems = []
+    for name, kind in sorted((identifiers or IDENTIFIERS).items()):
+        if name in extra_vars and extra_vars[name] is not None:
+            problem = identifier_problem(extra_vars[name], kind)
+            if problem:
+                problems.append("extra var %s is %s. Give %s." % (name, problem, IDENTIFIER_HINTS[kind] % name))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# -e key=value strings ansible-core splits: the rest of an unquoted value becomes _raw_params
+# ---------------------------------------------------------------------------------------------
+def raw_params(raw_extra_vars, parse_kv, free_text=()):
+    """Read the ``-e`` strings as typed (``context.CLIARGS['extra_vars']``) for words ansible-core
+    puts in ``_raw_params`` and would drop: ``-e lock_reason="incident 123"`` reaches ansible as
+    ``lock_reason=incident 123`` (the shell took the quotes), which it reads as
+    ``lock_reason=incident`` plus ``_raw_params=123``. ``parse_kv``: ansible-core's own
+    (ansible.parsing.splitter.parse_kv, controller side: the caller passes it).
+
+    Returns (repaired, problems): for a variable of ``free_text`` that is the only key of its
+    ``-e`` string, its whole text (``{"lock_reason": "incident 123"}``); anything else that left
+    words behind is a problem saying which quoting works (never the value)."""
+    repaired, problems = {}, []
+    for raw in raw_extra_vars or ():
+        text = raw.strip() if isinstance(raw, str) else ""
+        if not text or text[0] in "@{[":
+            continue  # a file, JSON or YAML: no key=value splitting
+        try:
+            parsed = parse_kv(text)
+        except Exception:  # pylint: disable=broad-except  # ansible-core reports its own parse errors
+            continue
+        if "_raw_params" not in parsed:
+            continue
+        keys = [k for k in parsed if k != "_raw_params"]
+        first = keys[0] if len(keys) == 1 else None
+        rest = text[len(first) + 1:] if first else ""
+        # only a plain "key=several words" is read whole: no quote, backslash or second "=" that
+        # would make what the person meant ambiguous
+        if first in free_text and text.startswith(first + "=") and not any(c in rest for c in "'\"\\="):
+            repaired[first] = rest
+            continue
+        names = ", ".join(keys) if keys else "(no key)"
+        example = keys[0] if keys else "name"
+        problems.append(
+            "an -e value (keys: %s) has words outside any key=value: ansible-core splits -e key=value at "
+            "spaces and drops the rest (_raw_params), and this playbook takes no free arguments. Quote the "
+            "value inside the argument: -e '%s=\"several words\"', or give JSON: "
+            "-e '{\"%s\": \"several words\"}'." % (names, example, example))
+    return repaired, problems

@@ -25,11 +25,10 @@ import re
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import is_sha
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
-from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git  # noqa: F401 pylint: disable=unused-import (GitError: callers catch cache.GitError)
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 SHORT = 7
-FIELD, RECORD = "\x1f", "\x1e"
 # "(#123)" as GitHub's squash merges end a subject, "Merge pull request #123 from ..." as its
 # merge commits start one
 PULL_RE = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
@@ -58,12 +57,14 @@ class GitCache(object):
     def git(self, git_dir, *args):
         """(returncode, stdout, stderr) of git in ``git_dir``; stderr redacted (tokens, query
         strings, and any remote URL among ``args`` reduced to scheme://host/path)."""
+        # bytes, decoded here: text=True would turn a CR in a subject into a line break
         proc = run_git(args, env={"GIT_DIR": git_dir}, timeout=self.timeout, runner=self.runner,
-                       what="the release notes")
-        stderr = proc.stderr.strip()
+                       what="the release notes", text=False)
+        stdout = proc.stdout.decode("utf-8", "replace") if isinstance(proc.stdout, bytes) else proc.stdout
+        stderr = (proc.stderr.decode("utf-8", "replace") if isinstance(proc.stderr, bytes) else proc.stderr).strip()
         for arg in sorted((a for a in args if "://" in a), key=len, reverse=True):
             stderr = stderr.replace(arg, redact_url(arg))
-        return proc.returncode, proc.stdout, redact_text(stderr)
+        return proc.returncode, stdout, redact_text(stderr)
 
     def path(self, name):
         return os.path.join(self.root, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".git")
@@ -117,17 +118,20 @@ class GitCache(object):
 
     def commits(self, git_dir, base, tip, web=None):
         """Commits reachable from ``tip`` and not from ``base``, newest first."""
-        rc, out, err = self.git(git_dir, "log", "--topo-order",
-                                "--format=%H" + FIELD + "%an" + FIELD + "%aI" + FIELD + "%s" + RECORD,
+        # NUL-separated (-z between commits, %x00 between fields): no byte a subject or an author
+        # can carry (git keeps CR, \x1e, \x1f, ESC in them) splits a record
+        rc, out, err = self.git(git_dir, "log", "-z", "--topo-order", "--format=%H%x00%an%x00%aI%x00%s",
                                 "%s..%s" % (base, tip))
         if rc:
             raise GitError("git log %s..%s failed: %s" % (base, tip, err))
+        fields = out.split("\0")
+        if fields and fields[-1] in ("", "\n"):
+            fields.pop()
+        if len(fields) % 4:
+            raise GitError("git log %s..%s: unexpected output (%d NUL-separated fields)" % (base, tip, len(fields)))
         out_list = []
-        for record in out.split(RECORD):
-            record = record.strip("\n")
-            if not record:
-                continue
-            sha, author, date, subject = record.split(FIELD, 3)
+        for index in range(0, len(fields), 4):
+            sha, author, date, subject = fields[index:index + 4]
             out_list.append({"sha": sha, "short_sha": sha[:SHORT], "author": author, "date": date,
                              "subject": subject, "pull_requests": pull_requests(subject, web)})
         return out_list

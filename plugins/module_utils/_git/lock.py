@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_line, git_message, terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
@@ -62,9 +63,15 @@ class LockHeld(LockError):
 
 
 def one_line(value, limit=300):
-    """A value fit for one trailer line: control characters become spaces, length bounded."""
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", "" if value is None else str(value)).strip()
-    return text[:limit]
+    """A value fit for one trailer line (escape.git_line: controls become spaces, bounded)."""
+    return git_line(value, limit)
+
+
+def shown(holder):
+    """A record read from the store (written by any tool, any person) with every value made
+    safe for the terminal its messages reach (escape.terminal: ESC sequences, CR, bidi
+    overrides shown, not obeyed)."""
+    return {key: terminal(value) if isinstance(value, str) else value for key, value in holder.items()}
 
 
 def run_url_from_env(environ=None):
@@ -180,7 +187,8 @@ class GitRefStore(object):
         ident = {"GIT_AUTHOR_NAME": holder["holder"] or "tachyon", "GIT_AUTHOR_EMAIL": "tachyon-lock@%s" % holder["host"],
                  "GIT_COMMITTER_NAME": holder["holder"] or "tachyon",
                  "GIT_COMMITTER_EMAIL": "tachyon-lock@%s" % holder["host"]}
-        return self.git("commit-tree", empty_tree, "-m", "\n".join(lines), env=ident).stdout.strip()
+        message = git_message(title, "\n".join(lines[2:]))
+        return self.git("commit-tree", empty_tree, "-m", message, env=ident).stdout.strip()
 
     def _push(self, ref, new, expected):
         """True when the remote took the change, False when the lease failed (someone else)."""
@@ -246,7 +254,7 @@ class FileStore(object):
             except (TypeError, ValueError):
                 holder["unreadable"] = True
         # the token: the lock id (or, for a record without one, its text)
-        return holder.get("lock_id") or text, holder
+        return holder.get("lock_id") or text, shown(holder)
 
     def create(self, ref, holder, expected=None, title="lock"):
         path = self.path(ref)
@@ -294,7 +302,7 @@ def parse_record(commit_text):
             holder[names[key.lower()]] = value.strip()
     if not holder.get("lock_id"):
         return {"unreadable": True}
-    return holder
+    return shown(holder)
 
 
 def pid_gone_on_this_host(holder):
@@ -404,9 +412,23 @@ def check_freeze(store, environment, break_glass=None):
     raise LockHeld(freeze_message(environment, freeze, store), freeze)
 
 
+def takeover(store, environment, token):
+    """None while ``token`` (from acquire) still holds the lock of ``environment``; otherwise what
+    happened to it, as a warning to show, put in the summary and record: someone took it over
+    (naming the holder) or removed it."""
+    current_token, current = store.read(lock_ref(environment))
+    if current_token == token:
+        return None
+    if current_token is None:
+        return ("our %s lock in %s was REMOVED during this run (someone released or deleted it): another "
+                "run could have deployed meanwhile" % (environment, store.where))
+    return ("our %s lock in %s was TAKEN OVER during this run by %s: another run may be deploying %s now"
+            % (environment, store.where, describe(current), environment))
+
+
 def release(store, environment, token):
     """Release our lock (``token`` from acquire). Returns a message; a lock someone else took over
-    is left alone."""
+    is left alone (``takeover`` says what happened, for the warning and the record)."""
     ref = lock_ref(environment)
     current_token, current = store.read(ref)
     if current_token is None:

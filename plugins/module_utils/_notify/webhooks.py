@@ -19,6 +19,7 @@ __metaclass__ = type
 import re
 import time
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import slack, slack_link
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text, redact_url
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
@@ -83,30 +84,34 @@ def event_data(event, environment, release=None, services=None, deployed_by=None
 
 def slack_payload(data):
     """Slack incoming-webhook JSON: ``text`` (the fallback every client shows) and Block Kit
-    ``blocks`` (https://api.slack.com/messaging/webhooks, https://api.slack.com/block-kit)."""
+    ``blocks`` (https://api.slack.com/messaging/webhooks, https://api.slack.com/block-kit).
+    Every value is outside text: escape.slack makes ``<!channel>``, ``<@U123>`` or a
+    ``<url|label>`` in a name, a release or a message plain text."""
     event = data["event"]
-    title = "%s %s: %s" % (_EMOJI[event], data["environment"], _TITLE[event])
+    title = "%s %s: %s" % (_EMOJI[event], slack(data["environment"]), _TITLE[event])
     if data.get("release"):
-        title += " (release %s)" % data["release"]
+        title += " (release %s)" % slack(data["release"])
     fields = []
     for label, key in (("Outcome", "outcome"), ("Deployed by", "deployed_by"), ("Approved by", "approved_by"),
                        ("Deployment", "deployment_id"), ("Duration", "duration_seconds")):
         value = data.get(key)
         if value not in (None, ""):
-            fields.append({"type": "mrkdwn", "text": "*%s*\n%s" % (label, "%ss" % value if key == "duration_seconds" else value)})
+            fields.append({"type": "mrkdwn", "text": "*%s*\n%s" % (
+                label, slack("%ss" % value if key == "duration_seconds" else value))})
     if data.get("shas"):
         fields.append({"type": "mrkdwn", "text": "*SHAs*\n" + "\n".join(
-            "%s `%s`" % (name, (sha or "?")[:12]) for name, sha in sorted(data["shas"].items()))})
+            "%s `%s`" % (slack(name), slack((sha or "?")[:12])) for name, sha in sorted(data["shas"].items()))})
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*%s*" % title}}]
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
-    if data.get("message"):
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": data["message"][:2900]}})
+    message = slack(data.get("message"), multiline=True)
+    if message:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": message[:2900]}})
     links = [("Run", data.get("run_url")), ("App", data.get("app_url"))]
-    links = ["<%s|%s>" % (url, label) for label, url in links if url]
+    links = [slack_link(url, label) for label, url in links if url]
     if links:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " | ".join(links)}]})
-    text = title + (": " + data["message"] if data.get("message") else "")
+    text = title + (": " + slack(data["message"]) if data.get("message") else "")
     return {"text": text[:3000], "blocks": blocks}
 
 

@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - Python 2 controllers are not supported
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import by_name, components, expected_ref, pin_image
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
 # Defaults the vendored OpenAPI documents (specification/resources/apps/models/<file>), by the
 # context a field lives in. A live value equal to the default of a field the repo does not set
@@ -369,7 +370,7 @@ def text_report(report):
     lines.extend("  note: " + n for n in report["notes"])
     if report.get("fix_command"):
         lines.append("  to bring it back in line: " + report["fix_command"])
-    return "\n".join(lines)
+    return terminal("\n".join(lines), multiline=True)  # names, notes, reasons: outside text
 
 
 def fix_command(environment, record, inventory, limit=None, manifest_version=None):

@@ -16,6 +16,7 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import same_commit
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text, redact_url
 
@@ -34,6 +35,7 @@ ARGUMENT_SPEC = dict(
     headers=dict(type="dict", no_log=True),
     skip_in_check_mode=dict(type="bool", default=False),
 )
+
 
 def version_matches(reported, expected):
     """Equal, or both SHAs (>= 7 hex) with one a prefix of the other."""
@@ -64,10 +66,16 @@ def evaluate(payload, expected_version, checks):
 
 def poll_once(url, headers, validate_certs, timeout):
     """One GET. Returns (payload_or_None, problem_or_None)."""
+    def get():
+        answer = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
+                          timeout=timeout, follow_redirects="safe")
+        return answer, answer.read()
     try:
-        response = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
-                            timeout=timeout, follow_redirects="safe")
-        body = response.read()
+        # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
+        # (at least 1 s: the last poll's read timeout is what is left of the health timeout)
+        response, body = deadline.call(get, max(timeout, 1.0), "the health request", "the health_check request_timeout, capped by the time left")
+    except deadline.DeadlineExceeded as exc:
+        return None, str(exc)
     except HTTPError as exc:
         return None, "HTTP %s" % exc.code
     except URLError as exc:

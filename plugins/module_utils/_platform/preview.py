@@ -42,6 +42,8 @@ import re
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import IMAGE_KINDS, components, pin_image
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.input_types import identifier_problem
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 NAME_MAX = 32
 SMALLEST_SIZE = "apps-s-1vcpu-0.5gb"
@@ -64,6 +66,10 @@ def check_ref(repo, pr):
     if not repo or pr in (None, "") or not MARKER_RE.match(value):
         raise PreviewError("preview_repo %r / preview_pr %r: give the service repository (owner/name or name) "
                            "and the pull request number (or a branch name)" % (repo, pr))
+    problem = identifier_problem(pr, "pr_or_branch")
+    if problem:
+        raise PreviewError("preview_pr %r is %s: give the pull request number (42) or a branch name git accepts "
+                           "(`git check-ref-format --branch <name>`)" % (pr, problem))
     return value
 
 

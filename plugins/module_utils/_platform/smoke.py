@@ -16,6 +16,8 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
+
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -88,10 +90,15 @@ def lookup(body, dotted):
 
 def request(url, method, timeout):
     """(status, body text or None, problem or None)."""
-    try:
+    def send():
         response = open_url(url, method=method, timeout=timeout, follow_redirects="none",
                             headers={"Accept": "application/json"})
         return response.status, to_text(response.read()), None
+    try:
+        # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
+        return deadline.call(send, timeout, "the smoke check request", "the check's timeout")
+    except deadline.DeadlineExceeded as exc:
+        return None, None, str(exc)
     except HTTPError as exc:
         try:
             body = to_text(exc.read())

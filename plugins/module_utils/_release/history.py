@@ -19,6 +19,7 @@ import functools
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
 
 def _semver_cmp(left, right):
@@ -294,7 +295,7 @@ def text(view):
         for name, svc in sorted((now.get("services") or {}).items()):
             ref = svc.get("digest") or svc.get("tag") or svc.get("sha")
             lines.append("  %s    %-19s %s" % ("".ljust(width), name, ref))
-    return "\n".join(lines)
+    return terminal("\n".join(lines), multiline=True)  # names, notes, reasons: outside text
 
 
 def read(path, git_history=False, max_revisions=200):

@@ -34,7 +34,6 @@ ENVIRONMENTS = ("staging", "production")
 OUTCOMES = ("succeeded", "failed", "rolled_back")
 
 
-
 class ManifestError(Exception):
     """Invalid input or manifest; the message names what is wrong and how to fix it."""
 

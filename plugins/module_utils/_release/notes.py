@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import md as _md, md_code, terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import (  # noqa: F401 pylint: disable=unused-import
     SHORT, GitCache, GitError, pull_requests)
 from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import sha_matches
@@ -163,11 +164,8 @@ def render_text(notes):
     lines.append("%s in %s of %d services%s" % (
         _count([c for s in notes["services"] for c in s["commits"]]), len(notes["changed_services"]),
         len(notes["services"]), "; migrations changed" if notes["migrations_changed"] else ""))
-    return "\n".join(lines)
-
-
-def _md(text):
-    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text or "")
+    # commit subjects, authors and git errors are outside text: shown, never obeyed by the terminal
+    return terminal("\n".join(lines), multiline=True)
 
 
 def _md_subject(commit):
@@ -194,7 +192,7 @@ def render_markdown(notes, heading="###"):
         rows = [(c, "") for c in svc["commits"]] + [(c, " (taken out)") for c in svc["removed_commits"]]
         if rows:
             out += ["| Commit | Date | Author | Subject |", "| --- | --- | --- | --- |"]
-            out += ["| `%s` | %s | %s | %s%s |" % (c["short_sha"], c["date"][:10], _md(c["author"]),
+            out += ["| %s | %s | %s | %s%s |" % (md_code(c["short_sha"]), _md(c["date"][:10]), _md(c["author"]),
                                                    _md_subject(c), note) for c, note in rows]
             out.append("")
     return "\n".join(out).rstrip() + "\n"

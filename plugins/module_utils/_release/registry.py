@@ -33,6 +33,7 @@ import hashlib
 import re
 import time
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import same_commit
 
 try:
@@ -90,7 +91,7 @@ class Resolver(object):
     emulator); other hosts are reached at https://<host>. ``credentials`` maps a registry host to
     ``{username, password}`` (or one such dict for every host)."""
 
-    def __init__(self, endpoints=None, credentials=None, timeout=30, session=None):
+    def __init__(self, endpoints=None, credentials=None, timeout=deadline.DEFAULT_SECONDS, session=None):
         if not HAS_REQUESTS:  # pragma: no cover
             raise RegistryError("the Python library requests is required (pip install requests)")
         self.endpoints = dict(endpoints or {})
@@ -116,8 +117,12 @@ class Resolver(object):
     def _send(self, method, url, headers, what):
         self.requests_made += 1
         try:
-            return self.session.request(method, url, headers=headers, timeout=self.timeout,
-                                        allow_redirects=True)
+            # timeout bounds each socket read; the deadline bounds the whole request
+            return deadline.call(lambda: self.session.request(method, url, headers=headers, timeout=self.timeout,
+                                                              allow_redirects=True),
+                                 self.timeout, "%s: the registry request" % what, "image_digest timeout")
+        except deadline.DeadlineExceeded as exc:
+            raise RegistryError(str(exc))
         except requests.RequestException as exc:
             # the exception text may carry the URL; name the host only
             raise RegistryError("%s: the registry could not be reached (%s); check the registry "
@@ -142,8 +147,11 @@ class Resolver(object):
             return self._tokens[key]
         self.requests_made += 1
         try:
-            resp = self.session.get(params["realm"], params={k: v for k, v in query.items() if v},
-                                    auth=creds, timeout=self.timeout)
+            resp = deadline.call(lambda: self.session.get(params["realm"], params={k: v for k, v in query.items() if v},
+                                                          auth=creds, timeout=self.timeout),
+                                 self.timeout, "%s: the token service request" % what, "image_digest timeout")
+        except deadline.DeadlineExceeded as exc:
+            raise RegistryError(str(exc))
         except requests.RequestException as exc:
             raise RegistryError("%s: the token service of %s could not be reached (%s)"
                                 % (what, host, type(exc).__name__))

@@ -24,6 +24,10 @@ lead time for changes
     ``mean_seconds``, ``min_seconds``, ``max_seconds`` over ``commits``; ``deployments`` = the
     succeeded attempts that delivered at least one commit. Needs the service remotes; a SHA the
     remote does not have is counted in ``missing_commits`` and left out.
+refusals
+    An attempt recorded ``failed`` with no deployment (``is_refusal``: a gate, freeze, lock or
+    in-flight guard refused it) deployed nothing: it is left out of every measure below and
+    counted in ``deployment_frequency.refusals``.
 change failure rate
     ``failures`` / ``attempts``: the environment's ``failed`` or ``rolled_back`` attempts and its
     rollbacks to a version in the window over all its attempts in the window (a manual rollback
@@ -47,6 +51,7 @@ import statistics
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache, GitError
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import UTC, format_utc, parse_utc
 
 FAILURES = ("failed", "rolled_back")
@@ -83,6 +88,14 @@ def is_version_rollback(entry):
     tachyon_rollback_version=...``: the optional ``rollback_of_version`` names the release it
     replaced)."""
     return entry["outcome"] == "succeeded" and bool(entry.get("rollback_of_version"))
+
+
+def is_refusal(entry):
+    """An attempt that never reached the platform: recorded ``failed`` with no deployment (a gate,
+    a freeze, the lock or the in-flight guard refused it, or App Platform took no deployment).
+    Nothing was deployed, so it is a refusal, not a deployment: no measure counts it as an
+    attempt, a failure or an incident; ``refusals`` counts it apart."""
+    return entry["outcome"] == "failed" and not entry.get("deployment_id") and not entry.get("rolled_back_to")
 
 
 def is_failure(entry):
@@ -165,7 +178,10 @@ def _lead_time(entries, since, until, commits):
 
 
 def environment_metrics(manifest, env, since, until, commits=None):
-    entries = _entries(manifest, env)
+    every = _entries(manifest, env)
+    refusals = sum(1 for at, e in every if since <= at <= until and is_refusal(e))
+    # refused attempts deployed nothing: they are no deployment, failure or incident
+    entries = [(at, e) for at, e in every if not is_refusal(e)]
     window = [(at, e) for at, e in entries if since <= at <= until]
     days = max((until - since).total_seconds() / 86400.0, 0.0)
     rollbacks = sum(1 for _at, e in window if is_version_rollback(e))
@@ -194,6 +210,7 @@ def environment_metrics(manifest, env, since, until, commits=None):
         "deployment_frequency": {
             "deployments": succeeded,
             "rollbacks_to_version": rollbacks,
+            "refusals": refusals,
             "days": round(days, 4),
             "per_day": round(succeeded / days, 4) if days else None,
             "per_week": round(succeeded * 7 / days, 4) if days else None,
@@ -289,8 +306,9 @@ def figure_lines(figures):
                          lead["deployments"], "" if lead["deployments"] == 1 else "s", extra)))
     rows.append(("change failure rate",
                  "-" if cfr["rate"] is None else "%.1f%%" % (cfr["rate"] * 100),
-                 "from %d failed or rolled back of %d attempt%s" % (cfr["failures"], cfr["attempts"],
-                                                                    "" if cfr["attempts"] == 1 else "s")))
+                 "from %d failed or rolled back of %d attempt%s (%d refused, nothing deployed: not counted)"
+                 % (cfr["failures"], cfr["attempts"], "" if cfr["attempts"] == 1 else "s",
+                    figures["deployment_frequency"].get("refusals", 0))))
     rows.append(("time to restore",
                  "-" if ttr["median_seconds"] is None else "median %s, mean %s"
                  % (duration(ttr["median_seconds"]), duration(ttr["mean_seconds"])),
@@ -309,7 +327,7 @@ def text(result):
             lines.append("  %-22s %-32s %s" % (measure, value, basis))
         for problem in figures["lead_time"].get("problems", []):
             lines.append("  note: %s" % problem)
-    return "\n".join(lines)
+    return terminal("\n".join(lines), multiline=True)  # names, notes, reasons: outside text
 
 
 # The options of delivery_metrics, which release_report takes too (its own are added to them).

@@ -6,20 +6,25 @@ where, the release list, a timeline of every deploy attempt per environment colo
 (inline SVG), and the delivery metrics. Self-contained: inline CSS, a few lines of inline JS
 (a filter for the release table), no external asset, no server.
 
-Every value that comes from the manifest is data: it goes through ``html.escape`` (text and
+Every value that comes from the manifest is data: it goes through ``escape.html_text`` (text and
 attribute values alike), so a version, a name or a note holding markup renders as text. The
 page embeds no JSON and builds no markup from strings in JS.
 """
 from __future__ import annotations
 
-import html
-
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import html_text
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import format_utc, parse_utc
 
-COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "rolled_back": "#ef6c00"}
+COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "rolled_back": "#ef6c00", "refused": "#78909c"}
+
+
+def shown_outcome(entry):
+    """The outcome the report shows: ``refused`` for an attempt that deployed nothing
+    (delivery metrics' is_refusal), else the recorded one."""
+    return "refused" if dm.is_refusal(entry) else entry["outcome"]
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -34,7 +39,7 @@ th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceff3;vertical-a
 th{font-weight:600;color:#4a5160;background:#fafbfc}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}
-.succeeded{background:#2e7d32}.failed{background:#c62828}.rolled_back{background:#ef6c00}
+.succeeded{background:#2e7d32}.failed{background:#c62828}.rolled_back{background:#ef6c00}.refused{background:#78909c}
 .muted{color:#7a8190}
 .current{font-weight:600}
 #release-filter{margin:0 0 8px;padding:4px 8px;width:240px}
@@ -59,7 +64,7 @@ JS = """
 
 def esc(value):
     """Text and attribute values: every ``& < > " '`` escaped; None is a dash."""
-    return "-" if value is None else html.escape(str(value), quote=True)
+    return "-" if value is None else html_text(value)
 
 
 def _badge(outcome):
@@ -109,7 +114,7 @@ def _attempt_cell(slot):
     if slot is None:
         return '<span class="muted">never deployed</span>'
     last = slot["last"]
-    parts = [_badge(last["outcome"]), esc(last["at"])]
+    parts = [_badge(shown_outcome(last)), esc(last["at"])]
     for label, key in (("by", "deployed_by"), ("approved by", "approved_by"), ("deployment", "deployment_id"),
                        ("rolled back to", "rolled_back_to"), ("rollback from", "rollback_of_version"),
                        ("after its migration:", "after_migration")):
@@ -166,13 +171,13 @@ def timeline_svg(manifest, until, width=1100, row=56):
     for moment, entry in zip(times, manifest["history"]):
         y = top + row * envs.index(entry["environment"]) + row / 2
         tip = "%s %s %s at %s%s%s" % (
-            entry["environment"], rh.version_label(entry.get("version")), entry["outcome"], entry["at"],
+            entry["environment"], rh.version_label(entry.get("version")), shown_outcome(entry), entry["at"],
             " deployment %s" % entry["deployment_id"] if entry.get("deployment_id") else "",
             " by %s" % entry["deployed_by"] if entry.get("deployed_by") else "")
         parts.append('<circle class="attempt %s" data-env="%s" cx="%.1f" cy="%.1f" r="6" fill="%s" '
                      'fill-opacity="0.85" stroke="#ffffff" stroke-width="1"><title>%s</title></circle>'
-                     % (esc(entry["outcome"]), esc(entry["environment"]), x_of(moment), y,
-                        COLOURS[entry["outcome"]], esc(tip)))
+                     % (esc(shown_outcome(entry)), esc(entry["environment"]), x_of(moment), y,
+                        COLOURS[shown_outcome(entry)], esc(tip)))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -13,8 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import md as _md, md_code, md_url
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
 
 OUTCOMES = ("succeeded", "failed", "rolled_back")
@@ -22,13 +21,9 @@ TITLES = {"succeeded": "deployed and healthy", "failed": "FAILED", "rolled_back"
 ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":rewind:"}
 
 
-def _md(text):
-    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", "" if text is None else str(text))
-
-
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
           health=None, failure=None, rolled_back_to=None, rollback_of_version=None,
-          deployed_by=None, approved_by=None, run_url=None, release_notes=None):
+          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None):
     """The summary as data (what AWX artifacts carry); ``render`` turns it into markdown."""
     if outcome not in OUTCOMES:
         raise ValueError("outcome: %r; use one of %s" % (outcome, ", ".join(OUTCOMES)))
@@ -59,6 +54,7 @@ def build(environment, outcome, version=None, services=None, deployment_id=None,
         "approved_by": approved_by or None,
         "run_url": redact_url(run_url) if run_url and "://" in run_url else (run_url or None),
         "release_notes": bool(release_notes),
+        "warnings": [redact_text(w) for w in (warnings or []) if w],
     }
 
 
@@ -67,7 +63,7 @@ def _health_line(summary):
     if summary["outcome"] == "succeeded":
         parts = ["healthy"]
         if health.get("version"):
-            parts.append("reports version `%s`" % _md(health["version"]))
+            parts.append("reports version %s" % md_code(health["version"]))
         if health.get("elapsed") is not None:
             parts.append("after %ss" % health["elapsed"])
         if health.get("attempts") is not None:
@@ -88,12 +84,12 @@ def render(summary, release_notes=None):
     facts = [("Environment", _md(summary["environment"])), ("Release", _md(summary["version"] or "-"))]
     if summary["rollback_of_version"]:
         facts.append(("Rolled back from", _md(summary["rollback_of_version"])))
-    facts.append(("Deployment", "`%s`" % _md(summary["deployment_id"]) if summary["deployment_id"] else "-"))
+    facts.append(("Deployment", md_code(summary["deployment_id"]) if summary["deployment_id"] else "-"))
     if summary["rolled_back_to"]:
-        facts.append(("Rolled back to", "`%s`" % _md(summary["rolled_back_to"])))
+        facts.append(("Rolled back to", md_code(summary["rolled_back_to"])))
     facts.append(("Health", _health_line(summary)))
     if summary["live_url"]:
-        facts.append(("App", "<%s>" % summary["live_url"]))
+        facts.append(("App", md_url(summary["live_url"])))
     for key, label in (("deployed_by", "Deployed by"), ("approved_by", "Approved by")):
         if summary[key]:
             facts.append((label, _md(summary[key])))
@@ -102,12 +98,41 @@ def render(summary, release_notes=None):
     out += ["| | |", "| --- | --- |"] + ["| %s | %s |" % fact for fact in facts] + [""]
     if summary["failure"]:
         out += ["**Why it failed:** %s" % _md(summary["failure"]), ""]
+    for warning in summary.get("warnings") or []:
+        out += [":warning: **Warning:** %s" % _md(warning), ""]
     if summary["services"]:
         out += ["| Service | SHA | Digest |", "| --- | --- | --- |"]
         for row in summary["services"]:
-            image = "`%s`" % _md(row["digest"]) if row["digest"] else "by tag `%s`" % _md(row["tag"])
-            out.append("| %s | `%s` | %s |" % (_md(row["service"]), _md(row["sha"]), image))
+            image = md_code(row["digest"]) if row["digest"] else "by tag %s" % md_code(row["tag"])
+            out.append("| %s | %s | %s |" % (_md(row["service"]), md_code(row["sha"]), image))
         out.append("")
     if release_notes:
         out += [release_notes.rstrip(), ""]
     return "\n".join(out)
+
+
+# GitHub drops a step summary over 1 MiB ("$GITHUB_STEP_SUMMARY ... up to 1MiB",
+# https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions#step-isolation-and-limits):
+# a summary is cut well under it, at a line, with the cut said and where the whole text is
+GITHUB_SUMMARY_LIMIT = 1024 * 1024
+SUMMARY_BUDGET = GITHUB_SUMMARY_LIMIT - 64 * 1024
+
+
+def cap(markdown, already=0, budget=SUMMARY_BUDGET, full_path=None):
+    """``(text, cut)``: ``markdown`` as it fits in a step summary that holds ``already`` bytes;
+    when it does not, cut at a line (a table keeps whole rows) with a closing line saying how
+    much was left out and where the full text is (``full_path``, an artifact). ``cut`` is None
+    or ``{"kept_bytes", "total_bytes", "full_path"}``."""
+    data = markdown.encode("utf-8")
+    room = max(0, budget - int(already or 0))
+    if len(data) <= room:
+        return markdown, None
+    note_room = 600
+    head = data[:max(0, room - note_room)]
+    head = head[:head.rfind(b"\n") + 1] if b"\n" in head else b""
+    kept = head.decode("utf-8", "ignore")
+    where = ("the full text is in %s (uploaded as the run's artifact)" % md_code(full_path)) if full_path else \
+        "the full text is in the run's log"
+    note = ("\n\n> **Summary cut**: %d of %d bytes shown (GitHub shows at most 1 MiB per step summary); %s.\n"
+            % (len(head), len(data), where))
+    return kept + note, {"kept_bytes": len(head), "total_bytes": len(data), "full_path": full_path}

@@ -22,9 +22,10 @@ PYTEST_ARGS ?=
 # pytest runs on PYTEST_WORKERS processes (pytest-xdist; 0 = in this process). Most tests wait
 # on subprocesses (ansible-playbook, the emulator's deployment phases, git, docker), so more
 # workers than cores pay off (docs/docsite/rst/development.rst).
-# tests/conftest.py keeps tests that share a module fixture or a fixed-name resource together.
+# --dist loadfile: a module's tests run on one worker, in order (module fixtures built once);
+# tests/conftest.py locks the fixed-name resources some modules share (the local registry).
 PYTEST_WORKERS ?= 4
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: `make sanity`
 # copies the tracked and untracked-not-ignored files there (a clone can live at any path).
 SANITY_ROOT := .sanity/ansible_collections/tachyon/infra

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import tempfile
 import threading
 
@@ -22,6 +23,25 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 display = Display()
+
+# "deployment <id>: <PHASE>" as _platform.deployments.wait_for_deployment reports it
+_PHASE_LINE = re.compile(r"^deployment (\S+): ([A-Z_]+)$")
+# the phases between a deployment's first line and its outcome: shown at -v
+_PASSING_PHASES = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
+
+
+def _default_verbosity(line, seen):
+    """True when ``line`` is shown at default verbosity: a deployment's first phase and its
+    outcome, any other line that is not a step (indented); ``seen`` holds the deployments
+    already announced."""
+    if line.startswith("  "):
+        return False
+    match = _PHASE_LINE.match(line)
+    if not match:
+        return True
+    first = match.group(1) not in seen
+    seen.add(match.group(1))
+    return first or match.group(2) not in _PASSING_PHASES
 
 
 class _Tail(threading.Thread):
@@ -31,14 +51,17 @@ class _Tail(threading.Thread):
         self.prefix = prefix
         self.stop = threading.Event()
         self.printed = 0
+        self.seen = set()
 
     def _drain(self, handle):
         for line in handle.readlines():
-            # a deployment's phases at default verbosity; its steps (indented lines) at -v
-            if line.startswith("  "):
-                display.verbose("%s%s" % (self.prefix, line.rstrip("\n")))
+            # a deployment's first phase and its outcome at default verbosity; the phases
+            # between and its steps (indented lines) at -v
+            text = line.rstrip("\n")
+            if _default_verbosity(text, self.seen):
+                display.display("%s%s" % (self.prefix, text))
             else:
-                display.display("%s%s" % (self.prefix, line.rstrip("\n")))
+                display.verbose("%s%s" % (self.prefix, text))
             self.printed += 1
 
     def run(self):

@@ -211,3 +211,14 @@ def test_log_tail_never_prints_a_presigned_url_or_live_token():
     client.apps = _Logs({"live_url": "wss://proxy.example/live?token=s3cr3t", "historic_urls": None})
     _type, tail = app_platform.fetch_log_tail(client, "app", "d1", app_platform.error_steps(DEPLOYMENT)[-1], refuse)
     assert tail == ["(live log only, see wss://proxy.example/live)"]
+
+
+def test_default_output_shows_a_deployments_first_phase_and_its_outcome_the_rest_at_v():
+    from ansible_collections.tachyon.infra.plugins.action.app_deploy import _default_verbosity
+    seen = set()
+    lines = ["deployment d: PENDING_BUILD", "  build: RUNNING", "deployment d: BUILDING",
+             "deployment d: DEPLOYING", "deployment d: ACTIVE", "verified: healthy",
+             "deployment r: DEPLOYING", "deployment r: ERROR"]
+    shown = [line for line in lines if _default_verbosity(line, seen)]
+    assert shown == ["deployment d: PENDING_BUILD", "deployment d: ACTIVE", "verified: healthy",
+                     "deployment r: DEPLOYING", "deployment r: ERROR"]

@@ -22,6 +22,8 @@ import threading
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+
 display = Display()
 
 # "deployment <id>: <PHASE>" as _platform.deployments.wait_for_deployment reports it
@@ -82,6 +84,9 @@ class ActionModule(ActionBase):
         # deploy it describes; display only, never sent to the module
         for line in args.pop("plan", None) or []:
             display.display("  %s" % line)
+        # the deploy lock this deploy holds (controller-side, never sent to the module): checked
+        # to be still ours once the deploy went live, before the caller records it
+        lock = args.pop("lock", None)
         local = self._play_context.connection in ("local", "ansible.builtin.local")
         tail = None
         path = None
@@ -102,4 +107,26 @@ class ActionModule(ActionBase):
         if not tail:
             for line in result.get("progress_lines") or []:
                 display.display("  %s" % line)
+        if lock and lock.get("lock_id") and not self._task.check_mode and not result.get("failed"):
+            self._lock_still_ours(lock, result)
         return result
+
+    def _lock_still_ours(self, lock, result):
+        """Right after the deploy went live and before it is recorded: is the deploy lock
+        (``lock``: the deploy_lock task's store options and its lock_id) still ours? A takeover
+        is warned here and returned as ``lock_taken_over`` for the record and the summary; a
+        lock store that cannot be read is warned (the release at the end says it again and
+        fails the run after the summary): the deployment stands either way."""
+        environment = lock.get("environment")
+        try:
+            store, _note = git_lock.open_store(environment, lock.get("remote"), lock.get("repo_dir"),
+                                               lock.get("path"), int(lock.get("stale_after") or 7200))
+            lost = git_lock.takeover(store, environment, lock["lock_id"])
+        except git_lock.LockError as exc:
+            self._display.warning("app_deploy: could not check that the %s deploy lock is still ours: %s"
+                                  % (environment, exc))
+            return
+        if lost:
+            # a takeover during the run is never silent: a warning here, in the summary and the record
+            self._display.warning(lost)
+            result["lock_taken_over"] = lost

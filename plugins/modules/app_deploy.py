@@ -120,6 +120,32 @@ options:
         M(tachyon.infra.deploy_plan)); the action plugin prints them and does not pass them on.
     type: list
     elements: str
+  lock:
+    description:
+      - Controller only - the deploy lock this deploy holds (the store options of
+        M(tachyon.infra.deploy_lock) and the C(lock_id) it returned). Once the deployment went live,
+        the action plugin checks the lock is still ours, warns when it was taken over or removed and
+        returns that as RV(lock_taken_over). Not passed on to the module.
+    type: dict
+    suboptions:
+      remote:
+        description: The hub's git remote holding the lock.
+        type: str
+      repo_dir:
+        description: The git checkout whose remote holds the lock.
+        type: path
+      path:
+        description: A lock file instead of a git remote.
+        type: path
+      environment:
+        description: The environment whose lock it is.
+        type: str
+      stale_after:
+        description: Seconds after which a lock counts as stale.
+        type: int
+      lock_id:
+        description: The lock_id M(tachyon.infra.deploy_lock) returned when it took the lock.
+        type: str
   live_app:
     description:
       - The app as it was just read (the C(target.app) of M(tachyon.infra.deploy_plan) - its spec,
@@ -209,6 +235,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lock_taken_over:
+  description: With O(lock) - what happened to our deploy lock during the deploy (taken over, naming the holder, or removed).
+  returned: when the lock is no longer ours
+  type: str
 went_live:
   description: Whether our deployment became the app's active one (a failed verification then calls for a rollback).
   returned: always
@@ -685,6 +715,9 @@ def main():
         progress_file=dict(type="path"),
         live_app=dict(type="dict"),
         plan=dict(type="list", elements="str"),
+        lock=dict(type="dict", options=dict(
+            remote=dict(type="str"), repo_dir=dict(type="path"), path=dict(type="path"),
+            environment=dict(type="str"), stale_after=dict(type="int"), lock_id=dict(type="str", no_log=False))),
         verify=dict(type="dict", options=dict(
             health_path=dict(type="str", default="/health"),
             expected_version=dict(type="str"),

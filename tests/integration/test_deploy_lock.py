@@ -250,11 +250,15 @@ def test_a_deploy_that_succeeded_is_reported_so_when_only_publishing_its_record_
 
 
 def _readme_command(prefix):
-    """The README's command line that starts with ``prefix``, as the shell splits it."""
+    """The README's command that starts with ``prefix`` (a line of its own, or the code span of
+    a table cell: `...`), as the shell splits it."""
+    import re
     import shlex
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
-        lines = [line.strip() for line in handle if line.strip().startswith(prefix)]
-    assert lines, "README.md has no line starting with %r" % prefix
+        text = handle.read()
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(prefix)]
+    lines += re.findall(r"`(%s[^`]*)`" % re.escape(prefix), text)
+    assert lines, "README.md has no command starting with %r" % prefix
     return shlex.split(lines[0])
 
 

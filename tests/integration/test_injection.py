@@ -402,8 +402,8 @@ def test_awx_survey_variables_are_the_documented_ones():
     production, _data = _job_template("deploy-production")
     surveys = {q["variable"] for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]
                for q in item["survey"]["spec"]}
-    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db",
-                       "tachyon_approved_by"}
+    # the production approver is read from AWX's approval node, never a survey answer (issue 26, class 9)
+    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db"}
     assert "{{" not in json.dumps([staging["extra_vars"], production["extra_vars"]])
 
 

@@ -58,7 +58,7 @@ def _one_task_playbook(env, scratch, bin_dir, runs):
     with open(path, "w") as handle:
         handle.write("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug: {msg: one}\n")
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.time()
         subprocess.run([os.path.join(bin_dir, "ansible-playbook"), "-i", "localhost,", "-c", "local", path],
                        cwd=ROOT, env=env, capture_output=True, timeout=300, check=True)

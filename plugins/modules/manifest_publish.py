@@ -305,7 +305,7 @@ def publish(module, git, p):
             raise  # kept already, or it failed before there was a record to publish
         kept = keep_record(git, p, p["branch"] or "", head)
         raise GitError("%s. The deploy record is not on the branch: %s" % (str(exc).rstrip("."),
-                                                                         kept_text(git, p, kept, head)), kept_ref=kept)
+                                                                           kept_text(git, p, kept, head)), kept_ref=kept)
     if folded and result.get("pushed"):
         for ref, sha, _n in folded:
             # delete-if-unchanged: a record pushed again meanwhile stays

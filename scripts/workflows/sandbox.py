@@ -38,7 +38,7 @@ def active_spec(endpoint, token, app_id):
 
 
 def wait_active(endpoint, token, app_id, spec):
-    for _ in range(200):
+    for _attempt in range(200):
         app, active = active_spec(endpoint, token, app_id)
         if active == spec or (app.get("active_deployment") or {}).get("phase") == "ACTIVE" and not app.get(
                 "pending_deployment") and active.get("envs") == spec.get("envs"):

@@ -88,6 +88,8 @@ class _FakeAwxApi(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
 # What only the test chooses: where the API (and registry) is, and quick polling (defaults are minutes).
 TEST_VARS = {"tachyon_poll_interval": 0.3, "tachyon_deploy_timeout": 120,
              "tachyon_health_timeout": 30, "tachyon_health_max_interval": 0.3,

@@ -45,7 +45,7 @@ def markdown_problems(path):
     for target in MD_LINK.findall(re.sub(r"```.*?```", "", text, flags=re.S)):
         if is_external(target):
             continue
-        file_part, _, anchor = target.partition("#")
+        file_part, _sep, anchor = target.partition("#")
         if not file_part:
             if anchor not in anchors:
                 problems.append("%s: #%s is no heading of this file" % (os.path.relpath(path, ROOT), anchor))

@@ -7,13 +7,12 @@ unrelated line; here also: a remote that refuses pushes to the branch (a protect
 remote whose manifest was deleted, and an unreachable remote (then the checkout keeps it and
 the message says so)."""
 import json
-import os
 import stat
 
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.modules import manifest_publish
-from test_manifest_replay import MANIFEST, git, hub, publish, record, remote_manifest  # noqa: F401 (fixture)
+from test_manifest_replay import MANIFEST, git, hub, publish, record, remote_manifest  # noqa: F401 pylint: disable=unused-import
 
 
 def _break_remote(bare, tmp_path, how):

@@ -39,8 +39,8 @@ def _figures(doc, env):
 CASES = {
     # staging: a refusal between two successes
     "staging-one": ("staging", [("succeeded", 2, "dep-1", None), ("failed", 3, None, None),
-                                ("succeeded", 4, "dep-2", None)], dict(deployments=2, refusals=1, attempts=2, failures=0,
-                                                                      incidents=0)),
+                                ("succeeded", 4, "dep-2", None)],
+                    dict(deployments=2, refusals=1, attempts=2, failures=0, incidents=0)),
     # production: three refusals in a row (a freeze, the lock, a gate) after one success
     "production-three": ("production", [("succeeded", 2, "dep-1", None), ("failed", 3, None, None),
                                         ("failed", 4, None, None), ("failed", 5, None, None)],

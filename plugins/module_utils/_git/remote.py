@@ -34,8 +34,6 @@ def _git_error(stderr):
     return " ".join(errors or lines)
 
 
-
-
 def _run_all(argvs):
     """{name: (returncode, stdout, stderr)} of every git command, all started at once."""
     procs = {}

@@ -367,7 +367,7 @@ def table(environment, version, rows, migration, results, decision, check_mode, 
     else:
         subject = "%s release %s" % (environment, version)
     lines = ["PLAN %s: %s; gates: %s%s" % (subject, what, verdicts or "none",
-                                          " [check mode: nothing is changed]" if check_mode else "")]
+                                           " [check mode: nothing is changed]" if check_mode else "")]
     width = max([len(r["service"]) for r in rows] + [0])
     for row in rows:
         to = row["to"]

@@ -44,7 +44,7 @@ def describe(state, next_command=None):
         images = ", ".join("%s %s" % (name, ref[:19] if ref.startswith("sha256:") else ref[:12])
                            for name, ref in sorted(state["images"].items()))
         text = "The app runs deployment %s (%s%s)" % (state["deployment_id"], state.get("phase") or "?",
-                                                       "; " + images if images else "")
+                                                      "; " + images if images else "")
     if state and state.get("pinned"):
         text += (", PINNED by a rollback (deployment %s): App Platform deploys nothing else until the rollback "
                  "is committed or reverted" % state["pinned_deployment_id"])

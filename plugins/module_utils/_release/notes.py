@@ -193,6 +193,6 @@ def render_markdown(notes, heading="###"):
         if rows:
             out += ["| Commit | Date | Author | Subject |", "| --- | --- | --- | --- |"]
             out += ["| %s | %s | %s | %s%s |" % (md_code(c["short_sha"]), _md(c["date"][:10]), _md(c["author"]),
-                                                   _md_subject(c), note) for c, note in rows]
+                                                 _md_subject(c), note) for c, note in rows]
             out.append("")
     return "\n".join(out).rstrip() + "\n"

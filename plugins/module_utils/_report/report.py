@@ -26,6 +26,7 @@ def shown_outcome(entry):
     (delivery metrics' is_refusal), else the recorded one."""
     return "refused" if dm.is_refusal(entry) else entry["outcome"]
 
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{background:#1d2330;color:#fff;padding:16px 28px}

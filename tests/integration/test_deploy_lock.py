@@ -194,14 +194,26 @@ def test_a_deployment_another_client_started_blocks_our_deploy_naming_it(hub):
         dep = client.apps.create_deployment(app_id, {"force_build": True})["deployment"]
         hub.emu.clear_faults()
         return dep
-    theirs = another_client_deploys(12)
+    def finished(dep):
+        # theirs ends before the next case starts one of its own (one deployment in flight at a time)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            phase = client.apps.get_deployment(app_id, dep["id"])["deployment"]["phase"]
+            if phase not in ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING"):
+                return phase
+            time.sleep(0.5)
+        raise AssertionError("deployment %s still in flight after 120 s" % dep["id"])
+    # in flight long enough to outlast ansible-playbook's start and the plan's reads on a loaded
+    # machine (12 s was not, with four test workers on two cores)
+    theirs = another_client_deploys(40)
     rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER})
     assert rc != 0 and "deployment %s (phase" % theirs["id"] in out and "is not ours" in out, out[-3000:]
     assert "cause: manual" in out and "tachyon_lock_wait" in out
     assert client.apps.list_deployments(app_id)["deployments"][0]["id"] == theirs["id"]  # nothing of ours
+    finished(theirs)
     # with tachyon_lock_wait the deploy waits for it, then deploys
-    theirs = another_client_deploys(12)  # long enough to be in flight after the promotion gates' reads
-    rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER, "tachyon_lock_wait": 60})
+    theirs = another_client_deploys(40)  # long enough to be in flight after the plan's reads
+    rc, out = hub.run(a, who="alice", extra={"tachyon_shas": OTHER, "tachyon_lock_wait": 120})
     assert rc == 0 and "waiting for deployment %s" % theirs["id"] in out, out[-3000:]
     phases = {d["id"]: d["phase"] for d in client.apps.list_deployments(app_id)["deployments"]}
     assert phases[theirs["id"]] == "SUPERSEDED"  # it finished (ACTIVE), then ours replaced it

@@ -227,7 +227,7 @@ hub_checkout() { # a checkout of this tree (tracked and untracked files) whose o
   read -r API_SHA WORKERS_SHA DB_SHA < <(jq -r '[.["tachyon-api"].sha, .["tachyon-workers"].sha, .["tachyon-db"].sha] | join(" ")' "$SCRATCH/repos.json")
   TACHYON_SANDBOX_ENDPOINT=$ENDPOINT "$ROOT/.venv/bin/ansible-playbook" playbooks/release.yml -i inventories/sandbox \
     -e "manifest_path=$co/releases/manifest.json" -e release_version=9.1.0 -e "api_sha=$API_SHA" \
-    -e "workers_sha=$WORKERS_SHA" -e "db_sha=$DB_SHA" -e "release_description=make workflows" >"$SCRATCH/release.log" 2>&1 \
+    -e "workers_sha=$WORKERS_SHA" -e "db_sha=$DB_SHA" -e '{"release_description": "make workflows"}' >"$SCRATCH/release.log" 2>&1 \
     || { tail -20 "$SCRATCH/release.log" >&2; die "the release for the deploy cases failed"; }
   git -C "$co" -c user.name=act -c user.email=act@localhost commit -qam "release 9.1.0"
   git -C "$co" push -q origin main

@@ -180,7 +180,7 @@ release() {  # release VERSION API_SHA WORKERS_SHA DB_SHA
   echo "== release $1"
   "${PLAYBOOK[@]}" playbooks/release.yml -e "release_version=$1" \
     -e "api_sha=$2" -e "workers_sha=$3" -e "db_sha=$4" \
-    -e "release_description=make demo" || die "creating release $1 failed"
+    -e '{"release_description": "make demo"}' || die "creating release $1 failed"
 }
 deploy() {  # deploy ENV VERSION: staging deploys each service's main (git ls-remote)
   local t0 env=$1 version=$2

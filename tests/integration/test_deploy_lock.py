@@ -194,6 +194,7 @@ def test_a_deployment_another_client_started_blocks_our_deploy_naming_it(hub):
         dep = client.apps.create_deployment(app_id, {"force_build": True})["deployment"]
         hub.emu.clear_faults()
         return dep
+
     def finished(dep):
         # theirs ends before the next case starts one of its own (one deployment in flight at a time)
         deadline = time.monotonic() + 120

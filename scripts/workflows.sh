@@ -91,7 +91,14 @@ map_actions() { # --local-repository for every `uses: owner/repo@sha` of the wor
   while read -r ref; do
     repo=${ref%@*}; sha=${ref#*@}
     dir="$shared/vendor/github-actions/$repo"
-    [[ -f "$dir/.VENDORED-FROM" ]] || continue  # not vendored (trufflehog: a remote container image): its job is not run here
+    if [[ ! -f "$dir/.VENDORED-FROM" ]]; then
+      # a step skipped under act (if: !env.ACT) still has its action read by act: a stand-in
+      # that fails if it ever runs (scripts/workflows/act-stubs/); others (trufflehog: a remote
+      # container image) are not vendored and their jobs are not run here
+      [[ -f "$ROOT/scripts/workflows/act-stubs/$repo/action.yml" ]] \
+        && ACTION_MAP+=(--local-repository "$repo@$sha=$ROOT/scripts/workflows/act-stubs/$repo")
+      continue
+    fi
     grep -q "commit: $sha" "$dir/.VENDORED-FROM" || die "$dir is not $repo at $sha"
     ACTION_MAP+=(--local-repository "$repo@$sha=$(cd "$dir" && pwd)")
   done < <(grep -rhoE 'uses: [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}' "$WORKFLOWS_DIR" | cut -d' ' -f2 | sort -u)

@@ -28,7 +28,9 @@ def test_deploy_prod_shows_the_notes_before_the_approval():
     (_job, argv, step), = playbook_calls(workflow, "validate", playbook=NOTES)
     assert "environment" not in workflow["jobs"]["validate"]
     assert option(argv, "-i") == ["inventories/production"]
-    assert 'cat "$RUNNER_TEMP/release-notes.md" >> "$GITHUB_STEP_SUMMARY"' in step["run"]
+    # the notes reach $GITHUB_STEP_SUMMARY through scripts/step-summary.py (capped under GitHub's
+    # 1 MiB; tests/workflows/test_step_summary.py shows it appends to $GITHUB_STEP_SUMMARY)
+    assert 'scripts/step-summary.py "$RUNNER_TEMP/release-notes.md" release-notes' in step["run"]
     assert "secrets." not in str(step.get("env"))
 
 

@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 # --dist loadfile: a module's tests run on one worker, in order (module fixtures built once);
 # tests/conftest.py locks the fixed-name resources some modules share (the local registry).
 PYTEST_WORKERS ?= 4
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: `make sanity`
 # copies the tracked and untracked-not-ignored files there (a clone can live at any path).
 SANITY_ROOT := .sanity/ansible_collections/tachyon/infra
@@ -99,12 +99,11 @@ molecule: setup ## molecule test over every scenario in extensions/molecule
 	$(BIN)/molecule reset --all
 	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
 
-test: setup docker browser ## everything (what CI runs): pytest, ansible-test sanity, then molecule test --all
-	$(IMAGES) $(PYTEST) $(PYTEST_ARGS)
-	$(MAKE) sanity
-	$(BIN)/molecule reset --all
-	$(IMAGES) $(BIN)/molecule test $(MOLECULE_ARGS)
-	$(MAKE) workflows
+# .ci/phases.sh: pytest in one lane, sanity -> molecule (each scenario) -> workflows in the other,
+# side by side (CI_LANES=1: one after the other); per phase its log in build/ci/, result, wall and
+# CPU seconds and the load average; non-zero when any phase failed.
+test: setup docker browser ## everything (what CI runs): pytest beside sanity, molecule (every scenario) and make workflows
+	PYTEST_WORKERS=$(PYTEST_WORKERS) PYTEST_ARGS="$(PYTEST_ARGS)" bash .ci/phases.sh
 
 WORKFLOW_CASES ?=
 workflows: setup docker ## the GitHub workflows under act, offline (runner image, emulator, stand-in gh); logs in build/workflows

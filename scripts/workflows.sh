@@ -295,6 +295,14 @@ if [[ "${1:-}" == --case ]]; then # one case, in a child process of the run belo
   printf '%s\n' "${RESULTS[@]}" >"$OUT/results.$2.txt"
   exit "$FAILED"
 fi
+# One run at a time on a machine (one runner image tag, the act-toolcache volume, act's containers
+# named after workflow and job): the same lock as tests/workflows/test_make_workflows.py's module
+# (tests/conftest.py), which sets TACHYON_LOCK_HELD_ACT for the runs it starts itself.
+if [[ -z "${TACHYON_LOCK_HELD_ACT:-}" ]]; then
+  LOCK="$(python3 -c 'import tempfile; print(tempfile.gettempdir())')/tachyon-tests-act.lock"
+  exec 9>>"$LOCK"
+  flock -n 9 || { log "waiting for another make workflows or test_make_workflows.py ($LOCK)"; flock 9; }
+fi
 CASES=("$@")
 [[ $# -gt 0 ]] || CASES=("${ALL_CASES[@]}")
 for c in "${CASES[@]}"; do declare -F "case_$c" >/dev/null || die "unknown case '$c' (--list)"; done

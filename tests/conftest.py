@@ -91,6 +91,38 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [item for path in order for item in modules[path]]
 
 
+# The longest modules are sets of independent tests (each builds its own emulator, manifest copy
+# and hub remote through function-scoped fixtures; no module-scoped fixture, no test reads what
+# another left): their tests are handed out one by one, so one module does not keep one worker
+# busy for a quarter of the run. Every other module stays whole on one worker, in file order.
+SPLIT_MODULES = {
+    "tests/integration/test_deploy.py",
+    "tests/integration/test_injection.py",
+    "tests/integration/test_promotion_gates_flow.py",
+    "tests/integration/test_deploy_lock.py",
+    "tests/integration/test_rollback_version.py",
+    "tests/integration/test_deploy_notifications.py",
+    "tests/integration/test_rerun_and_rollback.py",
+    "tests/integration/test_awx_runner.py",
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with the tests of SPLIT_MODULES as units of their own; the units go out
+    in collection order (the heaviest modules first: pytest_collection_modifyitems)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPLIT_MODULES else path
+
+    config.option.loadscopereorder = False  # xdist would sort the units by their test counts
+    return Scheduling(config, log)
+
+
 class _ModuleDurations:
     """Seconds per test module (setup + call + teardown of its tests), written at the end of
     the run to build/ci/pytest-durations.json and summed up in the terminal summary."""

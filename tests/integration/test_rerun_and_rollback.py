@@ -65,11 +65,25 @@ def test_rollback_without_a_good_deployment_refuses_saying_why(run):
 def test_rate_limited_polls_end_the_run_within_the_deploy_timeout(run, fault, expect):
     """issue 17: 429 with retry-after 60 on every poll and a 5 s deploy timeout took 6 minutes."""
     run.emu.set_faults([fault])
+    run.emu.clear_requests()
     started = time.monotonic()
     rc, out = run.deploy(extra={"tachyon_deploy_timeout": 5})
     elapsed = time.monotonic() - started
     assert rc != 0
     assert "did not become ACTIVE within 5s" in out and expect in out, out[-3000:]
-    # ansible-playbook itself (start, the tasks before and after the deploy) takes ~10 s here
-    assert elapsed < 40, elapsed
-    print("rate-limited run (%s): %.1f s" % (fault.get("scope", "burst"), elapsed))
+    # It never waits out the retry-after (60 s) or the hourly reset: from its first rate-limited
+    # poll of the deployment to the next request that is not one more poll of it (its cancel, or
+    # the tasks after the failed deploy) is at most the 5 s timeout, as the platform saw it. (The
+    # run's wall time, ansible-playbook's start and its other tasks included, ~10 s on an idle
+    # machine and 54-69 s at load average 15-25, is printed below, not asserted: it measures the
+    # machine.)
+    requests = run.emu.requests()
+    first = next((i for i, r in enumerate(requests) if r["status"] == 429 and "/deployments/" in r["path"]), None)
+    assert first is not None, requests
+    poll = requests[first]
+    following = [r for r in requests[first + 1:] if (r["method"], r["path"]) != (poll["method"], poll["path"])]
+    assert following, "nothing after the rate-limited polls: %s" % requests[first:]
+    waited = following[0]["at"] - poll["at"]
+    assert waited < 40, (waited, requests[first:])
+    print("rate-limited run (%s): %.1f s, %.1f s from the first rate-limited poll to the next request"
+          % (fault.get("scope", "burst"), elapsed, waited))

@@ -2,6 +2,7 @@
 checks, staging's proof at promotion time (live deployment, health now, soak), the migration
 guard (rollback with a warning in staging, freeze without rollback in production) and the
 check-mode plan. Scenarios are combined so the file runs a handful of playbooks only."""
+import math
 import re
 import time
 
@@ -74,18 +75,23 @@ def refusal(out):
 
 
 def test_production_needs_staging_live_healthy_and_soaked_and_freezes_after_a_migration(run):
+    started = time.monotonic()
     rc, out = run.staging()
+    took = time.monotonic() - started
     assert rc == 0, out
     staging_app, prod_app = run.emu.app_ids["staging"], run.emu.app_ids["production"]
     prod_before = run.app("production")["active_deployment"]["id"]
     deployments = len(run.deployments("production"))
 
-    soak = 0.3  # 18 s: the refusals and the freeze below take about that long
+    # The soak outlasts the production run's start up to its plan: twice the staging run (at
+    # least 0.3 min: 18 s, what the refusals and the freeze below take on an idle machine), in
+    # tenths of a minute. A fixed 18 s was too short at load average 15-25 (production deployed).
+    soak = max(3, math.ceil(2 * took / 6)) / 10
     rc, out = run.production(extra={"tachyon_soak_minutes": soak})
     text = refusal(out)
     print("SOAK REFUSAL:", text)
-    left = re.search(r"gate 'soak' failed: staging was verified at \S+, only \d+s ago; tachyon_soak_minutes is 0.3: "
-                     r"(\d+)s left \(production may deploy from \S+\)", text)
+    left = re.search(r"gate 'soak' failed: staging was verified at \S+, only \d+s ago; tachyon_soak_minutes is %s: "
+                     r"(?:(\d+)m)?(\d+)s left \(production may deploy from \S+\)" % re.escape(str(soak)), text)
     assert rc != 0 and left, text
     refused_at = time.monotonic()
     assert "gate 'staging live deployment'" not in text and "gate 'staging healthy now'" not in text
@@ -119,7 +125,8 @@ def test_production_needs_staging_live_healthy_and_soaked_and_freezes_after_a_mi
     assert rc == 0, out
 
     # after the soak it goes through
-    time.sleep(max(0.0, int(left.group(1)) + 1 - (time.monotonic() - refused_at)))
+    wait = int(left.group(1) or 0) * 60 + int(left.group(2))
+    time.sleep(max(0.0, wait + 1 - (time.monotonic() - refused_at)))
     rc, out = run.production(extra={"tachyon_soak_minutes": soak})
     assert rc == 0, out[-4000:]
     assert manifest_json(run)["environments"]["production"]["deployment_id"] == \

@@ -11,8 +11,12 @@ tests/unit/test_change_windows.py (an injected clock).
 """
 import datetime
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import zoneinfo
 
 import pytest
 import yaml
@@ -42,7 +46,7 @@ def with_window(run, rollbacks):
     inventory = run.tmp / "inventory"
     if not inventory.exists():
         shutil.copytree(ROOT + "/inventories/sandbox", inventory)
-    zone = __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+    zone = zoneinfo.ZoneInfo("Europe/Berlin")
     now = datetime.datetime.now(zone)
     window = {"name": NAME, "kind": "deny", "zone": "Europe/Berlin", "rollbacks": rollbacks,
               "start": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
@@ -70,7 +74,7 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     text = flat(out)
     assert rc != 0, out[-3000:]
     end = datetime.datetime.strptime(window["end"], "%Y-%m-%d %H:%M").replace(
-        tzinfo=__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+        tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
     end_utc = end.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ("gate 'change window' failed: change window 'incident freeze <!here> *now* \\u202e' (deny, "
             "Europe/Berlin) is in force") in text, text[-3000:]
@@ -109,7 +113,9 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     text = flat(out)
     assert rc == 0, out[-4000:]
     assert "INCIDENT OVERRIDE (used by this deploy): %s (production release 0.1.0; requested by tester" % ov in text
-    assert "change window ok" in text and "override %s used by this deploy" % ov in text, text[-4000:]
+    assert "change window ok" in text, text[-4000:]
+    record = json.loads((run.manifest.parent / (".override-%s.json" % ov)).read_text())
+    assert record["consumed_by"] == "tester" and record["approved_by"] == "bob"
     entry = manifest_json(run)["history"][-1]
     assert entry["outcome"] == "succeeded" and "OVERRIDE: %s" % ov in entry["note"]
     assert REASON in entry["note"] and "approved by bob" in entry["note"]
@@ -128,3 +134,36 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     rc, out = run.playbook("production", playbook="rollback.yml", inventory=inventory, extra=rollback)
     text = flat(out)
     assert rc != 0 and "gate 'change window' failed" in text and "no rollbacks from" in text, text[-3000:]
+
+
+def test_make_validate_refuses_malformed_windows_naming_them(tmp_path):
+    """playbooks/validate.yml (make validate) reads every inventory's windows as written."""
+    bad = [
+        {"name": "backwards", "kind": "deny", "zone": "UTC", "start": "2027-01-04 08:00", "end": "2026-12-19 18:00"},
+        {"name": "lost", "kind": "deny", "zone": "Europe/Atlantis", "start": "Fri 15:00", "end": "Mon 08:00"},
+        {"name": "typo", "kind": "deny", "zone": "UTC", "start": "Fry 15:00", "end": "Mon 08:00"},
+        {"name": "office", "kind": "allow", "zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri"],
+         "start": "09:00", "end": "17:00"},
+        {"name": "launch", "kind": "deny", "zone": "Europe/Berlin", "start": "Wed 14:00", "end": "Wed 18:00"},
+        {"name": "templated {{ 7 * 7 }}", "kind": "deny", "zone": "UTC", "start": "Sat 00:00", "end": "Sun 00:00"},
+    ]
+    good = [{"name": "weekend", "kind": "deny", "zone": "Europe/Berlin", "start": "Fri 15:00", "end": "Mon 08:00"}]
+    for env, items in (("production", bad), ("staging", good)):
+        target = tmp_path / "inventories" / env / "group_vars" / "all"
+        target.mkdir(parents=True)
+        (target / "windows.yml").write_text(yaml.safe_dump({"tachyon_change_windows": items}))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "playbooks/validate.yml", "-e",
+         json.dumps({"validate_root": str(tmp_path), "validate_checks": ["change_windows"]})],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    text = flat(proc.stdout + proc.stderr)
+    assert proc.returncode != 0, text[-3000:]
+    where = "inventories/production/group_vars/all/windows.yml: tachyon_change_windows"
+    assert where + "[0] 'backwards': end: 2026-12-19 18:00 is not after start 2027-01-04 08:00" in text, text[-3000:]
+    assert where + "[1] 'lost': zone: 'Europe/Atlantis' is not an IANA time zone" in text
+    assert where + "[2] 'typo': start: 'Fry' is not a weekday" in text
+    assert where + "[5] 'templated {{ 7 * 7 }}': name: holds a Jinja template marker" in text
+    assert ("tachyon_change_windows: allow window 'office' (allow, UTC) and deny window 'launch' (deny, "
+            "Europe/Berlin) overlap") in text and "with the same priority 0: nothing says which wins" in text
+    assert "FAIL change windows" in text and "inventories/staging" not in text

@@ -309,8 +309,8 @@ def parse(items, now=None):
                                 % (_label(index, item), VAR, names[window.name]))
             names[window.name] = index
             windows.append(window)
-    if not problems:
-        problems.extend(conflicts(windows, now or datetime.datetime.now(UTC)))
+    # the well-formed ones are checked against each other even when others are malformed
+    problems.extend(conflicts(windows, now or datetime.datetime.now(UTC)))
     if problems:
         raise WindowError(problems)
     return windows

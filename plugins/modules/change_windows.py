@@ -82,7 +82,9 @@ checked:
   returned: with O(inventories)
   type: dict
 now:
-  description: The verdict now - C({allowed, reason, current, next, allowed_from}) (see M(tachyon.infra.deploy_plan)'s RV(tachyon.infra.deploy_plan#module:windows)).
+  description:
+    - The verdict now - C({allowed, reason, current, next, allowed_from}), as in
+      M(tachyon.infra.deploy_plan)'s RV(tachyon.infra.deploy_plan#module:windows).
   returned: with O(windows)
   type: dict
 upcoming:

@@ -180,7 +180,7 @@ options:
         this release (its pins), unexpired, unused and, for production, approved by another
         person than its requester; the plan refuses naming why otherwise. Read from where the
         lock is kept (O(lock_remote), else beside O(lock_path)); the deploy consumes it
-        (C(tachyon.infra.change_override) O(state=consumed)), the plan never writes.
+        (M(tachyon.infra.change_override) with C(state=consumed)), the plan never writes.
     type: str
 """
 

@@ -117,8 +117,8 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     record = json.loads((run.manifest.parent / (".override-%s.json" % ov)).read_text())
     assert record["consumed_by"] == "tester" and record["approved_by"] == "bob"
     entry = manifest_json(run)["history"][-1]
-    assert entry["outcome"] == "succeeded" and "OVERRIDE: %s" % ov in entry["note"]
-    assert REASON in entry["note"] and "approved by bob" in entry["note"]
+    assert entry["outcome"] == "succeeded" and "OVERRIDE: %s" % ov in entry["message"]
+    assert REASON in entry["message"] and "approved by bob" in entry["message"]
     assert run.app("production")["active_deployment"]["id"] != prod_before
 
     # the second try with the same override: refused, it was used

@@ -61,9 +61,9 @@ def pins_text(services):
 def _pins(text):
     out = {}
     for part in (text or "").split(","):
-        name, _, rest = part.partition("=")
+        name, _sep, rest = part.partition("=")
         if name:
-            sha, _, digest = rest.partition("@")
+            sha, _at, digest = rest.partition("@")
             out[name] = {"sha": sha, "digest": digest or None}
     return out
 

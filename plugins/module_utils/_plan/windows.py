@@ -358,7 +358,7 @@ def _verdict(windows, now):
     active = [(w, w.at(now)) for w in windows]
     active = [(w, span) for w, span in active if span]
     if active:
-        top = max(w.priority for w, _ in active)
+        top = max(w.priority for w, _span in active)
         winners = [(w, span) for w, span in active if w.priority == top]
         denies = [(w, span) for w, span in winners if w.kind == "deny"]
         if denies:
@@ -399,7 +399,7 @@ def evaluate(windows, now, rollback=False):
         if spans:
             upcoming.append((spans[0][0], item, spans[0]))
     if upcoming:
-        _, item, first = min(upcoming, key=lambda x: (x[0], x[1].name))
+        _start, item, first = min(upcoming, key=lambda x: (x[0], x[1].name))
         result["next"] = entry(item, first)
     what = "rollbacks" if rollback else "deploys"
     if not allowed:
@@ -451,4 +451,4 @@ def listing(windows, now, days=LISTING_DAYS):
     for window in windows:
         for span in window.occurrences(now, until):
             rows.append((span[0], window.name, entry(window, span)))
-    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+    return [row for _start, _name, row in sorted(rows, key=lambda r: (r[0], r[1]))]

@@ -251,3 +251,12 @@ def test_the_change_window_gate(store):
     # malformed windows refuse the plan, naming them
     verdict = gates.change_window(facts_with([dict(NIGHT, zone="Nowhere/Else")], when))
     assert not verdict["ok"] and "'weekend night': zone: 'Nowhere/Else'" in verdict["detail"]
+
+
+def test_deploys_under_an_override_are_counted_in_the_metrics():
+    from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
+    base = {"environment": "production", "outcome": "succeeded", "at": "2026-12-07T10:00:00Z"}
+    used = dict(base, message="deployed; healthy after 1s; OVERRIDE: ov-0123456789ab (production release 0.2.0)")
+    assert dm.is_under_override(used)
+    assert not dm.is_under_override(dict(base, message="deployed; BREAK-GLASS x (OVERRIDE: maybe)"))
+    assert not dm.is_under_override(dict(used, outcome="failed"))

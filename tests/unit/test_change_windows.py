@@ -260,3 +260,11 @@ def test_deploys_under_an_override_are_counted_in_the_metrics():
     assert dm.is_under_override(used)
     assert not dm.is_under_override(dict(base, message="deployed; BREAK-GLASS x (OVERRIDE: maybe)"))
     assert not dm.is_under_override(dict(used, outcome="failed"))
+
+
+def test_the_summary_names_the_override_escaped():
+    from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as ds
+    text = 'ov-0123456789ab (production release 0.2.0; requested by alice: "fix | <!here> *now*"; approved by bob)'
+    markdown = ds.render(ds.build("production", "succeeded", version="0.2.0", override=text))
+    assert "| Incident override | ov-0123456789ab (production release 0.2.0; requested by alice: \"fix \\| \\<!here\\> " \
+           "\\*now\\*\"; approved by bob) |" in markdown

@@ -47,6 +47,15 @@ options:
     description: How many days ahead the listing looks.
     type: int
     default: 14
+  enforce:
+    description:
+      - With O(windows), fail (naming the window, its end in its zone and in UTC) when they refuse
+        a V(deploy) or a V(rollback) now; V(none) only lists. The deploy plan enforces windows
+        for deploys and rollbacks to a release; C(rollback.yml)'s rollback with App Platform's
+        rollback API, which has no plan, enforces them with V(rollback).
+    type: str
+    choices: [none, deploy, rollback]
+    default: none
   fail_on_findings:
     description: Fail when a window is malformed (C(false) - report only, for C(make validate)'s one report).
     type: bool
@@ -171,6 +180,7 @@ def main():
             display_root=dict(type="path"),
             days=dict(type="int", default=windows.LISTING_DAYS),
             fail_on_findings=dict(type="bool", default=True),
+            enforce=dict(type="str", default="none", choices=["none", "deploy", "rollback"]),
         ),
         required_one_of=[("windows", "inventories")],
         supports_check_mode=True,
@@ -207,6 +217,16 @@ def main():
                 for r in rows)
             if not rows:
                 result["report"].append("no window in force or opening within %d days" % p["days"])
+            if p["enforce"] != "none":
+                rollback = p["enforce"] == "rollback"
+                verdict = windows.evaluate(parsed, now, rollback=rollback)
+                result["now"] = verdict
+                if not verdict["allowed"]:
+                    result["msg"] = ("%s refused: %s. Nothing was changed; %s" % (
+                        p["enforce"], verdict["reason"], "a rollback to a release "
+                        "(-e tachyon_rollback_version=...) may go with an incident override (playbooks/override.yml)"
+                        if rollback else "an incident override (playbooks/override.yml) lets one release through"))
+                    module.fail_json(**result)
     result["msg"] = "; ".join(result["findings"]) if result["findings"] else "\n".join(result["report"])
     if result["findings"] and p["fail_on_findings"]:
         module.fail_json(**result)

@@ -134,6 +134,12 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     rc, out = run.playbook("production", playbook="rollback.yml", inventory=inventory, extra=rollback)
     text = flat(out)
     assert rc != 0 and "gate 'change window' failed" in text and "no rollbacks from" in text, text[-3000:]
+    # and the rollback with App Platform's rollback API (no plan) too
+    active = run.app("production")["active_deployment"]["id"]
+    rc, out = run.playbook("production", playbook="rollback.yml", inventory=inventory)
+    text = flat(out)
+    assert rc != 0 and "rollback refused: change window 'incident freeze" in text, text[-3000:]
+    assert run.app("production")["active_deployment"]["id"] == active
 
 
 def test_make_validate_refuses_malformed_windows_naming_them(tmp_path):

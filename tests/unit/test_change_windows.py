@@ -268,3 +268,58 @@ def test_the_summary_names_the_override_escaped():
     markdown = ds.render(ds.build("production", "succeeded", version="0.2.0", override=text))
     assert "| Incident override | ov-0123456789ab (production release 0.2.0; requested by alice: \"fix \\| \\<!here\\> " \
            "\\*now\\*\"; approved by bob) |" in markdown
+
+
+# --------------------------------------------------------------------------- the modules
+def run_module(module, capsys, check=False, diff=False, **args):
+    from ansible.module_utils.testing import patch_module_args
+    if check:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module.main()
+    return json.loads(capsys.readouterr().out), exc.value.code != 0
+
+
+def test_change_override_module_check_mode_writes_nothing_and_diff_shows_the_record(tmp_path, capsys):
+    import shutil
+    from ansible_collections.tachyon.infra.plugins.modules import change_override
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    manifest = tmp_path / "manifest.json"
+    shutil.copy(os.path.join(root, "releases", "manifest.json"), manifest)
+    common = dict(environment="production", lock_path=str(tmp_path / ".deploy-production.lock"))
+    result, failed = run_module(change_override, capsys, check=True, diff=True, state="requested", version="0.1.0",
+                                manifest_path=str(manifest), by="alice", reason="incident 7", **common)
+    assert not failed and result["changed"] and result["diff"]["after"]["reason"] == "incident 7"
+    assert sorted(os.listdir(tmp_path)) == ["manifest.json"]
+    result, failed = run_module(change_override, capsys, state="requested", version="0.1.0",
+                                manifest_path=str(manifest), by="alice", reason="incident 7", **common)
+    oid = result["id"]
+    assert not failed and "Another person approves it: -e override_action=approve -e override_id=%s" % oid \
+        in result["msg"]
+    # the release must be the manifest's; the module refuses, naming it, and writes nothing
+    result, failed = run_module(change_override, capsys, state="requested", version="9.9.9",
+                                manifest_path=str(manifest), by="alice", reason="x", **common)
+    assert failed and "release 9.9.9 is not the manifest's (0.1.0)" in result["msg"]
+    result, failed = run_module(change_override, capsys, check=True, state="approved", id=oid, by="bob", **common)
+    assert not failed and result["override"]["approved_by"] == "bob"
+    result, failed = run_module(change_override, capsys, state="status", id=oid, **common)
+    assert not failed and not result["changed"] and "approved_by" not in result["override"]  # check mode wrote none
+
+
+def test_change_windows_module_lists_and_enforces(capsys):
+    from ansible_collections.tachyon.infra.plugins.modules import change_windows
+    # two halves of every day: a freeze at any moment the test runs
+    always = {"name": "always", "kind": "deny", "zone": "UTC", "days": list(windows.DAYS), "start": "00:00",
+              "end": "12:00"}
+    halves = [always, dict(always, name="always too", start="12:00", end="00:00")]
+    result, failed = run_module(change_windows, capsys, windows=halves)
+    assert not failed and result["upcoming"] and "deploys are REFUSED" in result["report"][0]
+    result, failed = run_module(change_windows, capsys, windows=halves, enforce="rollback")
+    assert not failed  # rollbacks: allow
+    halves = [dict(w, rollbacks="deny") for w in halves]
+    result, failed = run_module(change_windows, capsys, windows=halves, enforce="rollback")
+    assert failed and result["msg"].startswith("rollback refused: change window 'always")
+    result, failed = run_module(change_windows, capsys, windows=[dict(always, zone="Mars/Base")])
+    assert failed and "zone: 'Mars/Base' is not an IANA time zone" in result["msg"]

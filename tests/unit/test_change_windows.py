@@ -301,7 +301,8 @@ def test_change_override_module_check_mode_writes_nothing_and_diff_shows_the_rec
     # the release must be the manifest's; the module refuses, naming it, and writes nothing
     result, failed = run_module(change_override, capsys, state="requested", version="9.9.9",
                                 manifest_path=str(manifest), by="alice", reason="x", **common)
-    assert failed and "release 9.9.9 is not the manifest's (0.1.0)" in result["msg"]
+    assert failed and "release 9.9.9 is neither the manifest's (0.1.0) nor one a rollback of production can go back " \
+        "to: cannot roll production back to release 9.9.9" in result["msg"]
     result, failed = run_module(change_override, capsys, check=True, state="approved", id=oid, by="bob", **common)
     assert not failed and result["override"]["approved_by"] == "bob"
     result, failed = run_module(change_override, capsys, state="status", id=oid, **common)

@@ -28,6 +28,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.escape impor
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as pins_mod
 
 DEFAULT_HOURS = 2.0
 MAX_HOURS = 24.0
@@ -141,10 +142,15 @@ def read(store, override_id):
 def release_pins(manifest, environment, version):
     """What a deploy of release ``version`` to ``environment`` runs, to pin an override to:
     production - the images staging verified for it (the promotion's), staging - the release's
-    commits (their digests are resolved at deploy time)."""
+    commits (their digests are resolved at deploy time); an earlier release - the pins a rollback
+    to it redeploys (rollback.yml -e tachyon_rollback_version=...)."""
     if version != manifest["version"]:
-        raise OverrideError("release %s is not the manifest's (%s): an override is for the release a deploy would "
-                            "deploy (-e tachyon_version=%s)" % (version, manifest["version"], manifest["version"]))
+        try:
+            return pins_mod.rollback_pins(manifest, version, environment, list(manifest["services"]))[0]
+        except pins_mod.PinsError as exc:
+            raise OverrideError("release %s is neither the manifest's (%s) nor one a rollback of %s can go back to: %s"
+                                % (version, manifest["version"], environment, str(exc).replace(" Nothing was deployed.",
+                                                                                               "")))
     if environment == "production":
         try:
             return mf.check_promotion(manifest, version, "-")

@@ -82,6 +82,10 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     assert "playbooks/override.yml -i inventories/production -e override_action=request" in text
     assert "\u202e" not in out
     assert run.app("production")["active_deployment"]["id"] == prod_before
+    # no back door: the windows come from the inventory only
+    rc, out = run.production(inventory=inventory, extra={"tachyon_change_windows": []})
+    assert rc != 0 and "extra var tachyon_change_windows: its change windows belong to the environment and come " \
+        "only from its inventory" in flat(out), out[-3000:]
 
     # an override: requested by tester (tachyon_deployed_by), with a hostile reason kept as data
     rc, out = run.playbook("production", playbook="override.yml", inventory=inventory,

@@ -324,3 +324,11 @@ def test_change_windows_module_lists_and_enforces(capsys):
     assert failed and result["msg"].startswith("rollback refused: change window 'always")
     result, failed = run_module(change_windows, capsys, windows=[dict(always, zone="Mars/Base")])
     assert failed and "zone: 'Mars/Base' is not an IANA time zone" in result["msg"]
+
+
+def test_the_plan_shows_the_window_in_force_and_the_next_one():
+    verdict = windows.evaluate(windows.parse([NIGHT]), at("2026-03-28T22:00:00"))
+    assert plan.window_lines(verdict) == [
+        "  change windows: in force: 'weekend night' (deny) until Sun 2026-03-29 06:00 CEST (2026-03-29T04:00:00Z); "
+        "next: 'weekend night' (deny) from Sat 2026-04-04 22:00 CEST (2026-04-04T20:00:00Z)"]
+    assert plan.window_lines(None) == []

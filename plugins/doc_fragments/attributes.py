@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Attribute support shared by the collection's modules.
+"""Who maintains the collection's modules and how far they support the common attributes.
 
-Used after ``ansible.builtin.action_common_attributes``, which gives each attribute its
-description (the way community collections document attributes); these fragments say how far
-the modules support them.
+Every module lists exactly one of these fragments, after
+``ansible.builtin.action_common_attributes`` (which gives each attribute its description, the way
+community collections document attributes): the author list is written here once, not in each
+module. ``tachyon.infra.attributes`` alone says the author and the platform; the module then
+says itself how it supports check and diff mode.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,9 +16,21 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
+    # Modules that say themselves how they support check and diff mode.
+    DOCUMENTATION = r"""
+options: {}
+author:
+  - Tachyon platform team (@tachyonapp)
+attributes:
+  platform:
+    platforms: posix
+"""
+
     # Modules that only read and report (the validate checks, the repo layout check).
     READ_ONLY = r"""
 options: {}
+author:
+  - Tachyon platform team (@tachyonapp)
 attributes:
   check_mode:
     support: full
@@ -31,6 +45,8 @@ attributes:
     # module still says how it supports check mode.
     NO_DIFF = r"""
 options: {}
+author:
+  - Tachyon platform team (@tachyonapp)
 attributes:
   diff_mode:
     support: none

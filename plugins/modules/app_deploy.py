@@ -42,10 +42,9 @@ description:
     the live ciphertext.
   - When the rendered spec equals the live one (and no deployment of it is running), nothing is
     deployed and the task reports C(changed=false).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
   - tachyon.infra.app_platform
 options:
   spec:
@@ -202,8 +201,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after App Spec as YAML, SECRET values shown as C(REDACTED).
-  platform:
-    platforms: posix
 notes:
   - Compare is against the spec of the ACTIVE deployment (falling back to the app's spec), so a
     spec whose deployment failed is deployed again on the next run.

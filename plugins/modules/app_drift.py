@@ -29,8 +29,6 @@ description:
     they were not compared.
   - After a rollback the manifest records, the app runs a new deployment cloned from the rollback
     target; that is in sync.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform

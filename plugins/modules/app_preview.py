@@ -32,10 +32,9 @@ description:
     preview's name without the marker makes O(state=present) and O(state=absent) fail.
   - Previews are recorded nowhere else (not in the release manifest); the account's app list with the marker says which exist.
   - No secret value (O(secrets), the token) appears in a message, progress line, diff or result.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 options:
   state:
     description: What to do.
@@ -140,8 +139,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after preview App Spec, SECRET values shown as C(REDACTED).
-  platform:
-    platforms: posix
 notes:
   - Age for O(state=reaped) is counted from the app's C(updated_at) (the hub's last deployment of
     it), else its C(created_at).

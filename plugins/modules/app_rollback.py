@@ -32,10 +32,9 @@ description:
     not good.
   - Every wait and retry ends at O(timeout); the message says what it was waiting for. No URL
     query string or token appears in a message or result.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
   - tachyon.infra.app_platform
 options:
   environment:
@@ -81,8 +80,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after deployment id.
-  platform:
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
 """

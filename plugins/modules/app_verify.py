@@ -20,8 +20,6 @@ description:
     deployment is not the app's active one.
   - With O(verify=false) it only reports (the failed-deploy path uses it to learn whether the
     migration job ran; the deploy plan to show what runs now).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

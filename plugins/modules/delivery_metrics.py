@@ -42,8 +42,6 @@ description:
     start in the window count - C(restored) ones give C(median_seconds) and C(mean_seconds),
     C(open) ones are not restored yet.
   - Remote URLs are never returned or printed (they may carry a token); errors name the service.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest

@@ -23,19 +23,16 @@ description:
     runs these images already) or C(refused).
   - Fails when the plan is refused, naming every failing gate, in check mode too (so
     C(--check) can gate CI and AWX); the plan is returned with the failure.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - tachyon.infra.app_platform
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 attributes:
   check_mode:
     support: full
     details: Reads only; check mode is the same run.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   environment:
     description: The environment deployed (the inventory group), C(staging) or C(production).

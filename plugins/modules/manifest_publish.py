@@ -30,10 +30,9 @@ description:
     O(remote) and O(branch) must be one line each; every text option must be one string.
   - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
     message and output.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 options:
   repo_dir:
     description: The hub checkout (a git work tree).
@@ -81,8 +80,6 @@ attributes:
   diff_mode:
     support: partial
     details: The uncommitted change of O(path) (C(git diff)) as C(prepared).
-  platform:
-    platforms: posix
 requirements:
   - git
 """

@@ -29,8 +29,6 @@ description:
     kept only the last deployment per environment). Without it, older releases have
     their C(created_at) null.
   - Changes nothing.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest

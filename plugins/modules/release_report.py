@@ -21,8 +21,6 @@ description:
   - Every value taken from the manifest is HTML-escaped - a version or a name holding markup
     renders as text.
   - The file is replaced atomically, and only when its content changes.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest

@@ -18,8 +18,6 @@ description:
   - Remote URLs are compared by host and path, so C(git@github.com:org/repo.git) and
     C(https://github.com/org/repo) are the same repository.
   - Only reads; never changes anything.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

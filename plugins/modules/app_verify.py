@@ -22,20 +22,9 @@ description:
     migration job ran; the deploy plan to show what runs now).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.app_platform
   - tachyon.infra.attributes.no_diff
 options:
-  app_id:
-    description: The App Platform app id.
-    type: str
-    required: true
-  token:
-    description: DigitalOcean API token with read access to the app (never logged).
-    type: str
-    required: true
-  api_endpoint:
-    description: API endpoint.
-    type: str
-    default: https://api.digitalocean.com
   deployment_id:
     description: The deployment to read; default the app's active deployment.
     type: str
@@ -133,9 +122,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import liv
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            app_id=dict(type="str", required=True),
-            token=dict(type="str", required=True, no_log=True),
-            api_endpoint=dict(type="str", default=do_client.DEFAULT_ENDPOINT),
+            **do_client.client_argument_spec(),
             deployment_id=dict(type="str"),
             require_active=dict(type="bool", default=False),
             services=dict(type="dict"),

@@ -35,6 +35,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes
+  - tachyon.infra.progress
 options:
   state:
     description: What to do.
@@ -129,9 +130,6 @@ options:
     description: Longest pause between deployment polls.
     type: float
     default: 1
-  progress_file:
-    description: Internal. Set by the action plugin, which prints the progress lines while the module runs.
-    type: path
 attributes:
   check_mode:
     support: full
@@ -256,7 +254,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import PROGRESS_OPTION, ProgressLog
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 PER_PAGE = 100
 
@@ -268,17 +267,11 @@ class Previews(object):
         self.client = client
         self.clock = clock
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
-        self.lines = []
+        self.progress = ProgressLog(self.p.get("progress_file"))
+        self.lines = self.progress.lines
         self.started = clock()
         self.deadline = self.started + self.p["timeout"]
         set_deadline(client, self.deadline)
-
-    def progress(self, line):
-        line = redact_text(line)
-        self.lines.append(line)
-        if self.p.get("progress_file"):
-            with open(self.p["progress_file"], "a") as handle:
-                handle.write(line + "\n")
 
     def fail(self, msg, **extra):
         extra.setdefault("changed", False)
@@ -496,7 +489,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
         poll_interval=dict(type="float", default=1.0),
-        progress_file=dict(type="path"),
+        **PROGRESS_OPTION,
     )
 
 

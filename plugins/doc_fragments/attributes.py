@@ -15,22 +15,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-class ModuleDocFragment(object):
-    # Modules that say themselves how they support check and diff mode.
-    DOCUMENTATION = r"""
+_AUTHOR = r"""
 options: {}
 author:
   - Tachyon platform team (@tachyonapp)
+"""
+
+
+class ModuleDocFragment(object):
+    # Modules that say themselves how they support check and diff mode.
+    DOCUMENTATION = _AUTHOR + r"""
 attributes:
   platform:
     platforms: posix
 """
 
     # Modules that only read and report (the validate checks, the repo layout check).
-    READ_ONLY = r"""
-options: {}
-author:
-  - Tachyon platform team (@tachyonapp)
+    READ_ONLY = _AUTHOR + r"""
 attributes:
   check_mode:
     support: full
@@ -43,10 +44,7 @@ attributes:
 
     # Modules that do not report a diff and run on any POSIX controller (most of them): each
     # module still says how it supports check mode.
-    NO_DIFF = r"""
-options: {}
-author:
-  - Tachyon platform team (@tachyonapp)
+    NO_DIFF = _AUTHOR + r"""
 attributes:
   diff_mode:
     support: none

@@ -210,8 +210,6 @@ EXAMPLES = r"""
 - name: Deploy the rendered staging spec
   tachyon.infra.app_deploy:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     spec: "{{ rendered.spec }}"
     secrets: "{{ tachyon_secrets }}"
     timeout: 900

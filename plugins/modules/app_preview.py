@@ -146,10 +146,10 @@ seealso:
 """
 
 EXAMPLES = r"""
+# token and api_endpoint come from the play's module_defaults for group/tachyon.infra.platform
+# (see the notes).
 - name: Deploy the preview of tachyon-api PR 42
   tachyon.infra.app_preview:
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     repo: tachyonapp/tachyon-api
     pr: "42"
     spec_path: .do/app.staging.yml

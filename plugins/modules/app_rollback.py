@@ -86,8 +86,6 @@ EXAMPLES = r"""
 - name: Roll back to the deployment that was active before ours
   tachyon.infra.app_rollback:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     deployment_id: "{{ deploy.previous_deployment_id }}"
 
 - name: Roll back to the last good deployment, keep the app pinned

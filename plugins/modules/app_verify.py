@@ -60,8 +60,6 @@ EXAMPLES = r"""
 - name: Verify the whole app after ACTIVE
   tachyon.infra.app_verify:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     deployment_id: "{{ deploy_result.deployment_id }}"
     require_active: true
     services: "{{ deploy_services }}"
@@ -69,7 +67,6 @@ EXAMPLES = r"""
 - name: Did the failed deployment run its migration job?
   tachyon.infra.app_verify:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
     deployment_id: "{{ failed_deployment_id }}"
     verify: false
   register: failed_deployment

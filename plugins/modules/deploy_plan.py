@@ -165,7 +165,6 @@ EXAMPLES = r"""
   tachyon.infra.deploy_plan:
     environment: staging
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
     manifest_path: releases/manifest.json
     spec_path: .do/app.staging.yml
     services: "{{ tachyon_services }}"

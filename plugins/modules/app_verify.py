@@ -117,17 +117,15 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import liv
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            **do_client.client_argument_spec(),
-            deployment_id=dict(type="str"),
-            require_active=dict(type="bool", default=False),
-            services=dict(type="dict"),
-            verify=dict(type="bool", default=True),
-            timeout=dict(type="float", default=30.0),
-        ),
-        supports_check_mode=True,
+    argument_spec = do_client.client_argument_spec()
+    argument_spec.update(
+        deployment_id=dict(type="str"),
+        require_active=dict(type="bool", default=False),
+        services=dict(type="dict"),
+        verify=dict(type="bool", default=True),
+        timeout=dict(type="float", default=30.0),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
         # bounded: a rate-limited or slow API fails this read within the timeout, never waits longer

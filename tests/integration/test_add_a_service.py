@@ -19,11 +19,9 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import running_emulator
-from playbook_run import secret_keys
-from test_registry_digests import FAST, docker, registry_env
+from test_registry_digests import FAST, docker, push_images, registry_env, sandbox_player
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "services"))
 import make_repos  # noqa: E402
 
@@ -145,32 +143,17 @@ def test_a_fourth_service_in_four_files_goes_release_staging_production_by_diges
     subprocess.run(["docker", "build", "--quiet", "--target", "production", "--build-arg", "NODE_IMAGE=%s" % node,
                     "--build-arg", "GIT_COMMIT_SHA=%s" % sha, "-t", built[NEW],
                     str(tmp_path / "repos" / "work" / NEW)], check=True, capture_output=True)
-    shas = {svc: ref.rsplit(":", 1)[1] for svc, ref in built.items()}
-    pushed = {}
-    for svc, ref in built.items():
-        local = "%s/tachyonapp/%s:%s" % (host, svc, shas[svc])
-        docker("tag", ref, local, env=docker_env)
-        out = docker("push", local, env=docker_env)
-        pushed[svc] = [l for l in out.splitlines() if "digest: sha256:" in l][0].split("digest: ")[1].split()[0]
+    shas, pushed = push_images(built, host, docker_env)
     assert len(pushed) == 4
 
     with running_emulator(phase_seconds=0.05) as emu:
         manifest = tmp_path / "releases" / "manifest.json"
         manifest.parent.mkdir()
         shutil.copy(repo / "releases" / "manifest.json", manifest)
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_CONFIG=str(repo / "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
-                   TACHYON_REGISTRY_USERNAME=reg["TACHYON_REGISTRY_USER"],
-                   TACHYON_REGISTRY_PASSWORD=reg["password"])
-        env.update({"TACHYON_SECRET_" + k: "x-%s" % k.lower() for k in secret_keys()})
-        common = {"manifest_path": str(manifest),
-                  "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]}}
+        player = sandbox_player(repo, reg, emu, manifest, timeout=600)
 
         def play(name, limit, extra):
-            cmd = ["ansible-playbook", os.path.join("playbooks", name), "-i", "inventories/sandbox"] + \
-                (["-l", limit] if limit else []) + ["-e", json.dumps(dict(common, **extra))]
-            proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
-            return proc.returncode, proc.stdout + proc.stderr
+            return player(name, limit, extra)[:2]
 
         def running(environment):
             app = emu.client(environment).apps.get(emu.app_ids[environment])["app"]

@@ -23,19 +23,16 @@ description:
     runs these images already) or C(refused).
   - Fails when the plan is refused, naming every failing gate, in check mode too (so
     C(--check) can gate CI and AWX); the plan is returned with the failure.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - tachyon.infra.app_platform
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 attributes:
   check_mode:
     support: full
     details: Reads only; check mode is the same run.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   environment:
     description: The environment deployed (the inventory group), C(staging) or C(production).
@@ -189,7 +186,6 @@ EXAMPLES = r"""
   tachyon.infra.deploy_plan:
     environment: staging
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
     manifest_path: releases/manifest.json
     spec_path: .do/app.staging.yml
     services: "{{ tachyon_services }}"

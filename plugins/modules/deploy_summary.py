@@ -23,8 +23,6 @@ description:
     the same as job artifacts.
   - The failure reason is redacted (URLs reduced to scheme, host and path; tokens masked); the
     app link has no query string or user info.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

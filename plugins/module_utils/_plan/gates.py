@@ -27,14 +27,11 @@ from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as 
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 
 
 def gate(name, ok, detail, blocking=True):
     return {"name": name, "ok": bool(ok), "detail": detail, "blocking": bool(blocking)}
-
-
-def parse_utc(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
 
 
 def fmt_duration(seconds):
@@ -49,6 +46,9 @@ def soak_gate(verified_at, soak_minutes, now):
         return gate("soak", False, "staging has no health_verified_at in the manifest: deploy and verify "
                                    "staging first")
     start = parse_utc(verified_at)
+    if start is None:
+        return gate("soak", False, "staging's health_verified_at %r is not a UTC timestamp: deploy and verify "
+                                   "staging again" % (verified_at,))
     needed = datetime.timedelta(minutes=float(soak_minutes))
     elapsed = now - start
     if elapsed >= needed:

@@ -356,8 +356,7 @@ ARGUMENT_SPEC = dict(
                       default=["staging", "production"]),
     repos=dict(type="dict", default={}, no_log=True),
     cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
-    git_history=dict(type="bool", default=False),
-    max_revisions=dict(type="int", default=200),
+    **mr.HISTORY_OPTIONS,
 )
 
 

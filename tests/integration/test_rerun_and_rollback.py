@@ -71,19 +71,17 @@ def test_rate_limited_polls_end_the_run_within_the_deploy_timeout(run, fault, ex
     elapsed = time.monotonic() - started
     assert rc != 0
     assert "did not become ACTIVE within 5s" in out and expect in out, out[-3000:]
-    # It never waits out the retry-after (60 s) or the hourly reset: from its first rate-limited
-    # poll of the deployment to the next request that is not one more poll of it (its cancel, or
-    # the tasks after the failed deploy) is at most the 5 s timeout, as the platform saw it. (The
-    # run's wall time, ansible-playbook's start and its other tasks included, ~10 s on an idle
-    # machine and 54-69 s at load average 15-25, is printed below, not asserted: it measures the
-    # machine.)
-    requests = run.emu.requests()
-    first = next((i for i, r in enumerate(requests) if r["status"] == 429 and "/deployments/" in r["path"]), None)
-    assert first is not None, requests
-    poll = requests[first]
-    following = [r for r in requests[first + 1:] if (r["method"], r["path"]) != (poll["method"], poll["path"])]
-    assert following, "nothing after the rate-limited polls: %s" % requests[first:]
-    waited = following[0]["at"] - poll["at"]
-    assert waited < 40, (waited, requests[first:])
-    print("rate-limited run (%s): %.1f s, %.1f s from the first rate-limited poll to the next request"
-          % (fault.get("scope", "burst"), elapsed, waited))
+    # the deploy's own clock, from the emulator's request log (ansible-playbook's start and the
+    # tasks around the deploy are not counted, so a loaded machine does not fail this): from the
+    # deployment's creation to its last poll, the run stays near its 5 s timeout; honouring the
+    # retry-after (60 s, or the hourly reset) instead would take a minute or more per poll
+    log = run.emu.requests()
+    # the deployment is created by the spec update (PUT /v2/apps/{id}) or POST .../deployments
+    created = [r["at"] for r in log if r["method"] in ("PUT", "POST") and r["path"].startswith("/v2/apps/")]
+    polls = [r["at"] for r in log if r["method"] == "GET" and "/deployments/" in r["path"]]
+    seen = ["%s %s %s +%.1fs" % (r["method"], r["path"], r["status"], r["at"] - log[0]["at"]) for r in log]
+    assert created and polls, seen
+    span = max(polls) - created[0]
+    assert span < 30, (span, seen)
+    print("rate-limited run (%s): %.1f s, of which the deploy polled for %.1f s"
+          % (fault.get("scope", "burst"), elapsed, span))

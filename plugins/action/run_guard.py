@@ -96,7 +96,8 @@ def role_specs(roles_dir=ROLES_DIR):
         path = os.path.join(roles_dir, role, "meta", "argument_specs.yml")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle) or {}
+                # libyaml's loader when PyYAML has it: the guard reads every role's spec each run
+                data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
             options = ((data.get("argument_specs") or {}).get("main") or {}).get("options") or {}
             specs["roles/%s/meta/argument_specs.yml" % role] = options
     return specs
@@ -137,8 +138,9 @@ class ActionModule(ActionBase):
                     "verbatim." % _label(path))
 
         # 1b. each extra var has the type its role's argument spec gives it, as given (no conversion)
+        specs = role_specs() if p["check_types"] or p["role"] else {}
         if p["check_types"]:
-            options, _conflicts = merge_specs(role_specs())
+            options, _conflicts = merge_specs(specs)
             # (templates are refused above; the environment var is checked against the group below)
             untemplated = {k: v for k, v in extra.items() if k != p["environment_var"]
                            and not template_paths(v, [k], self._templar.is_template)}
@@ -223,7 +225,7 @@ class ActionModule(ActionBase):
                 "start (without --start-at-task).")
 
         if not problems and p["role"]:
-            problems.extend(self._role_problems(p["role"], task_vars))
+            problems.extend(self._role_problems(p["role"], specs, task_vars))
         if problems:
             return dict(failed=True, changed=False, environment=environment,
                         msg="refused before deploying or writing anything:\n  - " + "\n  - ".join(problems))
@@ -232,11 +234,11 @@ class ActionModule(ActionBase):
                     msg="inputs checked: %d extra var(s), environment %s from the inventory"
                         % (len(extra), environment or "-"))
 
-    def _role_problems(self, role, task_vars):
+    def _role_problems(self, role, specs, task_vars):
         """ansible-core's role argument validation (validate_argument_spec) of the role's main
         entry point: its variables as the play sees them (templated, now that the extra vars are
         known to be data), against roles/<role>/meta/argument_specs.yml."""
-        spec = role_specs().get("roles/%s/meta/argument_specs.yml" % role)
+        spec = specs.get("roles/%s/meta/argument_specs.yml" % role)
         if spec is None:
             return ["run_guard: role %s has no meta/argument_specs.yml in this collection" % role]
         given = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})

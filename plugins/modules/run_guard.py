@@ -111,7 +111,7 @@ options:
       - A role of this collection whose main entry point's variables are validated, once the extra
         vars passed, against its C(meta/argument_specs.yml) - what ansible-core's role argument
         validation does, folded into this task (the playbook imports the role with
-        C(rolespec_validate: false)). A variable of the wrong type, or a required one missing,
+        C(rolespec_validate=false)). A variable of the wrong type, or a required one missing,
         is refused naming it.
     type: str
   unless_passed:

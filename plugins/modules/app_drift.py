@@ -29,8 +29,6 @@ description:
     they were not compared.
   - After a rollback the manifest records, the app runs a new deployment cloned from the rollback
     target; that is in sync.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
@@ -88,8 +86,6 @@ EXAMPLES = r"""
 - name: Compare the staging app with the repo and the manifest
   tachyon.infra.app_drift:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     environment: staging
     spec_path: "{{ playbook_dir }}/../.do/app.staging.yml"
     manifest_path: "{{ playbook_dir }}/../releases/manifest.json"

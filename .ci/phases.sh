@@ -29,6 +29,13 @@ IMAGES_ENV=${TACHYON_IMAGES_ENV:-/var/lib/tachyon-docker/images.env}
 # shellcheck disable=SC1090  # written by scripts/provision-docker.sh, outside the repo
 if [[ -f $IMAGES_ENV ]]; then set -a; . "$IMAGES_ENV"; set +a; fi
 export PATH="$BIN:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+# GNU time (CPU seconds of a phase and its children): Debian's package `time`, in the base image
+# here; installed when missing (make test installs what it needs itself)
+if [[ ! -x /usr/bin/time ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1; } \
+    || { echo "make test: /usr/bin/time is missing and apt-get could not install it (apt-get install time)"; exit 2; }
+fi
 LOCKS=$(python3 -c 'import tempfile; print(tempfile.gettempdir())')
 
 want() { [[ " ${CI_PHASES:-pytest sanity molecule workflows} " == *" $1 "* ]]; }

@@ -113,7 +113,10 @@ def test_deployment_failing_at_build(emu, staging):
 
 def test_deployment_failing_at_deploy(emu, staging):
     client, app_id = staging
-    emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "component": "api"}])
+    # DEPLOYING held for 1 s so that the polls see it on a loaded machine too (a 0.05 s phase
+    # went by unseen at load 16)
+    emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "component": "api"},
+                    {"kind": "slow_phase", "phase": "DEPLOYING", "seconds": 1, "count": 1}])
     dep, seen = wait_phase(client, app_id, _update(client, app_id, "badc0de"))
     assert dep["phase"] == "ERROR" and "DEPLOYING" in seen
     build_steps, deploy_steps = dep["progress"]["steps"]

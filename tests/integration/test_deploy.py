@@ -246,7 +246,7 @@ def test_health_failure_rolls_back_to_last_good(run, mode, expect):
 
 def test_superseded_deployment_fails_without_rolling_back_the_other(run):
     before = snapshot(run)
-    run.emu.set_faults([{"kind": "slow_phase", "phase": "BUILDING", "seconds": 3, "count": 1}])
+    run.emu.set_faults([{"kind": "slow_phase", "phase": "BUILDING", "seconds": 20, "count": 1}])
     proc = run.staging(background=True)
     client = run.emu.client("staging")
     app_id = run.emu.app_ids["staging"]

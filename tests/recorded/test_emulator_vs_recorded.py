@@ -337,7 +337,9 @@ def test_settled_app_and_its_active_deployment(api):
 
 
 def test_pending_deployment_shape(api):
-    put = api.update("vr00001")
+    # held in PENDING_BUILD (the recorded in-progress app's phase) so that the GET below sees it
+    # in progress on a loaded machine too (0.05 s phases had ended before it at load 16)
+    put = api.update("vr00001", faults=[{"kind": "slow_phase", "phase": "PENDING_BUILD", "seconds": 5, "count": 1}])
     recorded = fixture("app_update_put_response")["body"]
     assert set(put["app"]["pending_deployment"]) == set(recorded["app"]["pending_deployment"]) == {"id", "spec"}
     compare(recorded, put, allowed_missing=SANDBOX_APP_MISSING, allowed_extra=dict(NOT_IN_OPENAPI_MODEL, **BUILD_REASON, **{

@@ -5,9 +5,10 @@ so they share one emulator): inside a deny window a production deploy is refused
 window and its end; an override approved by its own requester is refused; an override of
 another environment is refused; an approved override lets the release through once (the deploy
 record names it) and a second try is refused; a rollback inside the window is allowed, and
-refused once the window forbids rollbacks. The window is placed relative to now (the plan's own
-clock; no variable moves it). Expired overrides and overrides of another release are in
-tests/unit/test_change_windows.py (an injected clock).
+refused once the window forbids rollbacks; an override of another release, and one past its
+expiry, are refused naming why. The window is placed relative to now (the plan's own clock; no
+variable moves it). The edges of expiry are in tests/unit/test_change_windows.py (an injected
+clock).
 """
 import datetime
 import json
@@ -128,6 +129,19 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     # the second try with the same override: refused, it was used
     rc, out = run.production(inventory=inventory, extra={"tachyon_override": ov})
     assert rc != 0 and "refused: it was already used by the deploy of tester" in flat(out), out[-3000:]
+
+    # an approved, unused override of another release, and one past its expiry: refused naming why
+    # (the test writes the store's records as a past request would have left them; no clock moves)
+    used = json.loads((run.manifest.parent / (".override-%s.json" % ov)).read_text())
+    unused = {key: value for key, value in used.items() if not key.startswith("consumed")}
+    for other, change, why in (
+            ("ov-0000000000a1", {"release": "0.0.9"}, "refused: it is for release 0.0.9, not 0.1.0"),
+            ("ov-0000000000a2", {"expires_at": "2026-01-01T00:00:00Z"},
+             "refused: it expired at 2026-01-01T00:00:00Z")):
+        (run.manifest.parent / (".override-%s.json" % other)).write_text(
+            json.dumps(dict(unused, lock_id=other, **change)))
+        rc, out = run.production(inventory=inventory, extra={"tachyon_override": other})
+        assert rc != 0 and why in flat(out), out[-3000:]
 
     # a rollback inside the window is allowed (restoring is not changing)...
     rollback = {"tachyon_rollback_version": "0.1.0", "tachyon_approved_by": "alice"}

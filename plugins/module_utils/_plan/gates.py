@@ -26,6 +26,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import liv
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts
 
 
 def gate(name, ok, detail, blocking=True):
@@ -68,7 +69,7 @@ def staging_live_gate(manifest, live, services):
     active = (live or {}).get("active_deployment_id")
     if not recorded:
         return gate("staging live deployment", False, "the manifest records no staging deployment")
-    if active != recorded:
+    if active not in restarts.accepted(manifest, "staging", [recorded]):  # a recorded restart keeps the release
         return gate("staging live deployment", False,
                     "staging's live active deployment is %s, but the manifest records %s for release %s: staging "
                     "was redeployed (or rolled back) since it verified this release; deploy release %s to staging "
@@ -82,8 +83,8 @@ def staging_live_gate(manifest, live, services):
     if problems:
         return gate("staging live deployment", False, "staging's live deployment %s does not run what it recorded: %s"
                     % (active, "; ".join(problems)))
-    return gate("staging live deployment", True, "staging runs deployment %s, the one recorded for release %s"
-                % (active, manifest["version"]))
+    return gate("staging live deployment", True, "staging runs deployment %s, the one recorded for release %s%s"
+                % (active, manifest["version"], "" if active == recorded else " (restarted from %s)" % recorded))
 
 
 def staging_health_gate(url, status, payload, problem, expected_version, checks):

@@ -41,6 +41,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controllers are not supported
     from pipes import quote as shell_quote
 
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import by_name, components, expected_ref, pin_image
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text
@@ -208,6 +209,15 @@ def secrets_status(repo_spec, live_spec, secrets, token):
 
 
 def recorded_state(manifest, environment):
+    """What the manifest says the environment runs (``_recorded_state``), its ``accept`` list
+    extended with the deployments a recorded rolling restart made of them (same release)."""
+    record = _recorded_state(manifest, environment)
+    if record is not None:
+        record["accept"] = restarts.accepted(manifest, environment, record["accept"])
+    return record
+
+
+def _recorded_state(manifest, environment):
     """What the manifest says the environment runs: (record dict or None).
 
     The last history entry of the environment that left the app on a known deployment: a

@@ -191,13 +191,15 @@ def read_signals(client, app_id, since, ours=(), names=None, timeout=30.0, clock
     return out
 
 
-def verify(client, app_id, deployment_id, since, timeout=30.0, progress=None, clock=time.monotonic, sleep=time.sleep):
+def verify(client, app_id, deployment_id, since, timeout=30.0, progress=None, names=None, clock=time.monotonic,
+           sleep=time.sleep):
     """The platform's side of a verification (after our own /health passed): ``(signals, message)``,
-    ``message`` None when every component is HEALTHY, else the failure naming each component,
+    ``message`` None when every component (of ``names``) is HEALTHY, else the failure naming each component,
     its state and the platform's figures, with the timeline of the window. ``since``: when the
     deploy (or restart) started, epoch seconds."""
     try:
-        found = read_signals(client, app_id, since, ours=[deployment_id], timeout=timeout, clock=clock, sleep=sleep)
+        found = read_signals(client, app_id, since, ours=[deployment_id], names=names, timeout=timeout, clock=clock,
+                             sleep=sleep)
     except DOApiError as exc:
         return {}, "App Platform's component health could not be read: %s" % exc
     for line in timeline_lines(found["timeline"]):

@@ -25,7 +25,7 @@ ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":re
 
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
           health=None, failure=None, rolled_back_to=None, rollback_of_version=None,
-          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None):
+          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None, restarted=None):
     """The summary as data (what AWX artifacts carry); ``render`` turns it into markdown."""
     if outcome not in OUTCOMES:
         raise ValueError("outcome: %r; use one of %s" % (outcome, ", ".join(OUTCOMES)))
@@ -58,6 +58,8 @@ def build(environment, outcome, version=None, services=None, deployment_id=None,
         "approved_by": approved_by or None,
         "run_url": redact_url(run_url) if run_url and "://" in run_url else (run_url or None),
         "release_notes": bool(release_notes),
+        # a rolling restart (playbooks/restart.yml): the components restarted; the release is unchanged
+        "restarted": list(restarted or []),
         "warnings": [redact_text(w) for w in (warnings or []) if w],
     }
 
@@ -90,9 +92,9 @@ def render_signals(summary):
         out += ["**App Platform component health**", "", "| Component | State | CPU | Memory | Replicas |",
                 "| --- | --- | --- | --- | --- |"]
         for row in summary["platform"]:
-            out.append("| %s | %s | %s | %s | %s |" % (_md(row["component"]), _md(row["state"] or "-"),
-                                                    _percent(row["cpu"]), _percent(row["memory"]),
-                                                    _md(row["replicas"] or "-")))
+            cells = (_md(row["component"]), _md(row["state"] or "-"), _percent(row["cpu"]), _percent(row["memory"]),
+                     _md(row["replicas"] or "-"))
+            out.append("| %s | %s | %s | %s | %s |" % cells)
         out.append("")
     if summary.get("timeline"):
         out += ["**Events in the deploy window** (App Platform's own, oldest first)", ""]
@@ -122,6 +124,8 @@ def _health_line(summary):
 def render(summary, release_notes=None):
     """Markdown for a GitHub job summary."""
     title = "release %s" % summary["version"] if summary["version"] else "deploy"
+    if summary.get("restarted"):
+        title = "rolling restart of %s (release %s kept)" % (", ".join(summary["restarted"]), summary["version"] or "?")
     if summary["rollback_of_version"]:
         title += " (rollback from %s)" % summary["rollback_of_version"]
     out = ["## %s %s: %s %s" % (ICONS[summary["outcome"]], _md(summary["environment"]), _md(title),

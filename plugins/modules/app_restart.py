@@ -18,8 +18,8 @@ description:
     when the app has no active deployment, a rollback pins it, a deployment is in progress, or a
     component does not run (a job runs at deploy time). The plan is returned as RV(plan) and
     RV(table); in check mode that is all the module does, and it fails when the plan is refused.
-  - Applies it with App Platform's restart API (C(POST /v2/apps/{id}/restart) with
-    C({"components": [...]}), vendored OpenAPI C(apps_restart.yml)), which starts a deployment of
+  - Applies it with App Platform's restart API (C(POST /v2/apps/{id}/restart) with the component
+    names in the body's C(components) list, vendored OpenAPI C(apps_restart.yml)), which starts a deployment of
     the same spec; waits for it to be ACTIVE (a failed step is named with its component and log
     tail), then verifies it - every component's image unchanged (read back), the live URL's
     health endpoint healthy, and App Platform's own health of the restarted components

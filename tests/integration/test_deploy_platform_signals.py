@@ -1,7 +1,10 @@
 """App Platform's own signals in a deploy, against the emulator (issue 30): a component the
 platform reports UNHEALTHY fails the verification naming it and the deploy rolls back; a
 deploy's summary shows each component's CPU/memory and the events timeline, with a foreign
-autoscaling event of the deploy window marked as not ours."""
+autoscaling event of the deploy window marked as not ours; drift reports the foreign maintenance
+redeploy and autoscaling that the manifest does not record."""
+import time
+
 import pytest
 
 from playbook_run import NEXT, RELEASE, playbook_run
@@ -34,3 +37,19 @@ def test_platform_health_fails_verification_and_the_summary_shows_signals(run, t
     assert "App Platform autoscaled api 1 -\\> 3 replicas (cpu) - **not ours**" in text, text
     ours = run.app()["active_deployment"]["id"]
     assert "deployment %s" % ours in text, text
+
+    # App Platform acts on its own after the deploy: a maintenance redeploy and an autoscaling
+    rc, out = run.playbook("drift.yml")
+    assert rc == 0 and "IN SYNC" in out, out[-3000:]
+    maintenance = run.emu.maintenance(run.app_id)["id"]
+    for _attempt in range(100):
+        if run.app()["active_deployment"]["id"] == maintenance:
+            break
+        time.sleep(0.1)
+    run.emu.autoscale(run.app_id, "workers", 2)
+    rc, out = run.playbook("drift.yml")
+    assert rc == 2, out[-3000:]
+    out = " ".join(out.split())  # the YAML callback wraps long lines
+    assert "App Platform events since the recorded deployment, not in the manifest:" in out
+    assert "App Platform maintenance redeploy %s (App Platform maintenance): ACTIVE" % maintenance in out
+    assert "App Platform autoscaled workers 1 -> 2 replicas (cpu)" in out

@@ -117,3 +117,40 @@ def test_the_summary_shows_cpu_memory_and_the_timeline_escaped():
     assert "- `2026-12-07T10:00:05Z` deployment ours (manual): ACTIVE\n" in text
     assert "autoscaled api 1 -\\> 3 replicas (\\<b\\>cpu\\</b\\>) - **not ours**" in text
     assert "App Platform" not in ds.render(ds.build("staging", "succeeded", health={"status": "healthy"}))
+
+
+def test_drift_reports_events_the_manifest_does_not_record():
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift
+
+    manifest = {"history": [{"environment": "staging", "outcome": "succeeded", "deployment_id": "dep-1",
+                             "rolled_back_to": None}],
+                "restarts": [{"environment": "staging", "outcome": "succeeded", "deployment_id": "dep-2",
+                              "restart_of": "dep-1"}]}
+    record = {"deployment_id": "dep-1", "accept": ["dep-1", "dep-2"], "outcome": "succeeded", "services": {}}
+
+    def dep(at, dep_id, cause_type="MANUAL", cloned_from=None, cause="manual"):
+        return {"id": "e-" + dep_id, "type": "DEPLOYMENT", "created_at": at, "deployment_id": dep_id,
+                "deployment": {"id": dep_id, "cause": cause, "phase": "ACTIVE", "cloned_from": cloned_from,
+                               "cause_details": {"type": cause_type}}}
+    events = [signals._event(e) for e in [  # newest first
+        dep("2026-12-07T10:00:40Z", "dep-5", "MAINTENANCE", cause="App Platform maintenance"),
+        {"id": "e-a", "type": "AUTOSCALING", "created_at": "2026-12-07T10:00:30Z", "deployment_id": "dep-2",
+         "autoscaling": {"components": {"api": {"from": 1, "to": 2, "triggering_metric": "cpu"}}}},
+        dep("2026-12-07T10:00:25Z", "dep-4", "MANUAL_ROLLBACK", cloned_from="dep-1"),  # our rescue's rollback
+        dep("2026-12-07T10:00:20Z", "dep-3", cause="manual by someone else"),
+        dep("2026-12-07T10:00:10Z", "dep-2"),
+        dep("2026-12-07T10:00:00Z", "dep-1"),
+        dep("2026-12-07T09:00:00Z", "dep-0"),  # before the recorded deployment: not in the window
+    ]]
+    findings, entries = drift.event_report(events, manifest, "staging", record, active_id="dep-5")
+    assert [f["deployment_id"] for f in findings] == ["dep-3"]  # dep-5 is the active one: the deployment finding
+    assert [e["deployment_id"] for e in entries] == ["dep-3", "dep-2", "dep-5"]
+    assert [e["type"] for e in entries] == ["DEPLOYMENT", "AUTOSCALING", "DEPLOYMENT"]
+    assert entries[2]["what"] == "App Platform maintenance redeploy dep-5 (App Platform maintenance): ACTIVE"
+    report = drift.compare({"id": "app", "active_deployment": {"id": "dep-5", "spec": {}}}, {}, record, [],
+                           environment="staging", events=events, manifest=manifest)
+    text = drift.text_report(report)
+    assert "event: deployment dep-3 (manual by someone else): ACTIVE at 2026-12-07T10:00:20Z, not recorded" in text
+    assert "App Platform autoscaled api 1 -> 2 replicas (cpu)" in text
+    assert drift.compare({"id": "app", "active_deployment": {"id": "dep-2", "spec": {}}}, {}, record, [],
+                         environment="staging", events=events[4:], manifest=manifest)["events"] == []

@@ -218,8 +218,8 @@ class Restarter:
                       consecutive=verify.get("consecutive") or 1, timeout=verify.get("health_timeout") or 60,
                       max_interval=verify.get("max_interval") or 0.5)
             failed, checked = health.check(hp)
-            result["health"] = dict((k, checked.get(k)) for k in ("status", "attempts", "elapsed", "last_state",
-                                                                 "payload") if k in checked)
+            keys = ("status", "attempts", "elapsed", "last_state", "payload")
+            result["health"] = dict((k, checked.get(k)) for k in keys if k in checked)
             if failed:
                 self.fail("the app did not become healthy after the restart: %s%s" % (
                     checked["msg"], signals.events_note(self.client, self.app_id, self.started_at,

@@ -134,7 +134,7 @@ def _event(event):
     scaled = event.get("autoscaling") if isinstance(event.get("autoscaling"), dict) else {}
     return {"id": event.get("id"), "type": event.get("type") or "UNKNOWN", "at": event.get("created_at"),
             "epoch": times.epoch(event.get("created_at")),
-            "deployment_id": event.get("deployment_id") or dep.get("id"),
+            "deployment_id": event.get("deployment_id") or dep.get("id"), "cloned_from": dep.get("cloned_from"),
             "cause": dep.get("cause"), "cause_type": (dep.get("cause_details") or {}).get("type"),
             "phase": dep.get("phase"),
             "autoscaling": dict((name, {"from": c.get("from"), "to": c.get("to"),

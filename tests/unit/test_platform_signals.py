@@ -154,3 +154,21 @@ def test_drift_reports_events_the_manifest_does_not_record():
     assert "App Platform autoscaled api 1 -> 2 replicas (cpu)" in text
     assert drift.compare({"id": "app", "active_deployment": {"id": "dep-2", "spec": {}}}, {}, record, [],
                          environment="staging", events=events[4:], manifest=manifest)["events"] == []
+
+
+def test_the_production_gate_needs_staging_components_healthy_on_app_platform():
+    from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates, plan
+
+    facts = plan.Facts({"environment": "production", "manifest_path": "m.json"})
+    assert gates.staging_platform_healthy(facts) is None  # not a promotion
+    facts.staging_proof = True
+    facts.staging_platform = signals.read_health(_client(health=[[_comp("api"), _comp("workers", "UNHEALTHY", 0)]]),
+                                                 "staging-app")
+    refused = gates.staging_platform_healthy(facts)
+    assert not refused["ok"] and refused["name"] == "staging components healthy"
+    assert "App Platform reports staging's workers: UNHEALTHY, 0 of 1 replicas ready (cpu 5.6%, memory 20.3%)" \
+        in refused["detail"]
+    facts.staging_platform = facts.staging_platform[:1]
+    assert gates.staging_platform_healthy(facts)["ok"]
+    facts.staging_platform_problem = "read the app's component health: the API failed (500)"
+    assert "could not be read: read the app's component health" in gates.staging_platform_healthy(facts)["detail"]

@@ -23,6 +23,7 @@ import datetime
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
@@ -215,6 +216,22 @@ def staging_healthy(facts):
     payload, problem = facts.staging_health
     return staging_health_gate(facts.staging_health_url, None, payload, problem, facts.expected_version,
                                facts.health_checks)
+
+
+@register
+def staging_platform_healthy(facts):
+    """Production: App Platform reports every staging component HEALTHY now (GET /v2/apps/{id}/health)."""
+    if not facts.staging_proof or facts.staging_problem:
+        return None
+    if facts.staging_platform_problem:
+        return gate("staging components healthy", False, "App Platform's component health of staging could not be "
+                                                         "read: %s" % facts.staging_platform_problem)
+    problems = signals.problems(facts.staging_platform or [])
+    if problems:
+        return gate("staging components healthy", False, "App Platform reports staging's %s; the release is not "
+                                                         "proven while a component is not healthy" % "; ".join(problems))
+    return gate("staging components healthy", True, "App Platform reports staging's components healthy: %s" % ", ".join(
+        signals.describe(c) for c in facts.staging_platform or []))
 
 
 @register

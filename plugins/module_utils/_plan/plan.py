@@ -27,6 +27,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
@@ -77,6 +78,9 @@ class Facts(object):
         self.staging_live = None
         self.staging_health_url = None
         self.staging_health = (None, None)
+        # App Platform's own component health of staging ([{name, state, ...}]) or why it was not read
+        self.staging_platform = None
+        self.staging_platform_problem = None
         self.expected_version = None
         self.lock_status = None
         self.lock_store = None
@@ -226,6 +230,10 @@ def _read_staging(p, facts):
         return
     facts.staging_live = {"active_deployment_id": (app.get("active_deployment") or {}).get("id"),
                           "components": live_app.components(dep) if dep else {}}
+    try:
+        facts.staging_platform = signals.read_health(client, p["staging_app_id"])
+    except do_client.DOApiError as exc:
+        facts.staging_platform_problem = str(exc)
     if app.get("live_url"):
         url = app["live_url"].rstrip("/") + p["health_path"]
         facts.staging_health = health.poll_once(url, {}, True, 10)

@@ -50,7 +50,9 @@ kind               fields
                    long after the deployment became ACTIVE (absent/null = forever).
 =================  ==========================================================================
 
-Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``, ``stale_image``, ``component_health``, ``autoscale``) are consumed when a deployment is
+Deployment faults may carry ``skip`` (default 0): the fault lets that many new deployments of
+the app pass before it applies (e.g. skip 1: not the maintenance-mode deployment a deploy makes
+first, but the release's). Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``, ``stale_image``, ``component_health``, ``autoscale``) are consumed when a deployment is
 created; ``health`` faults are not counted (they are time-bound by ``seconds``).
 """
 import collections
@@ -123,6 +125,10 @@ def normalize_fault(raw):
         seconds = fault.get("seconds")
         if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
             raise FaultError("fault health: seconds must be a number >= 0 or null (forever)")
+    if kind in DEPLOYMENT_KINDS:
+        skip = fault.setdefault("skip", 0)
+        if not isinstance(skip, int) or skip < 0:
+            raise FaultError("fault %s: skip must be a number of deployments >= 0" % kind)
     fault.setdefault("count", None)
     fault["remaining"] = fault["count"]
     fault["hits"] = 0
@@ -193,6 +199,9 @@ class Faults:
                 if fault["kind"] not in DEPLOYMENT_KINDS or not self._live(fault):
                     continue
                 if fault.get("app_id") not in (None, app_id):
+                    continue
+                if fault.get("skip"):
+                    fault["skip"] -= 1  # this deployment passes
                     continue
                 taken.append(dict(fault))
                 self._consume(fault)

@@ -171,12 +171,12 @@ progress_lines:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import restart
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
-    HAS_PYDO, PYDO_IMPORT_ERROR, DOApiError, call, client_argument_spec, make_client)
+    DOApiError, check_module, call, client_argument_spec, make_client, wait_argument_spec)
 
 
 def main():
@@ -184,8 +184,6 @@ def main():
     argument_spec.update(
         components=dict(type="raw", required=True),
         catalog=dict(type="list", elements="dict", required=True),
-        timeout=dict(type="int", default=600),
-        poll_interval=dict(type="float", default=1.0),
         verify=dict(type="dict", default={}, options=dict(
             health_path=dict(type="str", default="/health"),
             checks=dict(type="list", elements="str", default=["postgres", "redis"]),
@@ -195,12 +193,10 @@ def main():
             platform_health_timeout=dict(type="float", default=30.0),
         )),
     )
+    argument_spec.update(wait_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_module(module)
     p = module.params
-    if not HAS_PYDO:
-        module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
-    if p["timeout"] <= 0 or p["poll_interval"] <= 0:
-        module.fail_json(msg="timeout and poll_interval must be positive numbers")
     try:
         names = restart.requested_components(p["components"], p["catalog"])
     except restart.RestartError as exc:

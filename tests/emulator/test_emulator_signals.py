@@ -100,3 +100,14 @@ def test_maintenance_mode_answers_the_offline_page_until_it_is_off(emu, staging)
 def test_signal_faults_are_checked(fault, error):
     with pytest.raises(FaultError, match=error):
         normalize_fault(fault)
+
+
+def test_a_deployment_fault_can_let_deployments_pass_first(emu, staging):
+    client, app_id = staging
+    emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "component": "workers", "skip": 1, "count": 1}])
+    first = _restart(client, app_id)
+    assert wait_phase(client, app_id, first["id"])[0]["phase"] == "ACTIVE"
+    second = _restart(client, app_id)
+    assert wait_phase(client, app_id, second["id"])[0]["phase"] == "ERROR"
+    with pytest.raises(FaultError, match="skip must be"):
+        normalize_fault({"kind": "deploy_fail", "stage": "build", "skip": -1})

@@ -235,6 +235,22 @@ def staging_platform_healthy(facts):
 
 
 @register
+def maintenance_mode(facts):
+    """Maintenance mode: left on by an earlier run (refused unless tachyon_maintenance_leftover is
+    turn_off), or a release carrying a migration where the environment asks and nobody chose."""
+    mode = facts.maintenance  # plan.maintenance_of, read with the facts
+    if mode is None:
+        return None
+    if mode["leftover"] and mode["leftover"]["refused"]:
+        return gate("maintenance", False, mode["leftover"]["why"])
+    if mode["refused"]:
+        return gate("maintenance", False, mode["why"])
+    if not mode["use"] and not mode["leftover"]:
+        return None
+    return gate("maintenance", True, mode["leftover"]["why"] if mode["leftover"] else mode["why"])
+
+
+@register
 def soak(facts):
     """Production: staging was health-verified at least tachyon_soak_minutes ago."""
     if not facts.staging_proof:

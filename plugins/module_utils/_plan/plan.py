@@ -27,6 +27,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
@@ -56,6 +57,14 @@ class Facts(object):
         self.given_digests = p.get("digests") or {}
         self.break_glass = p.get("break_glass") or ""
         self.soak_minutes = p.get("soak_minutes") or 0
+        # maintenance mode (_platform/maintenance.py): the environment's mode, the run's choice, what to
+        # do with maintenance left on by an earlier run, the offline page; the marker read below
+        self.maintenance_mode = p.get("maintenance_mode") or "off"
+        self.maintenance_choice = p.get("maintenance") or ""
+        self.maintenance_leftover_policy = p.get("maintenance_leftover") or "refuse"
+        self.offline_page_url = p.get("offline_page_url") or None
+        self.maintenance_marker = None
+        self.maintenance = None
         self.health_checks = p.get("health_checks") or []
         self.rollback = None
         # a rollback to a release was asked for (facts.rollback: its pins, once resolved)
@@ -288,6 +297,9 @@ def read_facts(p):
             _read_staging(p, facts)
     if p.get("read_lock", True):
         _read_lock(p, facts)
+    facts.maintenance_marker = maintenance.read_marker(maintenance.marker_path(p["manifest_path"], facts.environment))
+    if facts.manifest is not None:
+        facts.maintenance = maintenance_of(facts)
     return facts
 
 
@@ -419,6 +431,9 @@ def build(p, check_mode=False):
             refused = gates.refusals(results)
             decision = "refused"
     lines = table(facts.environment, facts.version, rows, migration, results, decision, check_mode, facts.rollback)
+    mode = facts.maintenance or maintenance_of(facts, migration)
+    if mode["use"] or mode["leftover"]:
+        lines.append("  maintenance: %s" % (mode["leftover"]["why"] if mode["leftover"] else mode["why"]))
     # what the plan wants a person to know (a service deployed by tag, a lock it could not read)
     lines += ["  note: %s" % note for note in facts.notes]
     app = facts.target_app or {}
@@ -444,6 +459,23 @@ def build(p, check_mode=False):
                                                          "pending_deployment", "in_progress_deployment")
                            if app.get(key) is not None} if facts.target_app else None},
         "lock": {"locked": (facts.lock_status or {}).get("locked"), "frozen": (facts.lock_status or {}).get("frozen")},
+        # maintenance mode: use (offline page during the migration), turn_off_first (left on earlier), why
+        "maintenance": {"use": mode["use"] and decision == "deploy", "why": mode["why"],
+                        "offline_page_url": facts.offline_page_url,
+                        "turn_off_first": bool(mode["leftover"]) and not mode["leftover"]["refused"],
+                        "left_on": mode["leftover"]},
         "table": lines,
     }
     return plan
+
+
+def maintenance_of(facts, migration=None):
+    """``{use, why, refused, leftover}``: maintenance mode for this deploy (_platform/maintenance.py)."""
+    if migration is None:
+        migration = migration_of(facts) if facts.services else {"carries": False}
+    mode = maintenance.decide(facts.environment, facts.maintenance_mode, facts.maintenance_choice,
+                              migration.get("carries"), facts.offline_page_url)
+    live_spec = ((facts.target_app or {}).get("active_deployment") or {}).get("spec")
+    mode["leftover"] = maintenance.leftover(facts.maintenance_marker, live_spec, facts.maintenance_leftover_policy,
+                                            facts.environment)
+    return mode

@@ -686,7 +686,8 @@ class Deployer:
             msg, details = failure_report(self.client, p["app_id"], exc.details, self.fetch_url, secrets.values())
             result.update(phase=exc.details.get("phase"), progress=progress_summary(exc.details), failure=details,
                           progress_lines=self.lines)
-            self.module.fail_json(msg="%s\nThe app's last good deployment is %s." % (msg, previous_id), **result)
+            self.module.fail_json(msg="%s\nThe app's last good deployment is %s.%s" % (
+                msg, previous_id, signals.events_note(self.client, p["app_id"], self.started_at, [dep_id])), **result)
         except TimeoutError as exc:
             deployment = exc.args[0] if exc.args else {}
             waiting_for = getattr(exc, "waiting_for", None) or "deployment %s to become ACTIVE" % dep_id

@@ -52,8 +52,9 @@ kind               fields
 
 Deployment faults may carry ``skip`` (default 0): the fault lets that many new deployments of
 the app pass before it applies (e.g. skip 1: not the maintenance-mode deployment a deploy makes
-first, but the release's). Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``, ``stale_image``, ``component_health``, ``autoscale``) are consumed when a deployment is
-created; ``health`` faults are not counted (they are time-bound by ``seconds``).
+first, but the release's). Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``,
+``stale_image``, ``component_health``, ``autoscale``) are consumed when a deployment is created;
+``health`` faults are not counted (they are time-bound by ``seconds``).
 """
 import collections
 import fnmatch

@@ -137,8 +137,8 @@ options:
     description:
       - The environment's maintenance mode for a release that carries a migration (the app answers
         an offline page while it runs, see M(tachyon.infra.app_maintenance)) - V(off) (not used),
-        V(on) (used), V(ask) (refused until O(maintenance) says V(yes) or V(no); production's
-        inventory default). The plan's RV(maintenance) says what the deploy does.
+        V(on) (used), V(ask) (refused until O(maintenance) says V(yes) or V(no); meant for
+        production). The plan's RV(maintenance) says what the deploy does.
     type: str
     default: "off"
     choices: ["off", "on", "ask"]

@@ -95,7 +95,7 @@ def with_maintenance(spec, on, offline_page_url=None):
 def decide(environment, mode, choice, carries_migration, offline_page_url=None):
     """``{use, why, refused}`` for a release: maintenance is used when the release carries a
     migration and the environment's mode is ``on``, or ``ask`` with the choice ``yes``. ``ask``
-    without a choice refuses a release that carries a migration (production's default)."""
+    without a choice refuses a release that carries a migration (meant for production)."""
     if mode not in MODES:
         return {"use": False, "refused": True, "why": "tachyon_maintenance_mode %r: use off, on or ask" % (mode,)}
     if choice not in CHOICES:

@@ -147,3 +147,19 @@ def test_release_manifest_state_restarted_check_mode_diff_and_idempotence(tmp_pa
     assert not failed and not result["changed"]
     failed, result = execute(dict(p, components=["Nope!"]))
     assert failed and "a restart names the App Platform components" in result["msg"]
+
+
+def test_the_html_report_lists_restarts_apart_escaped():
+    from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import history
+    from ansible_collections.tachyon.infra.plugins.module_utils._report import report
+
+    base = mf.create_release(mf.new_manifest(), "1.0.0", {"tachyon-api": "4a09142"}, known_services=["tachyon-api"])
+    until = parse_utc("2026-12-02T00:00:00Z")
+    plain = report.render(base, history.history_view(base), metrics.metrics(base, "30d", until), until)
+    assert 'id="restarts"' not in plain
+    after = restarts.record(base, "staging", "failed", ["api"], deployment_id="dep-2", restart_of="dep-1",
+                            message='<script>alert("x")</script>', at="2026-12-01T11:00:00Z")
+    page = report.render(after, history.history_view(after), metrics.metrics(after, "30d", until), until)
+    assert '<section id="restarts"><h2>Restarts (1)</h2>' in page and "<code>dep-2</code>" in page
+    assert '<script>alert("x")</script>' not in page and "&lt;script&gt;" in page

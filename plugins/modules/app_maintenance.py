@@ -33,7 +33,7 @@ options:
     description: V(on) - the app answers the offline page; V(off) - the app answers as usual.
     type: str
     required: true
-    choices: [on, off]
+    choices: ["on", "off"]
   marker:
     description: The marker file of maintenance left on (C(<manifest dir>/.maintenance-<environment>.json) in the deploy role).
     type: path
@@ -80,7 +80,7 @@ EXAMPLES = r"""
   tachyon.infra.app_maintenance:
     app_id: "{{ tachyon_do_app_id }}"
     token: "{{ tachyon_do_token }}"
-    state: on
+    state: "on"
     marker: "{{ tachyon_manifest_path | dirname }}/.maintenance-{{ tachyon_environment }}.json"
     environment: "{{ tachyon_environment }}"
     offline_page_url: https://status.example.com/offline.html
@@ -89,7 +89,7 @@ EXAMPLES = r"""
   tachyon.infra.app_maintenance:
     app_id: "{{ tachyon_do_app_id }}"
     token: "{{ tachyon_do_token }}"
-    state: off
+    state: "off"
     marker: "{{ tachyon_manifest_path | dirname }}/.maintenance-{{ tachyon_environment }}.json"
 """
 

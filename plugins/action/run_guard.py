@@ -164,9 +164,11 @@ class ActionModule(ActionBase):
         # 3. the environment's identity is the inventory's: its app and token, its group
         for name in sorted(set(extra) & set(p["inventory_vars"])):
             problems.append(
-                "extra var %s: the app id and token belong to the environment and come only from its "
+                "extra var %s: %s belong to the environment and come only from its "
                 "inventory (group_vars of the host's group, or the environment variables they read); "
-                "they cannot be given with -e. Remove -e %s." % (name, name))
+                "they cannot be given with -e. Remove -e %s." % (
+                    name, "its change windows" if name == "tachyon_change_windows" else "the app id and token",
+                    name))
         # 3. the environment is the inventory group of the host
         groups = [g for g in task_vars.get("group_names", []) if g in p["environments"]]
         host = task_vars.get("inventory_hostname", "?")

@@ -28,4 +28,7 @@ options:
     default: https://api.digitalocean.com
 requirements:
   - pydo
+notes:
+  - Give O(token) and O(api_endpoint) once per play, to every App Platform module, with
+    C(module_defaults) on the action group C(group/tachyon.infra.platform) (as the playbooks do).
 """

@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Attribute support shared by the collection's modules.
+"""Who maintains the collection's modules and how far they support the common attributes.
 
-Used after ``ansible.builtin.action_common_attributes``, which gives each attribute its
-description (the way community collections document attributes); these fragments say how far
-the modules support them.
+Every module lists exactly one of these fragments, after
+``ansible.builtin.action_common_attributes`` (which gives each attribute its description, the way
+community collections document attributes): the author list is written here once, not in each
+module. ``tachyon.infra.attributes`` alone says the author and the platform; the module then
+says itself how it supports check and diff mode.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,10 +15,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-class ModuleDocFragment(object):
-    # Modules that only read and report (the validate checks, the repo layout check).
-    READ_ONLY = r"""
+_AUTHOR = r"""
 options: {}
+author:
+  - Tachyon platform team (@tachyonapp)
+"""
+
+
+class ModuleDocFragment(object):
+    # Modules that say themselves how they support check and diff mode.
+    DOCUMENTATION = _AUTHOR + r"""
+attributes:
+  platform:
+    platforms: posix
+"""
+
+    # Modules that only read and report (the validate checks, the repo layout check).
+    READ_ONLY = _AUTHOR + r"""
 attributes:
   check_mode:
     support: full
@@ -29,8 +44,7 @@ attributes:
 
     # Modules that do not report a diff and run on any POSIX controller (most of them): each
     # module still says how it supports check mode.
-    NO_DIFF = r"""
-options: {}
+    NO_DIFF = _AUTHOR + r"""
 attributes:
   diff_mode:
     support: none

@@ -42,10 +42,10 @@ description:
     the live ciphertext.
   - When the rendered spec equals the live one (and no deployment of it is running), nothing is
     deployed and the task reports C(changed=false).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
+  - tachyon.infra.progress
   - tachyon.infra.app_platform
 options:
   spec:
@@ -109,11 +109,6 @@ options:
       - A deployment of our own spec still running (a rerun) is followed, not refused.
     type: float
     default: 0
-  progress_file:
-    description:
-      - Internal. Path the module appends progress lines to; set by the action plugin, which
-        prints them while the module runs. Lines never contain secret values.
-    type: path
   plan:
     description:
       - Display only - lines printed before the deploy starts (the C(table) of
@@ -215,8 +210,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after App Spec as YAML, SECRET values shown as C(REDACTED).
-  platform:
-    platforms: posix
 notes:
   - Compare is against the spec of the ACTIVE deployment (falling back to the app's spec), so a
     spec whose deployment failed is deployed again on the next run.
@@ -230,8 +223,6 @@ EXAMPLES = r"""
 - name: Deploy the rendered staging spec
   tachyon.infra.app_deploy:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     spec: "{{ rendered.spec }}"
     secrets: "{{ tachyon_secrets }}"
     timeout: 900
@@ -352,9 +343,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
     set_deadline,
 )
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import PROGRESS_OPTION, ProgressLog
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import (
     redact_module_results,
-    redact_text,
     redact_url,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
@@ -372,18 +363,12 @@ class Deployer:
         self.client = client
         self.clock = clock
         self.sleep = sleep
-        self.lines = []
+        self.progress = ProgressLog(self.p.get("progress_file"))
+        self.lines = self.progress.lines
         # the deploy window's start (App Platform's events from here on are this deploy's timeline)
         self.started_at = time.time()
 
     # ---- helpers -------------------------------------------------------------------------
-    def progress(self, line):
-        line = redact_text(line)
-        self.lines.append(line)
-        path = self.p.get("progress_file")
-        if path:
-            with open(path, "a") as handle:
-                handle.write(line + "\n")
 
     def fetch_url(self, url):
         # only a failed deployment's log is fetched: the module starts faster without urls
@@ -743,7 +728,7 @@ def main():
         poll_interval=dict(type="float", default=1.0),
         cancel_on_timeout=dict(type="bool", default=True),
         in_flight_wait=dict(type="float", default=0),
-        progress_file=dict(type="path"),
+        **PROGRESS_OPTION,
         live_app=dict(type="dict"),
         plan=dict(type="list", elements="str"),
         lock=dict(type="dict", options=dict(

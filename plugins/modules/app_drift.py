@@ -35,8 +35,6 @@ description:
     active deployment, which the C(deployment) finding names already), and autoscaling events (in
     C(report.events), not a finding - scaling is not configuration). Events that cannot be read
     are said in C(notes).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
@@ -94,8 +92,6 @@ EXAMPLES = r"""
 - name: Compare the staging app with the repo and the manifest
   tachyon.infra.app_drift:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     environment: staging
     spec_path: "{{ playbook_dir }}/../.do/app.staging.yml"
     manifest_path: "{{ playbook_dir }}/../releases/manifest.json"

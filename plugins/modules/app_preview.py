@@ -32,10 +32,10 @@ description:
     preview's name without the marker makes O(state=present) and O(state=absent) fail.
   - Previews are recorded nowhere else (not in the release manifest); the account's app list with the marker says which exist.
   - No secret value (O(secrets), the token) appears in a message, progress line, diff or result.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
+  - tachyon.infra.progress
 options:
   state:
     description: What to do.
@@ -130,9 +130,6 @@ options:
     description: Longest pause between deployment polls.
     type: float
     default: 1
-  progress_file:
-    description: Internal. Set by the action plugin, which prints the progress lines while the module runs.
-    type: path
 attributes:
   check_mode:
     support: full
@@ -140,8 +137,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after preview App Spec, SECRET values shown as C(REDACTED).
-  platform:
-    platforms: posix
 notes:
   - Age for O(state=reaped) is counted from the app's C(updated_at) (the hub's last deployment of
     it), else its C(created_at).
@@ -151,10 +146,10 @@ seealso:
 """
 
 EXAMPLES = r"""
+# token and api_endpoint come from the play's module_defaults for group/tachyon.infra.platform
+# (see the notes).
 - name: Deploy the preview of tachyon-api PR 42
   tachyon.infra.app_preview:
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     repo: tachyonapp/tachyon-api
     pr: "42"
     spec_path: .do/app.staging.yml
@@ -259,7 +254,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import PROGRESS_OPTION, ProgressLog
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 
 PER_PAGE = 100
 
@@ -271,17 +267,11 @@ class Previews(object):
         self.client = client
         self.clock = clock
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
-        self.lines = []
+        self.progress = ProgressLog(self.p.get("progress_file"))
+        self.lines = self.progress.lines
         self.started = clock()
         self.deadline = self.started + self.p["timeout"]
         set_deadline(client, self.deadline)
-
-    def progress(self, line):
-        line = redact_text(line)
-        self.lines.append(line)
-        if self.p.get("progress_file"):
-            with open(self.p["progress_file"], "a") as handle:
-                handle.write(line + "\n")
 
     def fail(self, msg, **extra):
         extra.setdefault("changed", False)
@@ -499,7 +489,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
         poll_interval=dict(type="float", default=1.0),
-        progress_file=dict(type="path"),
+        **PROGRESS_OPTION,
     )
 
 

@@ -32,10 +32,10 @@ description:
     not good.
   - Every wait and retry ends at O(timeout); the message says what it was waiting for. No URL
     query string or token appears in a message or result.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
+  - tachyon.infra.progress
   - tachyon.infra.app_platform
 options:
   environment:
@@ -71,9 +71,6 @@ options:
     description: Longest pause between polls (first polls are quicker).
     type: float
     default: 1
-  progress_file:
-    description: Internal, set by the action plugin to print progress lines live.
-    type: path
 attributes:
   check_mode:
     support: full
@@ -81,8 +78,6 @@ attributes:
   diff_mode:
     support: full
     details: Before/after deployment id.
-  platform:
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
 """
@@ -91,8 +86,6 @@ EXAMPLES = r"""
 - name: Roll back to the deployment that was active before ours
   tachyon.infra.app_rollback:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     deployment_id: "{{ deploy.previous_deployment_id }}"
 
 - name: Roll back to the last good deployment, keep the app pinned
@@ -175,7 +168,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
     set_deadline,
 )
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results, redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import PROGRESS_OPTION, ProgressLog
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import standing as app_standing
 
 # deployments listed per page, and pages read at most, when looking for the last good one
@@ -269,14 +263,8 @@ class Rollback:
         self.module = module
         self.p = module.params
         self.client = client
-        self.lines = []
-
-    def progress(self, line):
-        line = redact_text(line)
-        self.lines.append(line)
-        if self.p.get("progress_file"):
-            with open(self.p["progress_file"], "a") as handle:
-                handle.write(line + "\n")
+        self.progress = ProgressLog(self.p.get("progress_file"))
+        self.lines = self.progress.lines
 
     def api(self, action, func, *args, **kwargs):
         kwargs["_app_id"] = self.p["app_id"]
@@ -416,7 +404,7 @@ def main():
         commit=dict(type="bool", default=True),
         timeout=dict(type="int", default=900),
         poll_interval=dict(type="float", default=1.0),
-        progress_file=dict(type="path"),
+        **PROGRESS_OPTION,
         environment=dict(type="str"),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))

@@ -31,8 +31,6 @@ description:
     other one is removed) and returns the rendered spec with every SECRET env value
     blanked. It does not write any file.
   - Never changes anything on disk or remotely (C(changed) is always V(false)).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

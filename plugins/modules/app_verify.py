@@ -20,24 +20,11 @@ description:
     deployment is not the app's active one.
   - With O(verify=false) it only reports (the failed-deploy path uses it to learn whether the
     migration job ran; the deploy plan to show what runs now).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.app_platform
   - tachyon.infra.attributes.no_diff
 options:
-  app_id:
-    description: The App Platform app id.
-    type: str
-    required: true
-  token:
-    description: DigitalOcean API token with read access to the app (never logged).
-    type: str
-    required: true
-  api_endpoint:
-    description: API endpoint.
-    type: str
-    default: https://api.digitalocean.com
   deployment_id:
     description: The deployment to read; default the app's active deployment.
     type: str
@@ -73,8 +60,6 @@ EXAMPLES = r"""
 - name: Verify the whole app after ACTIVE
   tachyon.infra.app_verify:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
-    api_endpoint: "{{ tachyon_do_api_endpoint }}"
     deployment_id: "{{ deploy_result.deployment_id }}"
     require_active: true
     services: "{{ deploy_services }}"
@@ -82,7 +67,6 @@ EXAMPLES = r"""
 - name: Did the failed deployment run its migration job?
   tachyon.infra.app_verify:
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
     deployment_id: "{{ failed_deployment_id }}"
     verify: false
   register: failed_deployment
@@ -133,19 +117,15 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import liv
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            app_id=dict(type="str", required=True),
-            token=dict(type="str", required=True, no_log=True),
-            api_endpoint=dict(type="str", default=do_client.DEFAULT_ENDPOINT),
-            deployment_id=dict(type="str"),
-            require_active=dict(type="bool", default=False),
-            services=dict(type="dict"),
-            verify=dict(type="bool", default=True),
-            timeout=dict(type="float", default=30.0),
-        ),
-        supports_check_mode=True,
+    argument_spec = do_client.client_argument_spec()
+    argument_spec.update(
+        deployment_id=dict(type="str"),
+        require_active=dict(type="bool", default=False),
+        services=dict(type="dict"),
+        verify=dict(type="bool", default=True),
+        timeout=dict(type="float", default=30.0),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
         # bounded: a rate-limited or slow API fails this read within the timeout, never waits longer

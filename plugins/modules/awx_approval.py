@@ -21,10 +21,9 @@ description:
     alone), when the workflow job has no approved approval node (none ran, it timed out, it was
     denied), or when the approver is the user who launched the workflow (C(awx_user_name)).
   - Every request has an overall deadline of O(timeout) seconds.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 options:
   meta:
     description: The job's AWX meta variables C(awx_job_launch_type), C(awx_workflow_job_id), C(awx_user_name).
@@ -55,8 +54,6 @@ attributes:
     details: Only reads.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -42,50 +42,12 @@ description:
     start in the window count - C(restored) ones give C(median_seconds) and C(mean_seconds),
     C(open) ones are not restored yet.
   - Remote URLs are never returned or printed (they may carry a token); errors name the service.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest
+  - tachyon.infra.manifest.history
+  - tachyon.infra.metrics
   - tachyon.infra.attributes.no_diff
-options:
-  since:
-    description:
-      - The window's start - a duration before O(window_end) (C(30d), C(12h), C(2w), C(90m)), a date
-        (C(2026-05-01)), a UTC timestamp (C(2026-05-01T00:00:00Z)), or C(all) (from the first
-        recorded attempt).
-    type: str
-    default: 30d
-  window_end:
-    description: The window's end, a UTC timestamp (C(YYYY-MM-DDTHH:MM:SSZ)). Default now.
-    type: str
-  environments:
-    description: The environments to measure.
-    type: list
-    elements: str
-    choices: [staging, production]
-    default: [staging, production]
-  repos:
-    description:
-      - Service name (the manifest's key) to its git remote URL (https, ssh or C(file://)), for
-        the commit dates of the lead time. Empty - no lead time (the result says why).
-    type: dict
-    default: {}
-  cache_dir:
-    description: Where the bare fetches of the remotes are kept (one C(<service>.git) each), reused by later runs.
-    type: path
-    default: ~/.cache/tachyon-infra/repos
-  git_history:
-    description:
-      - Also read the git history of O(manifest_path) (every committed version, through the same
-        reader and legacy upgrade) and count the attempts earlier versions recorded that the file
-        no longer holds (a legacy manifest kept only the last deployment per environment).
-    type: bool
-    default: false
-  max_revisions:
-    description: With O(git_history), how many of the latest commits that changed the file are read.
-    type: int
-    default: 200
 attributes:
   check_mode:
     support: full

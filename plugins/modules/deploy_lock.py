@@ -39,8 +39,6 @@ description:
   - Taking or releasing the lock reports C(changed=false) - it is bookkeeping, not a change of
     the environment - so a repeated deploy still reports no change. Freezing and releasing a
     freeze report C(changed).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -23,19 +23,16 @@ description:
     runs these images already) or C(refused).
   - Fails when the plan is refused, naming every failing gate, in check mode too (so
     C(--check) can gate CI and AWX); the plan is returned with the failure.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - tachyon.infra.app_platform
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 attributes:
   check_mode:
     support: full
     details: Reads only; check mode is the same run.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   environment:
     description: The environment deployed (the inventory group), C(staging) or C(production).
@@ -186,6 +183,27 @@ options:
   break_glass:
     description: A reason to deploy past a freeze (recorded in the history).
     type: str
+  change_windows:
+    description:
+      - The change windows of the environment (C(tachyon_change_windows) of its inventory
+        group_vars), each C({name, kind, zone, start, end, days, rollbacks, priority}); see
+        docs/docsite/rst/change_windows.rst. Decided at the plan's own clock (no option moves
+        it). A deploy inside a C(deny) window or outside every C(allow) window is refused naming
+        the window and its end in its zone and in UTC; a rollback is refused only by a window
+        with C(rollbacks=deny). Malformed windows refuse the plan naming the window and field.
+      - Empty - no change window gate.
+    type: list
+    elements: dict
+    default: []
+  override:
+    description:
+      - The id of an incident override (C(tachyon_override), from C(playbooks/override.yml))
+        that lets this one deploy through a change window. It must be for this environment and
+        this release (its pins), unexpired, unused and, for production, approved by another
+        person than its requester; the plan refuses naming why otherwise. Read from where the
+        lock is kept (O(lock_remote), else beside O(lock_path)); the deploy consumes it
+        (M(tachyon.infra.change_override) with C(state=consumed)), the plan never writes.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -193,7 +211,6 @@ EXAMPLES = r"""
   tachyon.infra.deploy_plan:
     environment: staging
     app_id: "{{ tachyon_do_app_id }}"
-    token: "{{ tachyon_do_token }}"
     manifest_path: releases/manifest.json
     spec_path: .do/app.staging.yml
     services: "{{ tachyon_services }}"
@@ -245,6 +262,19 @@ spec:
   type: dict
 target:
   description: The target app as read - C({app_id, active_deployment_id, live_url, problem, app}).
+  returned: when the manifest was read
+  type: dict
+windows:
+  description:
+    - The change windows decided now - C({allowed, reason, window, current, next, allowed_from,
+      rollback}); each window occurrence C({name, kind, zone, definition, start_utc, end_utc,
+      start_local, end_local, rollbacks, priority}). None without windows.
+  returned: when the manifest was read
+  type: dict
+override:
+  description:
+    - The incident override this deploy goes through a change window with (the deploy consumes
+      it) - C({id, requested_by, approved_by, reason, expires_at, text}); None when none is used.
   returned: when the manifest was read
   type: dict
 table:
@@ -307,6 +337,8 @@ def main():
         maintenance=dict(type="str", default="", choices=["", "yes", "no"]),
         maintenance_leftover=dict(type="str", default="refuse", choices=["refuse", "turn_off"]),
         offline_page_url=dict(type="str"),
+        change_windows=dict(type="list", elements="dict", default=[]),
+        override=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params

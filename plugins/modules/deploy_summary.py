@@ -23,8 +23,6 @@ description:
     the same as job artifacts.
   - The failure reason is redacted (URLs reduced to scheme, host and path; tokens masked); the
     app link has no query string or user info.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff
@@ -100,6 +98,10 @@ options:
     type: list
     elements: str
     default: []
+  override:
+    description: The incident override a change window let this deploy through with (the plan's
+      RV(tachyon.infra.deploy_plan#module:override) text), shown as a row of its own.
+    type: str
   full_path:
     description: Where the full summary is written when it had to be cut (the run uploads it as an
       artifact); default O(path) with C(.full.md) appended.
@@ -175,6 +177,7 @@ def main():
             full_path=dict(type="path"),
             warnings=dict(type="list", elements="str", default=[]),
             restarted=dict(type="list", elements="str", default=[]),
+            override=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -187,7 +190,7 @@ def main():
         except (IOError, OSError) as exc:
             module.warn("release notes not added: %s cannot be read (%s)" % (p["release_notes_path"], exc.strerror))
     keys = ("version", "services", "deployment_id", "live_url", "health", "failure", "rolled_back_to",
-            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings", "restarted")
+            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings", "restarted", "override")
     summary = ds.build(p["environment"], p["outcome"], release_notes=notes, **dict((k, p[k]) for k in keys))
     markdown = ds.render(summary, notes)
     changed = False

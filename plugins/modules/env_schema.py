@@ -24,8 +24,6 @@ description:
   - Every finding names the file, the line and the key. No value is ever returned or
     printed.
   - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

@@ -23,8 +23,6 @@ description:
   - In GitHub Actions every option but O(state) and O(environment) has a default from the run's
     environment (C(GITHUB_REPOSITORY), C(GITHUB_SHA), C(GITHUB_TOKEN), C(GITHUB_API_URL), the run's
     URL). The token is no_log and only sent in the Authorization header.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

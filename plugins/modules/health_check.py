@@ -18,8 +18,6 @@ description:
     error, stale version or disconnected check) and the number of attempts.
   - 'The payload is the one the Tachyon API serves, for example
     C({"status": "healthy", "version": "<sha>", "checks": {"postgres": "connected", "redis": "connected"}}).'
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

@@ -24,8 +24,6 @@ description:
     release's, naming the service and both digests; a service left without a digest is refused
     unless O(allow_tag_only).
   - Reads only; changes nothing.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

@@ -30,10 +30,9 @@ description:
     O(remote) and O(branch) must be one line each; every text option must be one string.
   - Credentials embedded in remote URLs (C(https://user:token@host/...)) are masked in every
     message and output.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 options:
   repo_dir:
     description: The hub checkout (a git work tree).
@@ -81,8 +80,6 @@ attributes:
   diff_mode:
     support: partial
     details: The uncommitted change of O(path) (C(git diff)) as C(prepared).
-  platform:
-    platforms: posix
 requirements:
   - git
 """
@@ -150,6 +147,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import repl
 from ansible_collections.tachyon.infra.plugins.module_utils._release import records
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError as GitRunError, run_git
 
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|"
                          r"failed to push some refs|cannot lock ref|stale info", re.I)
@@ -166,11 +164,17 @@ class Git(object):
         self.module = module
         self.repo_dir = repo_dir
         self.env = env
-        self.git = module.get_bin_path("git", required=True)
+
+    def _run(self, args, env, data=None):
+        try:
+            proc = run_git(args, cwd=self.repo_dir, env=env, timeout=300, what="publishing the manifest",
+                           data=data)
+        except GitRunError as exc:
+            raise GitError(str(exc))
+        return proc.returncode, proc.stdout, proc.stderr
 
     def run(self, *args, check=True):
-        rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
-                                               environ_update=self.env)
+        rc, out, err = self._run(list(args), self.env)
         if check and rc != 0:
             raise GitError("`git %s` failed (rc=%d): %s" % (mask_url_credentials(" ".join(args)), rc,
                                                             mask_url_credentials((err or out).strip())))
@@ -182,8 +186,7 @@ class Git(object):
     def run_env(self, args, env, data=None):
         environ = dict(self.env)
         environ.update(env)
-        rc, out, err = self.module.run_command([self.git] + list(args), cwd=self.repo_dir,
-                                               environ_update=environ, data=data, binary_data=True)
+        rc, out, err = self._run(list(args), environ, data=data.decode("utf-8") if data is not None else None)
         if rc != 0:
             raise GitError("`git %s` failed (rc=%d): %s" % (args[0], rc, mask_url_credentials((err or out).strip())))
         return out.strip()

@@ -25,8 +25,6 @@ description:
   - Webhook URLs are credentials - no_log, never in a payload, a message or a result. Payload
     texts pass through the collection's redaction (URL query strings, tokens); payloads carry no
     env value or secret.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

@@ -29,21 +29,12 @@ description:
     kept only the last deployment per environment). Without it, older releases have
     their C(created_at) null.
   - Changes nothing.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest
+  - tachyon.infra.manifest.history
   - tachyon.infra.attributes.no_diff
-options:
-  git_history:
-    description: Also read the git history of O(manifest_path) in the work tree that holds it.
-    type: bool
-    default: false
-  max_revisions:
-    description: With O(git_history), how many of the latest commits that changed the file are read.
-    type: int
-    default: 200
+options: {}
 attributes:
   check_mode:
     support: full
@@ -116,6 +107,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import history as rh
+from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import MANIFEST_PATH_OPTION, ManifestError
 
 
@@ -123,8 +115,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             **MANIFEST_PATH_OPTION,
-            git_history=dict(type="bool", default=False),
-            max_revisions=dict(type="int", default=200),
+            **mr.HISTORY_OPTIONS,
         ),
         supports_check_mode=True,
     )

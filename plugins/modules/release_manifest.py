@@ -24,10 +24,9 @@ description:
     option (an approver list) fails naming it; nothing is trimmed or converted.
   - Legacy manifests (the bash-era format without C(schema_version)) are read and upgraded in
     memory; O(state=upgraded) rewrites one in the current format.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 options:
   path:
     description: Path of the manifest file.
@@ -182,8 +181,6 @@ attributes:
   diff_mode:
     support: full
     details: Before and after JSON text of the manifest.
-  platform:
-    platforms: posix
 requirements:
   - jsonschema
 """

@@ -28,8 +28,6 @@ description:
   - A service whose commits cannot be read (unreachable remote, unknown commit) is reported with
     its error; the other services are still listed. Remote URLs are shown without credentials.
   - Reads only; the manifest is not changed and nothing of the notes is written into it.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest

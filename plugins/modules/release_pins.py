@@ -22,8 +22,6 @@ description:
     production ran. Refuses, naming the releases the history does record, when there is none, and
     when the deployment recorded no pin for a service of O(services).
   - Reads only; changes nothing.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

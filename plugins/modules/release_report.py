@@ -21,11 +21,11 @@ description:
   - Every value taken from the manifest is HTML-escaped - a version or a name holding markup
     renders as text.
   - The file is replaced atomically, and only when its content changes.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest
+  - tachyon.infra.manifest.history
+  - tachyon.infra.metrics
   - tachyon.infra.attributes.no_diff
 options:
   dest:
@@ -36,38 +36,6 @@ options:
     description: The page title.
     type: str
     default: Tachyon releases
-  since:
-    description: The metrics window's start, as in M(tachyon.infra.delivery_metrics).
-    type: str
-    default: 30d
-  window_end:
-    description: The metrics window's end and the report's time, a UTC timestamp. Default now.
-    type: str
-  environments:
-    description: The environments to measure.
-    type: list
-    elements: str
-    choices: [staging, production]
-    default: [staging, production]
-  repos:
-    description: Service name to git remote URL, for the lead time (see M(tachyon.infra.delivery_metrics)).
-    type: dict
-    default: {}
-  cache_dir:
-    description: Where the bare fetches of the remotes are kept.
-    type: path
-    default: ~/.cache/tachyon-infra/repos
-  git_history:
-    description:
-      - Also read the git history of O(manifest_path) (every committed version, through the same
-        reader and legacy upgrade) and count the attempts earlier versions recorded that the file
-        no longer holds (a legacy manifest kept only the last deployment per environment).
-    type: bool
-    default: false
-  max_revisions:
-    description: With O(git_history), how many of the latest commits that changed the file are read.
-    type: int
-    default: 200
 attributes:
   check_mode:
     support: full

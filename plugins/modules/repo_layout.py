@@ -18,8 +18,6 @@ description:
   - Remote URLs are compared by host and path, so C(git@github.com:org/repo.git) and
     C(https://github.com/org/repo) are the same repository.
   - Only reads; never changes anything.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
@@ -133,6 +131,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
+
 SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!/).+)$")
 
 
@@ -209,13 +209,15 @@ def main():
         ),
         supports_check_mode=True,
     )
-    git_bin = module.get_bin_path("git", required=True)
 
     def git(path, *args):
-        rc, out, dummy = module.run_command([git_bin, "-C", path] + list(args))
-        return rc, out.strip()
+        proc = run_git(["-C", path] + list(args), what="the repository layout check")
+        return proc.returncode, proc.stdout.strip()
 
-    repos = [inspect_repo(repo, git) for repo in module.params["repos"]]
+    try:
+        repos = [inspect_repo(repo, git) for repo in module.params["repos"]]
+    except GitError as exc:
+        module.fail_json(msg=str(exc))
     ok = not any(r["problems"] for r in repos)
     if not ok and module.params["fail_on_problems"]:
         module.fail_json(msg="service repositories not laid out as expected: "

@@ -48,8 +48,6 @@ description:
   - C(--skip-tags) names C(always) or one of O(protected_tags) for the environment, or
     C(--start-at-task) is used.
   - Runs entirely in the action plugin on the controller (like M(ansible.builtin.assert)).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

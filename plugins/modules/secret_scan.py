@@ -23,8 +23,6 @@ description:
   - Findings name the file, the line and the kind of secret. The secret text is never
     returned or printed.
   - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

@@ -16,8 +16,6 @@ description:
   - The deploy role runs it after the health check; a failure counts like a failed health check
     (the deploy is rolled back).
   - A malformed check list fails before any request, naming the check and the field.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.no_diff

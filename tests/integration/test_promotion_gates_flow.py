@@ -2,6 +2,7 @@
 checks, staging's proof at promotion time (live deployment, health now, soak), the migration
 guard (rollback with a warning in staging, freeze without rollback in production) and the
 check-mode plan. Scenarios are combined so the file runs a handful of playbooks only."""
+import math
 import re
 import time
 
@@ -73,19 +74,31 @@ def refusal(out):
     return match.group(0)
 
 
+def _seconds(duration):
+    """'42s' or '1m05s' (the gates' fmt_duration) in seconds."""
+    minutes, _, seconds = duration.rpartition("m")
+    return int(minutes or 0) * 60 + int(seconds.rstrip("s"))
+
+
 def test_production_needs_staging_live_healthy_and_soaked_and_freezes_after_a_migration(run):
+    started = time.monotonic()
     rc, out = run.staging()
     assert rc == 0, out
+    staging_took = time.monotonic() - started
     staging_app, prod_app = run.emu.app_ids["staging"], run.emu.app_ids["production"]
     prod_before = run.app("production")["active_deployment"]["id"]
     deployments = len(run.deployments("production"))
 
-    soak = 0.3  # 18 s: the refusals and the freeze below take about that long
+    # 18 s: the refusals and the freeze below take about that long; on a loaded machine (a run
+    # that took longer than 8 s) the soak is the staging run's time + 10 s, in tenths of a minute,
+    # so that the production run, which does less before its plan than staging did in all, still
+    # sees it unfinished
+    soak = max(3, math.ceil((staging_took + 10) / 6)) / 10.0
     rc, out = run.production(extra={"tachyon_soak_minutes": soak})
     text = refusal(out)
     print("SOAK REFUSAL:", text)
-    left = re.search(r"gate 'soak' failed: staging was verified at \S+, only \d+s ago; tachyon_soak_minutes is 0.3: "
-                     r"(\d+)s left \(production may deploy from \S+\)", text)
+    left = re.search(r"gate 'soak' failed: staging was verified at \S+, only \S+ ago; tachyon_soak_minutes is %s: "
+                     r"((?:\d+m)?\d+s) left \(production may deploy from \S+\)" % re.escape(str(soak)), text)
     assert rc != 0 and left, text
     refused_at = time.monotonic()
     assert "gate 'staging live deployment'" not in text and "gate 'staging healthy now'" not in text
@@ -119,7 +132,7 @@ def test_production_needs_staging_live_healthy_and_soaked_and_freezes_after_a_mi
     assert rc == 0, out
 
     # after the soak it goes through
-    time.sleep(max(0.0, int(left.group(1)) + 1 - (time.monotonic() - refused_at)))
+    time.sleep(max(0.0, _seconds(left.group(1)) + 1 - (time.monotonic() - refused_at)))
     rc, out = run.production(extra={"tachyon_soak_minutes": soak})
     assert rc == 0, out[-4000:]
     assert manifest_json(run)["environments"]["production"]["deployment_id"] == \

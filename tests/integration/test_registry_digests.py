@@ -50,6 +50,39 @@ def docker(*args, env=None, stdin=None):
     return proc.stdout
 
 
+def push_images(built, host, docker_env):
+    """Push each built ``ghcr.io/tachyonapp/<service>:<sha>`` to the local registry under the same
+    path; returns ({service: sha}, {service: the digest the registry answered})."""
+    shas = {svc: ref.rsplit(":", 1)[1] for svc, ref in built.items()}
+    pushed = {}
+    for svc, ref in built.items():
+        local = "%s/tachyonapp/%s:%s" % (host, svc, shas[svc])
+        docker("tag", ref, local, env=docker_env)
+        out = docker("push", local, env=docker_env)
+        pushed[svc] = [l for l in out.splitlines() if "digest: sha256:" in l][0].split("digest: ")[1].split()[0]
+    return shas, pushed
+
+
+def sandbox_player(root, reg, emu, manifest, timeout=300):
+    """play(playbook, limit, extra) -> (rc, output, seconds): a playbook of the checkout ``root`` on
+    the sandbox inventory against ``emu``, the local registry standing in for ghcr.io, the App
+    Specs' secrets from the environment, the release manifest ``manifest``."""
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CONFIG=os.path.join(str(root), "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
+               TACHYON_REGISTRY_USERNAME=reg["TACHYON_REGISTRY_USER"],
+               TACHYON_REGISTRY_PASSWORD=reg["password"])
+    env.update({"TACHYON_SECRET_" + k: "x-%s" % k.lower() for k in secret_keys()})
+    common = {"manifest_path": str(manifest), "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]}}
+
+    def play(name, limit, extra):
+        cmd = ["ansible-playbook", os.path.join("playbooks", name), "-i", "inventories/sandbox"] + \
+            (["-l", limit] if limit else []) + ["-e", json.dumps(dict(common, **extra))]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=str(root), env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+    return play
+
+
 def test_release_deploy_by_digest_and_a_re_pushed_tag_is_refused(tmp_path):
     reg = registry_env()
     host = reg["host"]
@@ -65,32 +98,13 @@ def test_release_deploy_by_digest_and_a_re_pushed_tag_is_refused(tmp_path):
     repos = make_repos.make_repos(tmp_path / "repos")
     node = os.environ.get("TACHYON_NODE_IMAGE", "node:20-alpine")
     built = make_repos.build_ghcr_images(tmp_path / "repos", repos, node)   # ghcr.io/tachyonapp/<svc>:<sha>
-    shas = {svc: ref.rsplit(":", 1)[1] for svc, ref in built.items()}
-    pushed = {}
-    for svc, ref in built.items():
-        local = "%s/tachyonapp/%s:%s" % (host, svc, shas[svc])
-        docker("tag", ref, local, env=docker_env)
-        out = docker("push", local, env=docker_env)
-        pushed[svc] = [l for l in out.splitlines() if "digest: sha256:" in l][0].split("digest: ")[1].split()[0]
+    shas, pushed = push_images(built, host, docker_env)
 
     with running_emulator(phase_seconds=0.05) as emu:
         manifest = tmp_path / "releases" / "manifest.json"
         manifest.parent.mkdir()
         shutil.copy(os.path.join(ROOT, "releases", "manifest.json"), manifest)
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), TACHYON_SANDBOX_ENDPOINT=emu.url,
-                   TACHYON_REGISTRY_USERNAME=reg["TACHYON_REGISTRY_USER"],
-                   TACHYON_REGISTRY_PASSWORD=reg["password"])
-        env.update({"TACHYON_SECRET_" + k: "x-%s" % k.lower() for k in secret_keys()})
-        common = {"manifest_path": str(manifest),
-                  "tachyon_registry_endpoints": {"ghcr.io": reg["TACHYON_REGISTRY_URL"]}}
-
-        def play(name, limit, extra):
-            cmd = ["ansible-playbook", os.path.join("playbooks", name), "-i", "inventories/sandbox"] + \
-                (["-l", limit] if limit else []) + ["-e", json.dumps(dict(common, **extra))]
-            started = time.monotonic()
-            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-            return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+        play = sandbox_player(ROOT, reg, emu, manifest)
 
         rc, out, _seconds = play("release.yml", None, {"release_version": "0.9.0", "release_shas": shas})
         assert rc == 0, out[-3000:]

@@ -157,8 +157,14 @@ def test_survey_and_template_variables_are_read_by_the_deploy_playbook(data):
         pytest.fail("playbooks/deploy.yml and roles/deploy are missing: the job templates "
                     "point at a playbook that does not exist")
 
+    with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"), encoding="utf-8") as handle:
+        catalog = yaml.safe_load(handle)["tachyon_services"]
+    # the deploy role reads tachyon_sha_<arg> of every catalog service (roles/deploy/defaults: tachyon_shas)
+    per_service = {"tachyon_sha_%s" % svc["arg"] for svc in catalog} \
+        if "'tachyon_sha_')" in deploy and "map(attribute='arg')" in deploy else set()
+
     def read_by_deploy(variable):
-        return re.search(r"\b%s\b" % variable, deploy)
+        return re.search(r"\b%s\b" % variable, deploy) or variable in per_service
 
     for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]:
         extra = item.get("extra_vars") or {}
@@ -173,25 +179,31 @@ def test_survey_and_template_variables_are_read_by_the_deploy_playbook(data):
 def test_staging_sha_answers_become_tachyon_shas(data):
     """Render the deploy role's tachyon_shas default the way Ansible will at run time, with the
     survey answers as AWX passes them (launch-time variables are !unsafe: never templates)."""
+    from ansible.plugins.loader import init_plugin_loader
     from ansible.template import Templar, trust_as_template
     from ansible.utils.unsafe_proxy import wrap_var
+    init_plugin_loader([os.path.join(ROOT, ".collections")])  # the default reads ansible.builtin.vars
     with open(os.path.join(ROOT, "roles", "deploy", "defaults", "main.yml"), encoding="utf-8") as handle:
         template = yaml.safe_load(handle)["tachyon_shas"]
     marker = os.path.join(ROOT, ".awx-survey-injection")
     hostile = "{{ lookup('pipe', 'touch %s') }}" % marker
     answers = {"tachyon_sha_api": wrap_var("abc1234"), "tachyon_sha_workers": wrap_var(""),
                "tachyon_sha_db": wrap_var(hostile)}
-    templar = Templar(loader=DataLoader(), variables=answers)
+    with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"), encoding="utf-8") as handle:
+        catalog = yaml.safe_load(handle)["tachyon_services"]
+    templar = Templar(loader=DataLoader(), variables=dict(answers, tachyon_services=catalog))
     rendered = templar.template(trust_as_template(str(template)))
     assert rendered == {"tachyon-api": "abc1234", "tachyon-db-migrate": hostile}
     assert not os.path.exists(marker), "a survey answer was evaluated as a template"
     for jt in _job_templates(data).values():
         assert "{{" not in json.dumps(jt.get("extra_vars") or {}), \
             "%s: extra_vars must hold no template (run_guard refuses them)" % jt["name"]
-    with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"),
-              encoding="utf-8") as handle:
-        services = {s["name"] for s in DataLoader().load(handle.read())["tachyon_services"]}
-    assert set(re.findall(r"'(tachyon-[a-z-]+)'", str(template))) == services
+    # every catalog service has its answer, and the default names none itself (the catalog is the list)
+    assert not re.findall(r"'(tachyon-[a-z-]+)'", str(template))
+    every = {"tachyon_sha_%s" % svc["arg"]: wrap_var("abc1234") for svc in catalog}
+    rendered = Templar(loader=DataLoader(), variables=dict(every, tachyon_services=catalog)).template(
+        trust_as_template(str(template)))
+    assert rendered == {svc["name"]: "abc1234" for svc in catalog}
 
 
 def test_workflow_runs_staging_then_approval_then_production(data):

@@ -30,7 +30,8 @@ def test_production_over_30_days_equals_the_hand_computed_figures(world):
     manifest, commits, _shas, _base = world
     prod = dm.metrics(manifest, "30d", UNTIL, commits=commits)["environments"]["production"]
     # succeeded production attempts: p-1, p-3, p-4, p-5 -> 4 in 30 days
-    assert prod["deployment_frequency"] == {"deployments": 4, "rollbacks_to_version": 0, "refusals": 0, "days": 30.0,
+    assert prod["deployment_frequency"] == {"deployments": 4, "rollbacks_to_version": 0, "refusals": 0, "under_override": 0,
+                                            "days": 30.0,
                                             "per_day": round(4 / 30, 4), "per_week": round(28 / 30, 4)}
     # 8 attempts; failed p-2, p-6 and rolled_back p-2r, p-3r -> 4 / 8
     assert prod["change_failure_rate"] == {"attempts": 8, "failures": 4, "rate": 0.5}

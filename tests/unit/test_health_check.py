@@ -240,7 +240,8 @@ def test_module_success_sends_headers_and_reports(server, capsys):
 
 def test_module_failure_message(server, capsys):
     _script, url = server([(200, payload(version=OLD))])
-    result, failed = run_module(capsys, url=url, expected_version=SHA, timeout=0.3,
+    # 2 s of 0.1 s polls: at least two attempts even on a loaded machine (0.3 s gave one at load 15)
+    result, failed = run_module(capsys, url=url, expected_version=SHA, timeout=2,
                                 initial_interval=0.1, max_interval=0.1)
     assert failed
     assert "version was %s, expected %s" % (OLD, SHA) in result["msg"]

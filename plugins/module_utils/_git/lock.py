@@ -40,12 +40,18 @@ from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitE
 
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
+OVERRIDE_PREFIX = "refs/tachyon/overrides/"
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
 TRAILERS = (("lock_id", "Tachyon-Lock-Id"), ("kind", "Tachyon-Kind"), ("holder", "Tachyon-Holder"),
             ("host", "Tachyon-Host"), ("pid", "Tachyon-Pid"), ("purpose", "Tachyon-Purpose"),
             ("run_url", "Tachyon-Run-Url"), ("started", "Tachyon-Started"),
             ("expires_at", "Tachyon-Expires-At"), ("reason", "Tachyon-Reason"),
-            ("break_glass", "Tachyon-Break-Glass"))
+            ("break_glass", "Tachyon-Break-Glass"),
+            # an incident override of a change window (_plan/overrides.py)
+            ("environment", "Tachyon-Environment"), ("release", "Tachyon-Release"), ("pins", "Tachyon-Pins"),
+            ("approved_by", "Tachyon-Approved-By"), ("approved_at", "Tachyon-Approved-At"),
+            ("consumed_by", "Tachyon-Consumed-By"), ("consumed_at", "Tachyon-Consumed-At"),
+            ("consumed_run", "Tachyon-Consumed-Run"))
 REJECTED_RE = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|"
                          r"cannot lock ref|already exists", re.I)
 
@@ -224,7 +230,10 @@ class FileStore(object):
         self.where = "this controller (%s)" % self.directory
 
     def path(self, ref):
-        """The lock file itself, or beside it the freeze file (``.lock`` -> ``.freeze``)."""
+        """The lock file itself, or beside it the freeze file (``.lock`` -> ``.freeze``), or an
+        override's file (``.override-<id>.json``)."""
+        if ref.startswith(OVERRIDE_PREFIX):
+            return os.path.join(self.directory, ".override-%s.json" % ref[len(OVERRIDE_PREFIX):])
         if ref.startswith(FREEZE_PREFIX):
             base = self.lock_path[:-len(".lock")] if self.lock_path.endswith(".lock") else self.lock_path
             return base + ".freeze"
@@ -253,8 +262,9 @@ class FileStore(object):
                 holder["expires_at"] = format_utc(float(holder["since_epoch"]) + self.stale_after)
             except (TypeError, ValueError):
                 holder["unreadable"] = True
-        # the token: the lock id (or, for a record without one, its text)
-        return holder.get("lock_id") or text, shown(holder)
+        # the token: the record's revision (an override changes in place), its lock id (or, for a
+        # record without one, its text)
+        return holder.get("revision") or holder.get("lock_id") or text, shown(holder)
 
     def create(self, ref, holder, expected=None, title="lock"):
         path = self.path(ref)
@@ -277,7 +287,7 @@ class FileStore(object):
                 os.link(tmp, path)
             except FileExistsError:
                 return None
-            return holder["lock_id"]
+            return holder.get("revision") or holder["lock_id"]
         finally:
             os.unlink(tmp)
 

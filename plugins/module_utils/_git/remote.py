@@ -12,6 +12,7 @@ __metaclass__ = type
 import subprocess
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.patterns import FULL_SHA_LENGTH, is_sha
+from ansible_collections.tachyon.infra.plugins.module_utils._git.run import git_env
 
 
 class RemoteError(ValueError):
@@ -43,7 +44,7 @@ def _run_all(argvs):
             # Reading them one after the other cannot deadlock: a process waiting on a full
             # pipe only waits for its own turn, and no process waits on another.
             procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True)
+                                           stderr=subprocess.PIPE, text=True, env=git_env())
     except OSError as exc:
         for proc in procs.values():
             proc.kill()

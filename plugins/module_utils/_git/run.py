@@ -26,13 +26,16 @@ def git_env(extra=None):
     return env
 
 
-def run_git(args, cwd=None, env=None, timeout=60, runner=None, text=True, what="git"):
+def run_git(args, cwd=None, env=None, timeout=60, runner=None, text=True, what="git", data=None):
     """``git <args>`` as a ``subprocess.CompletedProcess`` (never raises on a non-zero exit).
-    ``env``: extra variables; ``what``: who needs git, for the error when it is missing."""
+    ``env``: extra variables; ``what``: who needs git, for the error when it is missing;
+    ``data``: its stdin (str, or bytes with ``text=False``), else none."""
+    if data is None:
+        data = "" if text else b""
     try:
         return (runner or subprocess.run)(["git"] + [str(a) for a in args], cwd=cwd, env=git_env(env),
                                           capture_output=True, text=text, timeout=timeout,
-                                          input="" if text else b"", check=False)
+                                          input=data, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed on the controller; %s needs it" % what)
     except subprocess.TimeoutExpired:

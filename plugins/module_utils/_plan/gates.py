@@ -25,17 +25,15 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import hea
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts
 
 
 def gate(name, ok, detail, blocking=True):
     return {"name": name, "ok": bool(ok), "detail": detail, "blocking": bool(blocking)}
-
-
-def parse_utc(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
 
 
 def fmt_duration(seconds):
@@ -50,6 +48,9 @@ def soak_gate(verified_at, soak_minutes, now):
         return gate("soak", False, "staging has no health_verified_at in the manifest: deploy and verify "
                                    "staging first")
     start = parse_utc(verified_at)
+    if start is None:
+        return gate("soak", False, "staging's health_verified_at %r is not a UTC timestamp: deploy and verify "
+                                   "staging again" % (verified_at,))
     needed = datetime.timedelta(minutes=float(soak_minutes))
     elapsed = now - start
     if elapsed >= needed:
@@ -257,6 +258,40 @@ def soak(facts):
         return None
     return soak_gate(facts.manifest["environments"]["staging"].get("health_verified_at"), facts.soak_minutes,
                      facts.now)
+
+
+def override_how(facts):
+    """How to get an incident override for this deploy (change_windows.rst, the override flow)."""
+    return ("to deploy now anyway, an incident override: ansible-playbook playbooks/override.yml -i "
+            "inventories/%s -e override_action=request -e tachyon_version=%s -e override_reason=\"<why>\"%s; "
+            "then this deploy again with -e tachyon_override=<its id>"
+            % (facts.environment, facts.version, "; another person approves it (-e override_action=approve "
+               "-e override_id=<its id>)" if facts.environment == "production" else ""))
+
+
+@register
+def change_window(facts):
+    """The environment's change windows (tachyon_change_windows) allow the deploy now (a
+    rollback unless its window forbids rollbacks), or an approved incident override of this
+    environment and release lets this one deploy through (it is consumed by the deploy)."""
+    if facts.window_problems:
+        return gate("change window", False, "malformed change windows (make validate names them): %s"
+                    % "; ".join(facts.window_problems))
+    if facts.window is None and not facts.override_id:
+        return None
+    verdict = facts.window or {"allowed": True, "reason": "%s has no change windows" % facts.environment}
+    if verdict["allowed"]:
+        return gate("change window", True, verdict["reason"] + (
+            "; override %s is not needed, so it is not used" % facts.override_id if facts.override_id else ""))
+    if not facts.override_id:
+        return gate("change window", False, "%s; %s" % (verdict["reason"], override_how(facts)))
+    why = facts.override_problem or overrides.problem(facts.override, facts.environment, facts.version,
+                                                      facts.services, facts.now.timestamp())
+    if why:
+        return gate("change window", False, "%s; override %s refused: %s" % (verdict["reason"], facts.override_id, why))
+    facts.override_used = facts.override
+    return gate("change window", True, "%s; PASSED by incident override %s" % (
+        verdict["reason"], overrides.describe(facts.override)))
 
 
 @register

@@ -24,6 +24,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._git import cache as
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._git import remote as git_remote
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import windows
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
@@ -95,6 +97,16 @@ class Facts(object):
         self.lock_store = None
         self.lock_note = None
         self.manifest_only = False
+        # the change windows (tachyon_change_windows) and an incident override (tachyon_override)
+        self.change_windows = p.get("change_windows") or []
+        self.override_id = p.get("override") or None
+        self.window_problems = []
+        self.window = None
+        self.override = None
+        self.override_problem = None
+        self.override_used = None
+        # the plan's clock: the only time the gates (the soak, the change windows) decide on;
+        # no option or variable sets it (tests inject theirs in unit tests)
         self.now = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -260,6 +272,30 @@ def _read_lock(p, facts):
         facts.notes.append("the lock and the freeze could not be read: %s" % exc)
 
 
+def _read_windows(p, facts):
+    """The change windows, parsed and decided at the plan's clock (a rollback: as a rollback)."""
+    if not facts.change_windows:
+        return
+    try:
+        parsed = windows.parse(facts.change_windows, facts.now)
+    except windows.WindowError as exc:
+        facts.window_problems = exc.problems
+        return
+    facts.window = windows.evaluate(parsed, facts.now, rollback=facts.rollback_requested)
+
+
+def _read_override(p, facts):
+    """The incident override named by tachyon_override, from where the lock is kept."""
+    if not facts.override_id:
+        return
+    try:
+        store = facts.lock_store or git_lock.open_store(facts.environment, p.get("lock_remote"),
+                                                        p.get("lock_repo_dir"), p.get("lock_path"))[0]
+        facts.override = overrides.read(store, facts.override_id)[1]
+    except (git_lock.LockError, overrides.OverrideError) as exc:
+        facts.override_problem = "it could not be read: %s" % exc
+
+
 def read_facts(p):
     """Every read of the plan, each done once. Raises PlanError when the manifest cannot be read."""
     facts = Facts(p)
@@ -297,6 +333,8 @@ def read_facts(p):
             _read_staging(p, facts)
     if p.get("read_lock", True):
         _read_lock(p, facts)
+    _read_windows(p, facts)
+    _read_override(p, facts)
     facts.maintenance_marker = maintenance.read_marker(maintenance.marker_path(p["manifest_path"], facts.environment))
     if facts.manifest is not None:
         facts.maintenance = maintenance_of(facts)
@@ -360,6 +398,9 @@ def unblock_hint(refused):
     if "freeze" in names:
         hints.append("release the freeze: ansible-playbook playbooks/lock.yml -e lock_action=release "
                      "(or -e tachyon_break_glass=\"why\")")
+    if "change window" in names:
+        hints.append("deploy when the change window allows it, or with an approved incident override "
+                     "(docs/docsite/rst/change_windows.rst)")
     if "image digests" in names:
         hints.append("push the verified images back, or make a new release")
     return "; ".join(hints)
@@ -406,6 +447,31 @@ def table(environment, version, rows, migration, results, decision, check_mode, 
     return lines
 
 
+def window_lines(verdict, override=None):
+    """The change windows in the plan: the ones in force now, the next one to open, and the
+    incident override the deploy goes through them with."""
+    if not verdict:
+        return []
+    now = "; ".join("'%s' (%s) until %s (%s)" % (windows.shown(w["name"]), w["kind"], w["end_local"], w["end_utc"])
+                    for w in verdict["current"]) or "none"
+    nxt = verdict["next"]
+    after = ("'%s' (%s) from %s (%s)" % (windows.shown(nxt["name"]), nxt["kind"], nxt["start_local"], nxt["start_utc"])
+             if nxt else "none within %d days" % windows.HORIZON.days)
+    lines = ["  change windows: in force: %s; next: %s" % (now, after)]
+    if override:
+        lines.append("  INCIDENT OVERRIDE (used by this deploy): %s" % overrides.describe(override))
+    return lines
+
+
+def override_summary(record):
+    """The incident override this deploy uses (consumed by it), for the role and the record."""
+    if not record:
+        return None
+    return {"id": record.get("lock_id"), "requested_by": record.get("holder"), "approved_by": record.get("approved_by"),
+            "reason": record.get("reason"), "expires_at": record.get("expires_at"),
+            "text": overrides.describe(record)}
+
+
 def build(p, check_mode=False):
     """The plan: a dict (see the deploy_plan module's RETURN)."""
     facts = read_facts(p)
@@ -436,6 +502,7 @@ def build(p, check_mode=False):
         lines.append("  maintenance: %s" % (mode["leftover"]["why"] if mode["leftover"] else mode["why"]))
     # what the plan wants a person to know (a service deployed by tag, a lock it could not read)
     lines += ["  note: %s" % note for note in facts.notes]
+    lines += window_lines(facts.window, facts.override_used)
     app = facts.target_app or {}
     plan = {
         "decision": decision,
@@ -458,6 +525,8 @@ def build(p, check_mode=False):
                    "app": {key: app.get(key) for key in ("id", "spec", "live_url", "active_deployment",
                                                          "pending_deployment", "in_progress_deployment")
                            if app.get(key) is not None} if facts.target_app else None},
+        "windows": facts.window,
+        "override": override_summary(facts.override_used),
         "lock": {"locked": (facts.lock_status or {}).get("locked"), "frozen": (facts.lock_status or {}).get("frozen")},
         # maintenance mode: use (offline page during the migration), turn_off_first (left on earlier), why
         "maintenance": {"use": mode["use"] and decision == "deploy", "why": mode["why"],

@@ -206,20 +206,19 @@ def history_view(manifest, path=None, legacy=False, revisions=None):
     }
 
 
+# How an attempt's people and references read in the terminal view, in this order.
+_WHO = (
+    ("deployed_by", "by %s"),
+    ("approved_by", "approved by %s"),
+    ("deployment_id", "deployment %s"),
+    ("rolled_back_to", "rolled back to %s"),
+    ("rollback_of_version", "rollback from %s"),
+    ("after_migration", "after its migration: %s"),
+)
+
+
 def _who(attempt):
-    parts = []
-    if attempt.get("deployed_by"):
-        parts.append("by %s" % attempt["deployed_by"])
-    if attempt.get("approved_by"):
-        parts.append("approved by %s" % attempt["approved_by"])
-    if attempt.get("deployment_id"):
-        parts.append("deployment %s" % attempt["deployment_id"])
-    if attempt.get("rolled_back_to"):
-        parts.append("rolled back to %s" % attempt["rolled_back_to"])
-    if attempt.get("rollback_of_version"):
-        parts.append("rollback from %s" % attempt["rollback_of_version"])
-    if attempt.get("after_migration"):
-        parts.append("after its migration: %s" % attempt["after_migration"])
+    parts = [form % attempt[key] for key, form in _WHO if attempt.get(key)]
     if attempt.get("legacy"):
         parts.append("(legacy record)")
     return "  ".join(parts)

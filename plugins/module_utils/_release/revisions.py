@@ -18,6 +18,13 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import mani
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import format_utc, parse_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._git.run import run_git
 
+# The options of every module that can read the manifest's git history (release_history,
+# delivery_metrics, release_report); their documentation: doc fragment tachyon.infra.manifest.history.
+HISTORY_OPTIONS = dict(
+    git_history=dict(type="bool", default=False),
+    max_revisions=dict(type="int", default=200),
+)
+
 
 def _git(args, cwd):
     proc = run_git(args, cwd=cwd, what="the release history")

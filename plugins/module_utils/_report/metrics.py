@@ -28,6 +28,10 @@ refusals
     An attempt recorded ``failed`` with no deployment (``is_refusal``: a gate, freeze, lock or
     in-flight guard refused it) deployed nothing: it is left out of every measure below and
     counted in ``deployment_frequency.refusals``.
+under an incident override
+    ``deployment_frequency.under_override``: the deployments in the window that went through a
+    change window with an incident override (their history message names it, ``OVERRIDE: ov-...``;
+    docs/docsite/rst/change_windows.rst).
 change failure rate
     ``failures`` / ``attempts``: the environment's ``failed`` or ``rolled_back`` attempts and its
     rollbacks to a version in the window over all its attempts in the window (a manual rollback
@@ -53,6 +57,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import revi
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import GitCache, GitError
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import UTC, format_utc, parse_utc
+
+# the deploy record's note of an incident override (roles/deploy: "; OVERRIDE: ov-<id> (...)")
+OVERRIDE_RE = re.compile(r"(?:^|; )OVERRIDE: ov-[0-9a-f]{12} \(")
 
 FAILURES = ("failed", "rolled_back")
 _SINCE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
@@ -96,6 +103,12 @@ def is_refusal(entry):
     Nothing was deployed, so it is a refusal, not a deployment: no measure counts it as an
     attempt, a failure or an incident; ``refusals`` counts it apart."""
     return entry["outcome"] == "failed" and not entry.get("deployment_id") and not entry.get("rolled_back_to")
+
+
+def is_under_override(entry):
+    """A succeeded attempt a change window let through with an incident override (the deploy
+    record's message: ``...; OVERRIDE: ov-<12 hex> (...)``)."""
+    return entry["outcome"] == "succeeded" and bool(OVERRIDE_RE.search(entry.get("message") or ""))
 
 
 def is_failure(entry):
@@ -187,6 +200,7 @@ def environment_metrics(manifest, env, since, until, commits=None):
     rollbacks = sum(1 for _at, e in window if is_version_rollback(e))
     succeeded = sum(1 for _at, e in window if e["outcome"] == "succeeded") - rollbacks
     failures = sum(1 for _at, e in window if is_failure(e))
+    under_override = sum(1 for _at, e in window if is_under_override(e) and not is_version_rollback(e))
 
     incidents = []  # [start, end or None]
     for at, entry in entries:
@@ -211,6 +225,7 @@ def environment_metrics(manifest, env, since, until, commits=None):
             "deployments": succeeded,
             "rollbacks_to_version": rollbacks,
             "refusals": refusals,
+            "under_override": under_override,
             "days": round(days, 4),
             "per_day": round(succeeded / days, 4) if days else None,
             "per_week": round(succeeded * 7 / days, 4) if days else None,
@@ -293,7 +308,9 @@ def figure_lines(figures):
     plural = "" if freq["deployments"] == 1 else "s"
     rows = [("deployment frequency",
              "-" if freq["per_day"] is None else "%.2f/day (%.2f/week)" % (freq["per_day"], freq["per_week"]),
-             "from %d successful deployment%s in %s days" % (freq["deployments"], plural, days))]
+             "from %d successful deployment%s in %s days%s" % (
+                 freq["deployments"], plural, days, " (%d under an incident override)" % freq["under_override"]
+                 if freq.get("under_override") else ""))]
     if not lead["available"]:
         rows.append(("lead time for changes", "-", lead["reason"]))
     else:
@@ -339,8 +356,7 @@ ARGUMENT_SPEC = dict(
                       default=["staging", "production"]),
     repos=dict(type="dict", default={}, no_log=True),
     cache_dir=dict(type="path", default="~/.cache/tachyon-infra/repos"),
-    git_history=dict(type="bool", default=False),
-    max_revisions=dict(type="int", default=200),
+    **mr.HISTORY_OPTIONS,
 )
 
 

@@ -25,7 +25,8 @@ ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":re
 
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
           health=None, failure=None, rolled_back_to=None, rollback_of_version=None,
-          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None, restarted=None):
+          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None, restarted=None,
+          override=None):
     """The summary as data (what AWX artifacts carry); ``render`` turns it into markdown."""
     if outcome not in OUTCOMES:
         raise ValueError("outcome: %r; use one of %s" % (outcome, ", ".join(OUTCOMES)))
@@ -61,6 +62,8 @@ def build(environment, outcome, version=None, services=None, deployment_id=None,
         # a rolling restart (playbooks/restart.yml): the components restarted; the release is unchanged
         "restarted": list(restarted or []),
         "warnings": [redact_text(w) for w in (warnings or []) if w],
+        # the incident override a change window let this deploy through with (outside text: escaped)
+        "override": redact_text(override) if override else None,
     }
 
 
@@ -144,6 +147,8 @@ def render(summary, release_notes=None):
             facts.append((label, _md(summary[key])))
     if summary["run_url"]:
         facts.append(("Run", _md(summary["run_url"])))
+    if summary.get("override"):
+        facts.append(("Incident override", _md(summary["override"])))
     out += ["| | |", "| --- | --- |"] + ["| %s | %s |" % fact for fact in facts] + [""]
     if summary["failure"]:
         out += ["**Why it failed:** %s" % _md(summary["failure"]), ""]

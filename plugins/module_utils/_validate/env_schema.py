@@ -25,6 +25,7 @@ share), which also reports syntax errors with their line. Findings are dicts
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import dataclasses
 import io
 import os
 import re
@@ -42,18 +43,16 @@ ENV_FILE_RE = re.compile(r"^\.env\.([A-Za-z0-9_-]+?)(\.example)?$")
 KNOWN_ANNOTATIONS = ("secret", "exclude", "environments")
 
 
-class Entry(object):
-    """One ``KEY=value`` line. ``value`` stays internal: it is never reported."""
+@dataclasses.dataclass
+class Entry:
+    """One ``KEY=value`` line. ``value`` stays internal: it is never reported (nor in repr)."""
 
-    __slots__ = ("key", "line", "value", "has_equals", "doc", "annotations")
-
-    def __init__(self, key, line, value, has_equals, doc, annotations):
-        self.key = key
-        self.line = line
-        self.value = value
-        self.has_equals = has_equals
-        self.doc = doc
-        self.annotations = annotations
+    key: str
+    line: int
+    value: str = dataclasses.field(repr=False)
+    has_equals: bool
+    doc: list
+    annotations: list
 
 
 def finding(path, line, key, check, message):

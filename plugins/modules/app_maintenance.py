@@ -23,10 +23,9 @@ description:
     what to do (see M(tachyon.infra.deploy_plan)).
   - Idempotent - V(on) on an app already in maintenance (with its marker) and V(off) on an app
     without it (and no marker) change nothing.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
   - tachyon.infra.app_platform
 options:
   state:
@@ -69,8 +68,6 @@ attributes:
   diff_mode:
     support: full
     details: The C(maintenance) block and the marker before and after.
-  platform:
-    platforms: posix
 seealso:
   - module: tachyon.infra.app_deploy
 """

@@ -30,10 +30,9 @@ description:
   - A restart is an action, not a state - every run that applies restarts again
     (C(changed=true)); record it with M(tachyon.infra.release_manifest) C(state=restarted), which
     keeps restarts apart from the release history.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
   - tachyon.infra.app_platform
 options:
   components:
@@ -93,8 +92,6 @@ attributes:
   diff_mode:
     support: full
     details: Before - the running deployment and its images; after - a new deployment with the same images.
-  platform:
-    platforms: posix
 notes:
   - Not idempotent by nature - a restart is an action. The manifest records each one apart from releases.
   - The restart call is never retried blindly (each accepted call starts a deployment); a failed or

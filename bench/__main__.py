@@ -15,7 +15,7 @@ import traceback
 
 from bench import ROOT, machine, report
 
-ORDER = ("health", "failure", "deploy", "validate", "scale")
+ORDER = ("health", "failure", "deploy", "validate", "scale", "notes")
 
 
 def _run_one(name, args):
@@ -31,6 +31,9 @@ def _run_one(name, args):
     if name == "validate":
         from bench import validate
         return validate.run(runs=args.validate_runs, baseline_runs=args.validate_baseline_runs)
+    if name == "notes":
+        from bench import notes
+        return notes.run(runs=args.notes_runs)
     from bench import scale
     return scale.run()
 
@@ -43,6 +46,7 @@ def main(argv=None):
     parser.add_argument("--deploy-runs", type=int, default=5, help="deploys, benchmark 3 (default 5)")
     parser.add_argument("--validate-runs", type=int, default=3, help="make validate runs (default 3)")
     parser.add_argument("--validate-baseline-runs", type=int, default=2, help="bare linter runs (default 2)")
+    parser.add_argument("--notes-runs", type=int, default=3, help="release notes and drift runs, benchmark 6 (default 3)")
     parser.add_argument("--quick", action="store_true",
                         help="quick mode: the deploy benchmark only, one run (what make test runs)")
     parser.add_argument("--output", help="Markdown file to write (default bench/RESULTS.md for a full run)")

@@ -34,7 +34,7 @@ def comparison_table(results):
              "| Ratio baseline/ours at p50 (at max) | Target |",
              "|---|---|---|---|---|---|"]
     for result in results:
-        if result.get("error") or result["id"] == "scale":
+        if result.get("error") or result["id"] == "scale" or not result.get("baseline"):
             continue
         base = result["baseline"]["summary"]
         for row in result["rows"]:
@@ -91,14 +91,15 @@ def render(machine, results, total_seconds, command):
             out.append("- linear growth shows as a flat time per item, time x10 when N x10 and an exponent "
                        "near 1.0 (the fixed cost of each call pulls the exponent below 1 at small N)")
         else:
-            out.append("- baseline: %s: %s s (min / p50 / p90 / max)" % (result["baseline"]["label"],
-                                                                         _spread(result["baseline"]["summary"])))
+            if result.get("baseline"):
+                out.append("- baseline: %s: %s s (min / p50 / p90 / max)" % (result["baseline"]["label"],
+                                                                             _spread(result["baseline"]["summary"])))
             for row in result["rows"]:
                 out.append("- %s: %s s; %s" % (row["label"], _spread(row["summary"]), verdict(result, row)))
         for note in result.get("notes", []):
             out.append("- %s" % note)
         if result.get("breakdown"):
             out += ["", "Median time per task (s), largest first:", ""]
-            out += ["- %s: %.2f" % (name, seconds) for name, seconds in result["breakdown"][:10]]
+            out += ["- %s: %.2f" % (name, seconds) for name, seconds in result["breakdown"]]
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -121,12 +121,10 @@ class ActionModule(ActionBase):
         try:
             store, _note = git_lock.open_store(environment, lock.get("remote"), lock.get("repo_dir"),
                                                lock.get("path"), int(lock.get("stale_after") or 7200))
-            lost = git_lock.takeover(store, environment, lock["lock_id"])
+            lost = git_lock.warn_takeover(self._display, store, environment, lock["lock_id"])
         except git_lock.LockError as exc:
             self._display.warning("app_deploy: could not check that the %s deploy lock is still ours: %s"
                                   % (environment, exc))
             return
         if lost:
-            # a takeover during the run is never silent: a warning here, in the summary and the record
-            self._display.warning(lost)
             result["lock_taken_over"] = lost

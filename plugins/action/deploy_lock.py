@@ -27,7 +27,7 @@ ARGS = dict(
     remote=dict(type="str"),
     repo_dir=dict(type="path"),
     environment=dict(type="str"),
-    state=dict(type="str", default="present", choices=["present", "absent", "held", "frozen", "unfrozen", "status"]),
+    state=dict(type="str", default="present", choices=["present", "absent", "frozen", "unfrozen", "status"]),
     lock_id=dict(type="str"),
     owner=dict(type="str"),
     purpose=dict(type="str", default="deploy"),
@@ -76,13 +76,12 @@ class ActionModule(ActionBase):
             return result
         except git_lock.LockError as exc:
             msg = "deploy_lock: %s" % exc
-            if args["state"] in ("absent", "held"):
+            if args["state"] == "absent":
                 # at the end of a deploy: what the run did stands; say what is left and what to do
-                msg = ("deploy_lock: could not %s the lock of %s (%s). Whatever this run deployed stands (see "
+                msg = ("deploy_lock: could not release the lock of %s (%s). Whatever this run deployed stands (see "
                        "its record and summary); the lock stays until it expires (tachyon_lock_stale_after) or is "
                        "released: ansible-playbook playbooks/lock.yml -i inventories/%s -e lock_action=status"
-                       % ("release" if args["state"] == "absent" else "check", _environment(args), exc,
-                          _environment(args)))
+                       % (_environment(args), exc, _environment(args)))
             result.update(failed=True, changed=False, msg=msg)
             return result
 
@@ -124,22 +123,10 @@ class ActionModule(ActionBase):
             if self._task.check_mode:
                 result["msg"] = "check mode: lock not released"
                 return result
-            lost = git_lock.takeover(store, environment, args["lock_id"])
+            lost = git_lock.warn_takeover(self._display, store, environment, args["lock_id"])
             result["msg"] = git_lock.release(store, environment, args["lock_id"])
             if lost:
-                # a takeover during the run is never silent: a warning here, in the summary and the record
-                self._display.warning(lost)
                 result["taken_over"] = lost
-            return result
-        if state == "held":
-            # before recording: is the lock still ours? (not changed, never fails: the caller records it)
-            if not args["lock_id"]:
-                raise AnsibleActionFail("deploy_lock: state=held needs lock_id (the lock_id returned when it was taken)")
-            lost = git_lock.takeover(store, environment, args["lock_id"])
-            if lost:
-                self._display.warning(lost)
-                result["taken_over"] = lost
-            result["msg"] = lost or "the %s lock is still ours" % environment
             return result
         if state == "unfrozen":
             if self._task.check_mode:

@@ -51,6 +51,13 @@ ARGUMENT_SPEC = dict(
     free_text_vars=dict(type="list", elements="str", default=[]),
     # under AWX (awx_job_id among the extra vars) these cannot be given at launch (a survey answer)
     awx_refused_vars=dict(type="list", elements="str", default=[]),
+    # the variables of this collection role's main entry point, validated against its
+    # meta/argument_specs.yml as ansible-core's role argument validation would (once the extra
+    # vars passed; the playbook imports the role with rolespec_validate: false)
+    role=dict(type="str"),
+    # the name under which a guard earlier in the play registered its result: when that guard
+    # passed in this run, this one has nothing left to check and is skipped (silently)
+    unless_passed=dict(type="str"),
 )
 
 MARKERS = ("{{", "{%", "{#")
@@ -89,7 +96,8 @@ def role_specs(roles_dir=ROLES_DIR):
         path = os.path.join(roles_dir, role, "meta", "argument_specs.yml")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle) or {}
+                # libyaml's loader when PyYAML has it: the guard reads every role's spec each run
+                data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
             options = ((data.get("argument_specs") or {}).get("main") or {}).get("options") or {}
             specs["roles/%s/meta/argument_specs.yml" % role] = options
     return specs
@@ -111,6 +119,12 @@ class ActionModule(ActionBase):
             return dict(failed=True, changed=False, msg="; ".join(validation.error_messages))
         p = validation.validated_parameters
         extra = load_extra_vars(self._loader)
+        earlier = p["unless_passed"] and task_vars.get(p["unless_passed"])
+        if (earlier and p["unless_passed"] not in extra and isinstance(earlier, dict)
+                and earlier.get("inputs_checked") and not earlier.get("failed")):
+            # the play's guard (tags: always) ran and passed; this one runs only when it could not
+            # (--skip-tags always), and then refuses that
+            return dict(skipped=True, changed=False, skip_reason="the run's inputs were checked by the play's guard")
         problems = []
 
         # 1. extra vars are data: a trusted template among them is refused, unevaluated
@@ -124,8 +138,9 @@ class ActionModule(ActionBase):
                     "verbatim." % _label(path))
 
         # 1b. each extra var has the type its role's argument spec gives it, as given (no conversion)
+        specs = role_specs() if p["check_types"] or p["role"] else {}
         if p["check_types"]:
-            options, _conflicts = merge_specs(role_specs())
+            options, _conflicts = merge_specs(specs)
             # (templates are refused above; the environment var is checked against the group below)
             untemplated = {k: v for k, v in extra.items() if k != p["environment_var"]
                            and not template_paths(v, [k], self._templar.is_template)}
@@ -211,9 +226,24 @@ class ActionModule(ActionBase):
                 "--start-at-task would skip the checks before that task; run the playbook from the "
                 "start (without --start-at-task).")
 
+        if not problems and p["role"]:
+            problems.extend(self._role_problems(p["role"], specs, task_vars))
         if problems:
             return dict(failed=True, changed=False, environment=environment,
                         msg="refused before deploying or writing anything:\n  - " + "\n  - ".join(problems))
         return dict(changed=False, environment=environment, checked_extra_vars=sorted(extra), free_text=free_text,
+                    inputs_checked=True,
                     msg="inputs checked: %d extra var(s), environment %s from the inventory"
                         % (len(extra), environment or "-"))
+
+    def _role_problems(self, role, specs, task_vars):
+        """ansible-core's role argument validation (validate_argument_spec) of the role's main
+        entry point: its variables as the play sees them (templated, now that the extra vars are
+        known to be data), against roles/<role>/meta/argument_specs.yml."""
+        spec = specs.get("roles/%s/meta/argument_specs.yml" % role)
+        if spec is None:
+            return ["run_guard: role %s has no meta/argument_specs.yml in this collection" % role]
+        given = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})
+        result = ArgumentSpecValidator(spec).validate(given, validate_role_argument_spec=True)
+        return ["role %s: %s (roles/%s/meta/argument_specs.yml)" % (role, message, role)
+                for message in result.error_messages]

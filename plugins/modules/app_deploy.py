@@ -89,7 +89,7 @@ options:
     default: 900
   poll_interval:
     description:
-      - Longest pause between polls; the first polls come after 0.25 s and double up to this.
+      - Longest pause between polls; the pause is a quarter of the time waited so far (at least 0.25 s, at most this).
       - At the default a failed or finished deployment is noticed within about a second
         (measured by C(make bench)), for about 60 API calls a minute while a deployment runs,
         well inside App Platform's rate limits (429s are retried after C(retry-after)).
@@ -395,9 +395,12 @@ class Deployer:
         return found
 
     def foreign_in_flight(self, app, desired):
-        """A deployment of another spec really in progress on the app, or None."""
+        """A deployment of another spec really in progress on the app, or None. The app's
+        pending_deployment is its newest deployment (godo PR #601): when that is the active one,
+        it is not in progress and is not read again."""
+        active_id = (app.get("active_deployment") or {}).get("id")
         for dep in (app.get("in_progress_deployment"), app.get("pending_deployment")):
-            if dep and dep.get("id") and not is_ours(dep, desired):
+            if dep and dep.get("id") and dep["id"] != active_id and not is_ours(dep, desired):
                 dep = self.with_phase(dep)
                 if in_progress(dep):
                     return dep
@@ -700,13 +703,15 @@ class Deployer:
 
         noticed = time.time()
         active_at = parse_time(deployment.get("phase_last_updated_at"))
-        try:
-            app = self.get_app()
-        except DOApiError:
-            pass
+        if not result.get("live_url"):
+            # an app's first deployment gives it its live URL: read it now (else it is known)
+            try:
+                app = self.get_app()
+            except DOApiError:
+                pass
         result.update(
             phase=deployment.get("phase"),
-            live_url=app.get("live_url"),
+            live_url=app.get("live_url") or result.get("live_url"),
             elapsed=round(self.clock() - start, 2),
             progress=progress_summary(deployment),
             progress_lines=self.lines,

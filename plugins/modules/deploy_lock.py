@@ -62,17 +62,16 @@ options:
     description:
       - V(present) takes the deploy lock, V(absent) releases it, V(frozen) freezes the
         environment, V(unfrozen) releases the freeze, V(status) shows lock and freeze.
-      - V(held) checks (before recording) that the lock of O(lock_id) is still ours; changes
-        nothing and never fails.
-      - With V(absent) and V(held), a lock another holder took over (or removed) during the run is
-        reported as a warning and in RV(taken_over), never silently.
+      - With V(absent), a lock another holder took over (or removed) during the run is reported
+        as a warning and in RV(taken_over), never silently (M(tachyon.infra.app_deploy) checks
+        the same once the deployment is live, before the record).
     type: str
-    choices: [present, absent, held, frozen, unfrozen, status]
+    choices: [present, absent, frozen, unfrozen, status]
     default: present
   lock_id:
     description:
-      - With V(absent) or V(held), the RV(lock_id) returned when the lock was taken; a lock taken
-        over by someone else is left alone.
+      - With V(absent), the RV(lock_id) returned when the lock was taken; a lock taken over by
+        someone else is left alone.
     type: str
   owner:
     description: Who holds the lock. Defaults to C($USER).
@@ -160,8 +159,8 @@ holder:
 taken_over:
   description:
     - With V(present), set when an expired lock was replaced, naming its holder and why.
-    - With V(absent) or V(held), what happened to our lock when another holder took it over or
-      removed it during the run (naming the holder); absent when it was still ours.
+    - With V(absent), what happened to our lock when another holder took it over or removed it
+      during the run (naming the holder); absent when it was still ours.
   returned: when a lock was taken over
   type: str
 break_glass:

@@ -104,6 +104,21 @@ options:
     type: list
     elements: str
     default: []
+  role:
+    description:
+      - A role of this collection whose main entry point's variables are validated, once the extra
+        vars passed, against its C(meta/argument_specs.yml) - what ansible-core's role argument
+        validation does, folded into this task (the playbook imports the role with
+        C(rolespec_validate=false)). A variable of the wrong type, or a required one missing,
+        is refused naming it.
+    type: str
+  unless_passed:
+    description:
+      - The name a guard earlier in the play registered its result under. When that guard ran and
+        passed in this run, this one is skipped (it prints nothing). A role repeats its guard
+        untagged this way, so that C(--skip-tags always), which skips the play's guard, is still
+        refused. A variable of that name given with C(-e) is never taken for a passed guard.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -132,6 +147,10 @@ environment:
   returned: always
   type: str
   sample: production
+inputs_checked:
+  description: True when every check passed (what O(unless_passed) looks for).
+  returned: success
+  type: bool
 checked_extra_vars:
   description: Names of the extra vars that were checked.
   returned: success

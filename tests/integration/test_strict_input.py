@@ -128,3 +128,26 @@ def test_inputs_of_the_wrong_type_are_refused_together_and_nothing_runs(tmp_path
         assert len(box.deployments("staging")) == count
         assert not list(tmp_path.glob("**/*.lock"))
     assert box.manifest.read_text() == before
+
+
+def test_role_variables_of_the_wrong_type_in_the_inventory_are_refused_by_the_guard(tmp_path):
+    """The role's argument validation is folded into the play's guard (run_guard option role):
+    an inventory value of the wrong type is refused naming it, before the plan or the lock."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.join(ROOT, "inventories", "sandbox"), str(inventory))
+    with open(str(inventory / "group_vars" / "staging.yml"), "a") as handle:
+        handle.write("\ntachyon_lock_wait: soon\n")
+    with running_emulator(phase_seconds=0.05) as emu:
+        box = Sandbox(emu, tmp_path)
+        before = box.manifest.read_text()
+        count = len(box.deployments("staging"))
+        proc = subprocess.run(["ansible-playbook", "playbooks/deploy.yml", "-i", str(inventory), "-l", "staging",
+                               "-e", json.dumps(dict(FAST, manifest_path=str(box.manifest), tachyon_shas=RELEASE))],
+                              cwd=ROOT, env=box.env, capture_output=True, text=True, timeout=300, check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out[-3000:]
+        assert "refused before deploying or writing anything" in out, out[-3000:]
+        assert "role deploy: argument 'tachyon_lock_wait'" in out and "argument_specs.yml" in out, out[-3000:]
+        assert "Plan the deploy" not in out and "Take the deploy lock" not in out
+        assert len(box.deployments("staging")) == count
+    assert box.manifest.read_text() == before

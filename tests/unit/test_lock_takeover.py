@@ -1,7 +1,7 @@
 """Hardening class 6 (issue 26): our deploy lock taken over (or removed) during a deploy is
-detected - before the record (deploy_lock state=held) and at release (state=absent) - by
-module_utils/_git/lock.takeover, never silently. The issue's example was another holder taking
-the git-ref lock over mid-deploy; here also: the lock removed, a takeover of the local file lock,
+detected - before the record (app_deploy's action plugin, once the deployment is live) and at
+release (deploy_lock state=absent) - by module_utils/_git/lock.warn_takeover, never silently.
+The issue's example was another holder taking the git-ref lock over mid-deploy; here also: the lock removed, a takeover of the local file lock,
 a second takeover after the first, and a lock still ours (no warning)."""
 import subprocess
 
@@ -75,6 +75,18 @@ def test_a_removed_lock_is_reported_too(stores):
     assert theirs.delete(git_lock.lock_ref("staging"), token)
     lost = git_lock.takeover(ours, "staging", taken["token"])
     assert "REMOVED" in lost
+
+
+def test_warn_takeover_warns_once_when_lost_and_not_while_ours(stores):
+    """The one warning both call sites (app_deploy before the record, deploy_lock at release) give."""
+    ours, theirs = stores
+    taken = _take(ours, "alice")
+    warned = []
+    display = type("D", (), {"warning": lambda self, text: warned.append(text)})()
+    assert git_lock.warn_takeover(display, ours, "staging", taken["token"]) is None and warned == []
+    _steal(theirs, "mallory")
+    lost = git_lock.warn_takeover(display, ours, "staging", taken["token"])
+    assert warned == [lost] and "TAKEN OVER" in lost and "mallory" in lost
 
 
 def test_the_summary_shows_the_takeover_as_a_warning():

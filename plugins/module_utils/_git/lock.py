@@ -459,6 +459,15 @@ def takeover(store, environment, token):
             % (environment, store.where, describe(current), environment))
 
 
+def warn_takeover(display, store, environment, token):
+    """``takeover``, warned with ``display`` when it happened (a takeover during a run is never
+    silent: this warning, the summary and the record say it); returns it (None: still ours)."""
+    lost = takeover(store, environment, token)
+    if lost:
+        display.warning(lost)
+    return lost
+
+
 def release(store, environment, token):
     """Release our lock (``token`` from acquire). Returns a message; a lock someone else took over
     is left alone (``takeover`` says what happened, for the warning and the record)."""

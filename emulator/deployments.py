@@ -150,6 +150,8 @@ class DeploymentsMixin:
         fail = None
         auto_rollback = False
         stale = []
+        unhealthy = {}
+        scale = []
         for fault in (self.faults.take_deployment_faults(app["id"]) if self.faults and use_faults else []):
             if fault["kind"] == "slow_phase":
                 durations[fault["phase"]] = float(fault["seconds"])
@@ -160,6 +162,10 @@ class DeploymentsMixin:
                 auto_rollback = True
             elif fault["kind"] == "stale_image":
                 stale.append(fault["component"])
+            elif fault["kind"] == "component_health":
+                unhealthy[fault["component"]] = fault["state"]
+            elif fault["kind"] == "autoscale":
+                scale.append(fault)
         app["revision"] = app.get("revision", 0) + 1
         source_rev = app["revision"] if update_sources else app.get("source_rev", 1)
         if cloned_from in self.deployments:
@@ -172,10 +178,17 @@ class DeploymentsMixin:
             "durations": durations, "fail": fail, "final": None, "active_at": None,
             "source_rev": source_rev, "auto_rollback": auto_rollback,
             "reused": [] if force_build else self._reused_builds(app, spec, source_rev),
+            "unhealthy": unhealthy,
         }
         if update_sources:
             app["source_rev"] = app["revision"]
         self._keep_old_images(app, dep, stale)
+        for fault in scale:
+            # App Platform autoscales the running deployment while ours starts (emulator/signals.py)
+            try:
+                self.autoscale(app["id"], fault["component"], fault["to"], fault["triggering_metric"], now=now)
+            except ValueError:
+                pass  # nothing running to scale (a first deployment) or no such component: no event
         self.deployments[dep["id"]] = dep
         app["deployments"].insert(0, dep["id"])
         app["in_progress"] = dep["id"]

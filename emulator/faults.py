@@ -36,14 +36,25 @@ kind               fields
                    image the app's active deployment runs for that component (a component
                    left on its old image; the app's spec is what was sent). The deployment
                    goes ACTIVE as usual: only reading its spec back shows it.
+``component_health`` ``component`` (required), ``state`` (``UNHEALTHY``, default, or
+                   ``UNKNOWN``): the next deployment(s) run that component so: App Platform's
+                   ``GET /v2/apps/{id}/health`` reports it with 0 replicas ready while that
+                   deployment is active (emulator/signals.py); the live /health is unaffected.
+``autoscale``      ``component`` (required), ``to`` (replicas, default 2), ``triggering_metric``
+                   (default ``cpu``): when the next deployment(s) start, App Platform autoscales
+                   that component of the running deployment on its own (an AUTOSCALING event in
+                   ``GET /v2/apps/{id}/events`` inside the deploy's window; emulator/signals.py).
 ``health``         ``mode``: ``unhealthy`` (503, ``status: unhealthy``), ``stale_version``
                    (reports the previously active version), ``slow_start`` (503 without
                    a health payload, like an edge with no upstream yet); ``seconds``: for how
                    long after the deployment became ACTIVE (absent/null = forever).
 =================  ==========================================================================
 
-Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``, ``stale_image``) are consumed when a deployment is
-created; ``health`` faults are not counted (they are time-bound by ``seconds``).
+Deployment faults may carry ``skip`` (default 0): the fault lets that many new deployments of
+the app pass before it applies (e.g. skip 1: not the maintenance-mode deployment a deploy makes
+first, but the release's). Deployment faults (``deploy_fail``, ``slow_phase``, ``auto_rollback``,
+``stale_image``, ``component_health``, ``autoscale``) are consumed when a deployment is created;
+``health`` faults are not counted (they are time-bound by ``seconds``).
 """
 import collections
 import fnmatch
@@ -53,7 +64,7 @@ import time
 
 PHASES_TIMED = ("PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING")
 REQUEST_KINDS = ("http_error", "rate_limit", "drop_connection")
-DEPLOYMENT_KINDS = ("deploy_fail", "slow_phase", "auto_rollback", "stale_image")
+DEPLOYMENT_KINDS = ("deploy_fail", "slow_phase", "auto_rollback", "stale_image", "component_health", "autoscale")
 KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ("health",)
 HEALTH_MODES = ("unhealthy", "stale_version", "slow_start")
 
@@ -93,6 +104,17 @@ def normalize_fault(raw):
         raise FaultError("fault deploy_fail: stage must be 'build' or 'deploy'")
     if kind == "stale_image" and (not isinstance(fault.get("component"), str) or not fault["component"]):
         raise FaultError("fault stale_image: component must name the component left on its old image")
+    if kind == "component_health":
+        if not isinstance(fault.get("component"), str) or not fault["component"]:
+            raise FaultError("fault component_health: component must name the component App Platform reports")
+        if fault.setdefault("state", "UNHEALTHY") not in ("UNHEALTHY", "UNKNOWN"):
+            raise FaultError("fault component_health: state must be UNHEALTHY or UNKNOWN")
+    if kind == "autoscale":
+        if not isinstance(fault.get("component"), str) or not fault["component"]:
+            raise FaultError("fault autoscale: component must name the service or worker App Platform scales")
+        if not isinstance(fault.setdefault("to", 2), int) or fault["to"] < 0:
+            raise FaultError("fault autoscale: to must be a replica count >= 0")
+        fault.setdefault("triggering_metric", "cpu")
     if kind == "slow_phase":
         if fault.get("phase") not in PHASES_TIMED:
             raise FaultError("fault slow_phase: phase must be one of %s" % ", ".join(PHASES_TIMED))
@@ -104,6 +126,10 @@ def normalize_fault(raw):
         seconds = fault.get("seconds")
         if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
             raise FaultError("fault health: seconds must be a number >= 0 or null (forever)")
+    if kind in DEPLOYMENT_KINDS:
+        skip = fault.setdefault("skip", 0)
+        if not isinstance(skip, int) or skip < 0:
+            raise FaultError("fault %s: skip must be a number of deployments >= 0" % kind)
     fault.setdefault("count", None)
     fault["remaining"] = fault["count"]
     fault["hits"] = 0
@@ -174,6 +200,9 @@ class Faults:
                 if fault["kind"] not in DEPLOYMENT_KINDS or not self._live(fault):
                     continue
                 if fault.get("app_id") not in (None, app_id):
+                    continue
+                if fault.get("skip"):
+                    fault["skip"] -= 1  # this deployment passes
                     continue
                 taken.append(dict(fault))
                 self._consume(fault)

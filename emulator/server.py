@@ -15,7 +15,9 @@ Paths:
   /_registry/...       the sandbox's container registry (ghcr.io stand-in, emulator/registry.py)
   /_emulator/...       admin: ``POST image-version`` ({digest, version}), ``GET state``, ``POST/DELETE faults``, ``POST config``,
                        ``POST secret-check``, ``POST maintenance`` ({"app_id": ...}: App
-                       Platform redeploys the app for maintenance), ``GET requests`` (the request
+                       Platform redeploys the app for maintenance), ``POST autoscale`` ({"app_id", "component", "to",
+                       "triggering_metric"}: App Platform autoscales a component, an AUTOSCALING
+                       event), ``GET requests`` (the request
                        log: every /v2 request in order, {method, path, status, at}; ``DELETE
                        requests`` empties it) (kept apart from the DigitalOcean paths)
 """
@@ -35,6 +37,7 @@ from emulator.faults import FaultError, PHASES_TIMED
 APP = r"(?P<app_id>[^/]+)"
 DEP = r"(?P<dep_id>[^/]+)"
 COMP = r"(?P<component>[^/]+)"
+EVENT = r"(?P<event_id>[^/]+)"
 ROUTES = [
     ("GET", r"/v2/apps", "list_apps"),
     ("POST", r"/v2/apps", "create_app"),
@@ -50,6 +53,11 @@ ROUTES = [
     ("GET", r"/v2/apps/%s/deployments/%s/logs" % (APP, DEP), "logs"),
     ("GET", r"/v2/apps/%s/components/%s/logs" % (APP, COMP), "logs"),
     ("GET", r"/v2/apps/%s/logs" % APP, "logs"),
+    ("GET", r"/v2/apps/%s/health" % APP, "app_health"),
+    ("GET", r"/v2/apps/%s/events" % APP, "list_events"),
+    ("GET", r"/v2/apps/%s/events/%s" % (APP, EVENT), "get_event"),
+    ("GET", r"/v2/apps/%s/events/%s/logs" % (APP, EVENT), "event_logs"),
+    ("POST", r"/v2/apps/%s/restart" % APP, "restart"),
     ("POST", r"/v2/apps/%s/rollback" % APP, "rollback"),
     ("POST", r"/v2/apps/%s/rollback/validate" % APP, "validate_rollback"),
     ("POST", r"/v2/apps/%s/rollback/commit" % APP, "commit_rollback"),
@@ -93,6 +101,15 @@ def _int_param(query, name, default, low, high):
     if not low <= value <= high:
         raise ApiError(400, "invalid_argument", "query parameter %s must be between %d and %d" % (name, low, high))
     return value
+
+
+def _log_type(query, default):
+    """The ``type`` query parameter of a logs call, one of LOG_TYPES (else the 400)."""
+    log_type = (query.get("type") or [default])[0]
+    if log_type not in LOG_TYPES:
+        raise ApiError(400, "invalid_argument", "log type %r is not supported here; use one of %s"
+                       % (log_type, ", ".join(LOG_TYPES)))
+    return log_type
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -363,10 +380,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_logs(self, account, query, app_id, dep_id=None, component=None):
         store = self.server.store
-        log_type = (query.get("type") or ["UNSPECIFIED"])[0]
-        if log_type not in LOG_TYPES:
-            raise ApiError(400, "invalid_argument", "log type %r is not supported here; use one of %s"
-                           % (log_type, ", ".join(LOG_TYPES)))
+        log_type = _log_type(query, "UNSPECIFIED")
         with store.lock:
             app = store.app_for(account, app_id)
             store._advance(app, time.time())
@@ -405,8 +419,49 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             return 200, {"deployment": store.render_deployment(store.revert_rollback(account, app_id))}
 
+    # App Platform's own signals (emulator/signals.py says where each answer comes from)
+    def api_app_health(self, account, query, app_id):
+        return 200, self.server.store.app_health(account, app_id)
+
+    def api_list_events(self, account, query, app_id):
+        # event_types is an array query parameter (apps_list_events.yml): repeated or comma-separated
+        wanted = [t for raw in query.get("event_types") or [] for t in raw.split(",") if t]
+        unknown = sorted(set(wanted) - {"UNKNOWN", "DEPLOYMENT", "AUTOSCALING"})
+        if unknown:
+            raise ApiError(400, "invalid_argument", "event_types %s unknown; use DEPLOYMENT, AUTOSCALING or UNKNOWN"
+                           % ", ".join(unknown))
+        events = self.server.store.list_events(account, app_id, wanted)
+        body = self._page(query, events, "events", "/v2/apps/%s/events" % app_id)
+        del body["meta"]  # models/app_events.yml: events + pagination links, no meta
+        return 200, body
+
+    def api_get_event(self, account, query, app_id, event_id):
+        return 200, {"event": self.server.store.event_for(account, app_id, event_id)[1]}
+
+    def api_event_logs(self, account, query, app_id, event_id):
+        store = self.server.store
+        log_type = _log_type(query, "DEPLOY")
+        with store.lock:
+            app, event = store.event_for(account, app_id, event_id)
+            dep = store.deployment_for(app, event["deployment_id"])
+            return 200, store.logs_answer(app, dep, None, log_type)
+
+    def api_restart(self, account, query, app_id):
+        body = self._body()
+        names = body.get("components")
+        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)):
+            raise ApiError(400, "invalid_argument", "components must be a list of component names")
+        store = self.server.store
+        with store.lock:
+            dep = store.restart(account, app_id, names or None)
+            return 200, {"deployment": store.render_deployment(dep)}
+
     # ----------------------------------------------------------------- live URL and logs
     def _live(self, app_id, rest):
+        offline = self.server.store.offline_page(app_id)
+        if offline is not None:
+            # maintenance mode: App Platform answers every path with the offline page (emulator/signals.py)
+            return self._send(503, offline, content_type="text/html; charset=utf-8")
         if rest.rstrip("/") != "/health":
             status, _body = self.server.store.health(app_id)
             if status == 404:
@@ -459,6 +514,11 @@ class Handler(BaseHTTPRequestHandler):
                 with store.lock:
                     dep = store.maintenance_deployment(body.get("app_id"))
                     return self._send(200, {"deployment": store.render_deployment(dep)})
+            if path == "/_emulator/autoscale" and method == "POST":
+                # {"app_id", "component", "to", "triggering_metric"}: App Platform scales on its own
+                body = self._admin_body() or {}
+                return self._send(200, {"autoscaling": store.autoscale(
+                    body.get("app_id"), body.get("component"), body.get("to"), body.get("triggering_metric") or "cpu")})
             if path == "/_emulator/image-version" and method == "POST":
                 # {"digest": ..., "version": ...}: the image with this digest (built outside the
                 # emulator, e.g. in the local registry) reports this version on /health

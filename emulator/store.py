@@ -22,7 +22,8 @@ gRPC-gateway mapping (InvalidArgument/FailedPrecondition -> 400, AlreadyExists -
 
 The state is split by concern: ``Store`` (this module) holds accounts, secrets, persistence and
 the admin snapshot, and mixes in ``apps.AppsMixin``, ``deployments.DeploymentsMixin``,
-``rollback.RollbackMixin``, ``logs.LogsMixin`` and ``health.HealthMixin``; shared helpers live in
+``rollback.RollbackMixin``, ``logs.LogsMixin``, ``health.HealthMixin`` and ``signals.SignalsMixin``
+(App Platform's health, events, restart, maintenance mode); shared helpers live in
 ``common``.
 """
 import base64
@@ -46,9 +47,10 @@ from emulator.logs import LogsMixin
 from emulator.quotas import DEFAULT_DATABASE_LIMIT, QuotasMixin
 from emulator.registry import Registry
 from emulator.rollback import RollbackMixin
+from emulator.signals import SignalsMixin
 
 
-class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin, QuotasMixin):
+class Store(AppsMixin, DeploymentsMixin, RollbackMixin, LogsMixin, HealthMixin, QuotasMixin, SignalsMixin):
     """All state, guarded by one lock. ``base_url`` is set by the server once it is bound."""
 
     def __init__(self, phase_seconds=None, health_component="api", state_dir=None, faults=None):

@@ -33,6 +33,7 @@ DEPLOYING -> ACTIVE in 0.4 s.
 * ``live_url(app_id)``; ``health(app_id) -> (status, payload or None)``;
 * ``set_faults(list) -> list`` (adds), ``clear_faults()``, ``configure(phase_seconds=...,
   rate_limit=..., health_component=...)``, ``state() -> dict`` (``GET /_emulator/state``),
+  ``maintenance(app_id)``, ``autoscale(app_id, component, to, triggering_metric="cpu")``,
   ``secret_matches(app_id, key, value, component=None) -> bool``;
 * ``kill()`` (subprocess mode: SIGKILL) and ``stop()``.
 
@@ -136,6 +137,11 @@ class Emulator:
     def maintenance(self, app_id):
         """App Platform redeploys the app for maintenance; returns the new deployment."""
         return self._admin("POST", "/_emulator/maintenance", {"app_id": app_id})["deployment"]
+
+    def autoscale(self, app_id, component, to, triggering_metric="cpu"):
+        """App Platform autoscales ``component`` to ``to`` replicas on its own (an AUTOSCALING event)."""
+        return self._admin("POST", "/_emulator/autoscale", {"app_id": app_id, "component": component, "to": to,
+                                                            "triggering_metric": triggering_metric})["autoscaling"]
 
     def secret_matches(self, app_id, key, value, component=None):
         return self._admin("POST", "/_emulator/secret-check",

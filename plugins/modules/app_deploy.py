@@ -190,6 +190,19 @@ options:
         type: list
         elements: raw
         default: []
+      platform_health:
+        description:
+          - After the health check, read App Platform's own component health
+            (C(GET /v2/apps/{id}/health)) - a component it reports UNHEALTHY, or still UNKNOWN
+            after O(verify.platform_health_timeout), fails the verification naming it - and the
+            app's events since the task started (C(GET /v2/apps/{id}/events)). Both go into
+            RV(health) (C(platform), C(timeline)).
+        type: bool
+        default: true
+      platform_health_timeout:
+        description: Seconds to wait for App Platform to report every component HEALTHY (an UNHEALTHY one fails at once).
+        type: float
+        default: 30
 attributes:
   check_mode:
     support: full
@@ -235,7 +248,11 @@ went_live:
   returned: always
   type: bool
 health:
-  description: With O(verify) - the health check (status, attempts, elapsed, first_healthy_after, last_state, payload).
+  description:
+    - With O(verify) - the health check (status, attempts, elapsed, first_healthy_after, last_state, payload).
+    - With O(verify.platform_health) also C(platform) (component -> C({state, cpu, memory, replicas}) as App
+      Platform reports them) and C(timeline) (the app's events in the deploy window, oldest first -
+      C({at, type, deployment_id, what, ours}), C(ours) false for anything this deploy did not do).
   returned: when verified
   type: dict
 verified:
@@ -333,6 +350,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction im
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 
 MAX_UPDATE_ATTEMPTS = 5
@@ -347,6 +365,8 @@ class Deployer:
         self.sleep = sleep
         self.progress = ProgressLog(self.p.get("progress_file"))
         self.lines = self.progress.lines
+        # the deploy window's start (App Platform's events from here on are this deploy's timeline)
+        self.started_at = time.time()
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -449,8 +469,18 @@ class Deployer:
         result["health"] = {k: checked.get(k) for k in ("status", "attempts", "elapsed", "first_healthy_after",
                                                         "last_state", "payload") if k in checked}
         if failed:
-            self.module.fail_json(msg="the live app did not become healthy: %s" % checked["msg"], **result)
+            self.module.fail_json(msg="the live app did not become healthy: %s%s" % (
+                checked["msg"], signals.events_note(self.client, self.p["app_id"], self.started_at,
+                                                    [result["deployment_id"]])), **result)
         self.progress("  healthy after %ss (%s polls)" % (checked.get("elapsed"), checked.get("attempts")))
+        if verify["platform_health"]:
+            # App Platform's own view: each component's state, CPU and memory, and its events
+            found, problem = signals.verify(self.client, self.p["app_id"], result["deployment_id"], self.started_at,
+                                            verify["platform_health_timeout"], self.progress)
+            result["health"].update(platform=found.get("components") or {}, timeline=found.get("timeline") or [])
+            if problem:
+                self.module.fail_json(msg=problem + (" It is treated like a failed health check." if went_live else ""),
+                                      **result)
         try:
             app, deployment = live_app.read(self.client, self.p["app_id"], result["deployment_id"])
         except DOApiError as exc:
@@ -644,7 +674,8 @@ class Deployer:
             msg, details = failure_report(self.client, p["app_id"], exc.details, self.fetch_url, secrets.values())
             result.update(phase=exc.details.get("phase"), progress=progress_summary(exc.details), failure=details,
                           progress_lines=self.lines)
-            self.module.fail_json(msg="%s\nThe app's last good deployment is %s." % (msg, previous_id), **result)
+            self.module.fail_json(msg="%s\nThe app's last good deployment is %s.%s" % (
+                msg, previous_id, signals.events_note(self.client, p["app_id"], self.started_at, [dep_id])), **result)
         except TimeoutError as exc:
             deployment = exc.args[0] if exc.args else {}
             waiting_for = getattr(exc, "waiting_for", None) or "deployment %s to become ACTIVE" % dep_id
@@ -717,6 +748,8 @@ def main():
             max_interval=dict(type="float", default=0.5),
             services=dict(type="dict"),
             smoke_checks=dict(type="list", elements="raw", default=[]),
+            platform_health=dict(type="bool", default=True),
+            platform_health_timeout=dict(type="float", default=30.0),
         )),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))

@@ -28,7 +28,13 @@ description:
     the run has the secret values (O(secrets), O(secrets_env_prefix)); otherwise the report says
     they were not compared.
   - After a rollback the manifest records, the app runs a new deployment cloned from the rollback
-    target; that is in sync.
+    target; that is in sync. So does a deployment a recorded rolling restart (C(playbooks/restart.yml)) made.
+  - Reads App Platform's events (C(GET /v2/apps/{id}/events)) since the recorded deployment and
+    reports what the manifest does not record - another client's deployment, an App Platform
+    maintenance redeploy or automated rollback (a finding of kind C(event) when it is not the
+    active deployment, which the C(deployment) finding names already), and autoscaling events (in
+    C(report.events), not a finding - scaling is not configuration). Events that cannot be read
+    are said in C(notes).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
@@ -108,8 +114,10 @@ drifted:
 report:
   description:
     - The drift report - C(environment), C(app_id), C(status) (C(in_sync) or C(drifted)),
-      C(findings) (each with C(kind) spec, image, deployment or secrets), C(notes), C(recorded),
-      C(live), C(fix_command). No secret value, token or URL query string.
+      C(findings) (each with C(kind) spec, image, deployment, event or secrets), C(notes), C(recorded),
+      C(live), C(events) (App Platform's events since the recorded deployment that the manifest
+      does not record - C({at, type, deployment_id, what, ours})), C(fix_command). No secret value,
+      token or URL query string.
   returned: success
   type: dict
   contains:
@@ -144,6 +152,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
     make_client,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 
 
 def run(module, client):
@@ -170,8 +179,16 @@ def run(module, client):
         app = (call("get app", client.apps.get, p["app_id"], _app_id=p["app_id"]) or {}).get("app") or {}
     except DOApiError as exc:
         module.fail_json(msg="%s Nothing was compared." % exc)
+    try:
+        # App Platform's events (GET /v2/apps/{id}/events): what happened since the recorded deployment
+        events = signals.read_events(client, p["app_id"])
+        events_note = None
+    except DOApiError as exc:
+        events, events_note = None, "App Platform's events were not read (%s): unrecorded events are not reported" % exc
     report = drift.compare(app, repo_spec, record, catalog, secrets=secrets, token=p["token"],
-                           environment=p["environment"])
+                           environment=p["environment"], events=events, manifest=manifest)
+    if events_note:
+        report["notes"].append(events_note)
     report["fix_command"] = None
     if report["status"] == "drifted" and p["fix"]:
         report["fix_command"] = drift.fix_command(p["environment"], record, p["inventory"] or "inventories/%s" % p["environment"], p["limit"],

@@ -130,6 +130,31 @@ options:
     description: Production - minutes staging must have been health-verified before.
     type: float
     default: 0
+  maintenance_mode:
+    description:
+      - The environment's maintenance mode for a release that carries a migration (the app answers
+        an offline page while it runs, see M(tachyon.infra.app_maintenance)) - V(off) (not used),
+        V(on) (used), V(ask) (refused until O(maintenance) says V(yes) or V(no); meant for
+        production). The plan's RV(maintenance) says what the deploy does.
+    type: str
+    default: "off"
+    choices: ["off", "on", "ask"]
+  maintenance:
+    description: This run's choice for a release that carries a migration (V(yes) - maintenance mode, V(no) - not); empty - the mode decides.
+    type: str
+    default: ""
+    choices: ["", "yes", "no"]
+  maintenance_leftover:
+    description:
+      - Maintenance left on by an earlier run (its marker beside the manifest, or the live spec) -
+        V(refuse) the deploy until someone decides (the refusal names the command that turns it
+        off), or V(turn_off) first.
+    type: str
+    default: refuse
+    choices: [refuse, turn_off]
+  offline_page_url:
+    description: The offline page App Platform shows in maintenance mode (https; App Platform's own page when not set).
+    type: str
   smoke_checks:
     description: The smoke check list, checked for form here (run after the deploy).
     type: list
@@ -193,6 +218,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+maintenance:
+  description:
+    - C(use) (turn maintenance on before the deploy - the release carries a migration and the
+      environment's mode says so), C(turn_off_first) (an earlier run left it on), C(why),
+      C(offline_page_url), C(left_on) (what was found left on, or null).
+  returned: always
+  type: dict
 decision:
   description: C(deploy), C(nothing) (the app runs these images already) or C(refused).
   returned: always
@@ -301,6 +333,10 @@ def main():
         read_lock=dict(type="bool", default=True),
         read_apps=dict(type="bool", default=True),
         break_glass=dict(type="str"),
+        maintenance_mode=dict(type="str", default="off", choices=["off", "on", "ask"]),
+        maintenance=dict(type="str", default="", choices=["", "yes", "no"]),
+        maintenance_leftover=dict(type="str", default="refuse", choices=["refuse", "turn_off"]),
+        offline_page_url=dict(type="str"),
         change_windows=dict(type="list", elements="dict", default=[]),
         override=dict(type="str"),
     )

@@ -51,7 +51,12 @@ options:
     description: The app's live URL.
     type: str
   health:
-    description: The health check's result (C(status), C(elapsed), C(attempts), C(payload)).
+    description:
+      - The health check's result (C(status), C(elapsed), C(attempts), C(payload)).
+      - With C(platform) (component -> C({state, cpu, memory, replicas}), App Platform's own
+        component health) and C(timeline) (the app's events of the deploy window, as
+        M(tachyon.infra.app_deploy) returns them), the summary shows a component table with CPU and
+        memory and the events, those this run did not make marked C(not ours).
     type: dict
     default: {}
   failure:
@@ -72,6 +77,11 @@ options:
   run_url:
     description: Where the run can be seen.
     type: str
+  restarted:
+    description: For a rolling restart (C(playbooks/restart.yml)) - the components restarted; the title says so and that the release is kept.
+    type: list
+    elements: str
+    default: []
   release_notes_path:
     description: A markdown file with the release notes to append; a file that cannot be read is a warning (the summary goes on without the notes).
     type: path
@@ -166,6 +176,7 @@ def main():
             path=dict(type="path"),
             full_path=dict(type="path"),
             warnings=dict(type="list", elements="str", default=[]),
+            restarted=dict(type="list", elements="str", default=[]),
             override=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -179,7 +190,7 @@ def main():
         except (IOError, OSError) as exc:
             module.warn("release notes not added: %s cannot be read (%s)" % (p["release_notes_path"], exc.strerror))
     keys = ("version", "services", "deployment_id", "live_url", "health", "failure", "rolled_back_to",
-            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings", "override")
+            "rollback_of_version", "deployed_by", "approved_by", "run_url", "warnings", "restarted", "override")
     summary = ds.build(p["environment"], p["outcome"], release_notes=notes, **dict((k, p[k]) for k in keys))
     markdown = ds.render(summary, notes)
     changed = False

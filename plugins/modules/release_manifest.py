@@ -43,8 +43,14 @@ options:
       - C(promotable) checks that O(version) may be deployed to production and returns the
         services to deploy; fails naming every gap. Never changes anything.
       - C(upgraded) rewrites a legacy manifest in the current format, keeping a backup.
+      - C(restarted) records a rolling restart (C(playbooks/restart.yml)) in the manifest's
+        C(restarts) list, apart from C(history) - a restart is not a release, so release lists and
+        delivery metrics never count it. Uses O(environment), O(outcome) (C(succeeded) or
+        C(failed)), O(components), O(deployment_id) (the restart's deployment, required when it
+        succeeded), O(restart_of), O(deployed_by) (who restarted), O(note) and O(at). The same
+        restart recorded again changes nothing.
     type: raw
-    choices: [created, read, recorded, promotable, upgraded]
+    choices: [created, read, recorded, promotable, upgraded, restarted]
     default: read
   version:
     description:
@@ -143,7 +149,14 @@ options:
       - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
     type: raw
   at:
-    description: UTC timestamp of the attempt (O(state=recorded)); default now.
+    description: UTC timestamp of the attempt (O(state=recorded), O(state=restarted)); default now.
+    type: raw
+  components:
+    description: O(state=restarted) - the App Platform components restarted (e.g. C([api, workers])).
+    type: list
+    elements: raw
+  restart_of:
+    description: O(state=restarted) - the deployment that ran before the restart (its images are kept).
     type: raw
   lock_timeout:
     description: Seconds to wait for another run holding the manifest lock.
@@ -173,6 +186,16 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: Record a rolling restart (not a release; kept apart from the history)
+  tachyon.infra.release_manifest:
+    state: restarted
+    environment: staging
+    outcome: succeeded
+    components: [api, workers]
+    deployment_id: 5f0c6a0e-2c2b-4b7e-9d55-1c2a3b4c5d6e
+    restart_of: 1b2c3d4e-0000-4000-8000-000000000001
+    deployed_by: alice
+
 - name: Pin release 0.2.0
   tachyon.infra.release_manifest:
     state: created
@@ -256,6 +279,10 @@ environments:
 history_entry:
   description: The history entry appended (or already present) for C(recorded).
   returned: when state=recorded
+  type: dict
+restart_entry:
+  description: The restart recorded (or already present) for C(restarted).
+  returned: when state=restarted
   type: dict
 backup_file:
   description: Backup of the legacy file written by C(upgraded).

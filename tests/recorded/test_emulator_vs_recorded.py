@@ -411,6 +411,13 @@ def test_maintenance_deployment(api, emu):
     compare(fixture("deployment_maintenance")["body"], body)
 
 
+def test_component_health_like_the_openapi_example(api):
+    """GET /v2/apps/{id}/health (emulator/signals.py) against the OpenAPI app_health example."""
+    body = api.get("/v2/apps/{app}/health")
+    compare(fixture("app_health_openapi_example")["body"], body)
+    assert {c["state"] for c in body["app_health"]["components"]} == {"HEALTHY"}
+
+
 def test_logs_live_then_historic_and_400(api):
     put = api.update("vr00008", faults=[{"kind": "slow_phase", "phase": "PENDING_BUILD", "seconds": 0.5, "count": 1},
                                         {"kind": "slow_phase", "phase": "DEPLOYING", "seconds": 1.5, "count": 1}])

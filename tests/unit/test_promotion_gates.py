@@ -196,7 +196,8 @@ def test_every_gate_is_a_registered_function_of_the_facts_and_decided_in_one_pla
     list evaluate() runs, a gate that does not apply returns None, a failing one refuses unless
     advisory."""
     assert [f.__name__ for f in gates.GATES] == ["inputs", "app_identity", "promotion", "rollback_approver",
-                                                 "image_digests", "staging_live", "staging_healthy", "soak",
+                                                 "image_digests", "staging_live", "staging_healthy",
+                                                 "staging_platform_healthy", "maintenance_mode", "soak",
                                                  "change_window", "freeze", "deploy_lock"]
     facts = plan.Facts({"environment": "staging", "manifest_path": "m.json"})
     facts.lock_status = {"locked": True, "lock": {"holder": "bob"}, "frozen": False, "freeze": None, "expired": None}

@@ -23,11 +23,13 @@ import datetime
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts
 
 
 def gate(name, ok, detail, blocking=True):
@@ -69,7 +71,7 @@ def staging_live_gate(manifest, live, services):
     active = (live or {}).get("active_deployment_id")
     if not recorded:
         return gate("staging live deployment", False, "the manifest records no staging deployment")
-    if active != recorded:
+    if active not in restarts.accepted(manifest, "staging", [recorded]):  # a recorded restart keeps the release
         return gate("staging live deployment", False,
                     "staging's live active deployment is %s, but the manifest records %s for release %s: staging "
                     "was redeployed (or rolled back) since it verified this release; deploy release %s to staging "
@@ -83,8 +85,8 @@ def staging_live_gate(manifest, live, services):
     if problems:
         return gate("staging live deployment", False, "staging's live deployment %s does not run what it recorded: %s"
                     % (active, "; ".join(problems)))
-    return gate("staging live deployment", True, "staging runs deployment %s, the one recorded for release %s"
-                % (active, manifest["version"]))
+    return gate("staging live deployment", True, "staging runs deployment %s, the one recorded for release %s%s"
+                % (active, manifest["version"], "" if active == recorded else " (restarted from %s)" % recorded))
 
 
 def staging_health_gate(url, status, payload, problem, expected_version, checks):
@@ -215,6 +217,38 @@ def staging_healthy(facts):
     payload, problem = facts.staging_health
     return staging_health_gate(facts.staging_health_url, None, payload, problem, facts.expected_version,
                                facts.health_checks)
+
+
+@register
+def staging_platform_healthy(facts):
+    """Production: App Platform reports every staging component HEALTHY now (GET /v2/apps/{id}/health)."""
+    if not facts.staging_proof or facts.staging_problem:
+        return None
+    if facts.staging_platform_problem:
+        return gate("staging components healthy", False, "App Platform's component health of staging could not be "
+                                                         "read: %s" % facts.staging_platform_problem)
+    problems = signals.problems(facts.staging_platform or [])
+    if problems:
+        return gate("staging components healthy", False, "App Platform reports staging's %s; the release is not "
+                                                         "proven while a component is not healthy" % "; ".join(problems))
+    return gate("staging components healthy", True, "App Platform reports staging's components healthy: %s" % ", ".join(
+        signals.describe(c) for c in facts.staging_platform or []))
+
+
+@register
+def maintenance_mode(facts):
+    """Maintenance mode: left on by an earlier run (refused unless tachyon_maintenance_leftover is
+    turn_off), or a release carrying a migration where the environment asks and nobody chose."""
+    mode = facts.maintenance  # plan.maintenance_of, read with the facts
+    if mode is None:
+        return None
+    if mode["leftover"] and mode["leftover"]["refused"]:
+        return gate("maintenance", False, mode["leftover"]["why"])
+    if mode["refused"]:
+        return gate("maintenance", False, mode["why"])
+    if not mode["use"] and not mode["leftover"]:
+        return None
+    return gate("maintenance", True, mode["leftover"]["why"] if mode["leftover"] else mode["why"])
 
 
 @register

@@ -29,6 +29,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._plan import windows
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import client as do_client
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
@@ -57,6 +59,14 @@ class Facts(object):
         self.given_digests = p.get("digests") or {}
         self.break_glass = p.get("break_glass") or ""
         self.soak_minutes = p.get("soak_minutes") or 0
+        # maintenance mode (_platform/maintenance.py): the environment's mode, the run's choice, what to
+        # do with maintenance left on by an earlier run, the offline page; the marker read below
+        self.maintenance_mode = p.get("maintenance_mode") or "off"
+        self.maintenance_choice = p.get("maintenance") or ""
+        self.maintenance_leftover_policy = p.get("maintenance_leftover") or "refuse"
+        self.offline_page_url = p.get("offline_page_url") or None
+        self.maintenance_marker = None
+        self.maintenance = None
         self.health_checks = p.get("health_checks") or []
         self.rollback = None
         # a rollback to a release was asked for (facts.rollback: its pins, once resolved)
@@ -79,6 +89,9 @@ class Facts(object):
         self.staging_live = None
         self.staging_health_url = None
         self.staging_health = (None, None)
+        # App Platform's own component health of staging ([{name, state, ...}]) or why it was not read
+        self.staging_platform = None
+        self.staging_platform_problem = None
         self.expected_version = None
         self.lock_status = None
         self.lock_store = None
@@ -238,6 +251,10 @@ def _read_staging(p, facts):
         return
     facts.staging_live = {"active_deployment_id": (app.get("active_deployment") or {}).get("id"),
                           "components": live_app.components(dep) if dep else {}}
+    try:
+        facts.staging_platform = signals.read_health(client, p["staging_app_id"])
+    except do_client.DOApiError as exc:
+        facts.staging_platform_problem = str(exc)
     if app.get("live_url"):
         url = app["live_url"].rstrip("/") + p["health_path"]
         facts.staging_health = health.poll_once(url, {}, True, 10)
@@ -318,6 +335,9 @@ def read_facts(p):
         _read_lock(p, facts)
     _read_windows(p, facts)
     _read_override(p, facts)
+    facts.maintenance_marker = maintenance.read_marker(maintenance.marker_path(p["manifest_path"], facts.environment))
+    if facts.manifest is not None:
+        facts.maintenance = maintenance_of(facts)
     return facts
 
 
@@ -477,6 +497,9 @@ def build(p, check_mode=False):
             refused = gates.refusals(results)
             decision = "refused"
     lines = table(facts.environment, facts.version, rows, migration, results, decision, check_mode, facts.rollback)
+    mode = facts.maintenance or maintenance_of(facts, migration)
+    if mode["use"] or mode["leftover"]:
+        lines.append("  maintenance: %s" % (mode["leftover"]["why"] if mode["leftover"] else mode["why"]))
     # what the plan wants a person to know (a service deployed by tag, a lock it could not read)
     lines += ["  note: %s" % note for note in facts.notes]
     lines += window_lines(facts.window, facts.override_used)
@@ -505,6 +528,23 @@ def build(p, check_mode=False):
         "windows": facts.window,
         "override": override_summary(facts.override_used),
         "lock": {"locked": (facts.lock_status or {}).get("locked"), "frozen": (facts.lock_status or {}).get("frozen")},
+        # maintenance mode: use (offline page during the migration), turn_off_first (left on earlier), why
+        "maintenance": {"use": mode["use"] and decision == "deploy", "why": mode["why"],
+                        "offline_page_url": facts.offline_page_url,
+                        "turn_off_first": bool(mode["leftover"]) and not mode["leftover"]["refused"],
+                        "left_on": mode["leftover"]},
         "table": lines,
     }
     return plan
+
+
+def maintenance_of(facts, migration=None):
+    """``{use, why, refused, leftover}``: maintenance mode for this deploy (_platform/maintenance.py)."""
+    if migration is None:
+        migration = migration_of(facts) if facts.services else {"carries": False}
+    mode = maintenance.decide(facts.environment, facts.maintenance_mode, facts.maintenance_choice,
+                              migration.get("carries"), facts.offline_page_url)
+    live_spec = ((facts.target_app or {}).get("active_deployment") or {}).get("spec")
+    mode["leftover"] = maintenance.leftover(facts.maintenance_marker, live_spec, facts.maintenance_leftover_policy,
+                                            facts.environment)
+    return mode

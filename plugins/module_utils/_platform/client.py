@@ -100,6 +100,22 @@ def client_argument_spec():
     )
 
 
+def wait_argument_spec(timeout=600):
+    """The options of a module that waits for a deployment: timeout (s) and poll_interval (s)."""
+    return dict(timeout=dict(type="int", default=timeout), poll_interval=dict(type="float", default=1.0))
+
+
+def check_module(module):
+    """Fail ``module`` (an AnsibleModule with wait_argument_spec) when pydo is missing or a wait
+    option is not a positive number; nothing has been read or changed then."""
+    if not HAS_PYDO:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
+    if module.params["timeout"] <= 0 or module.params["poll_interval"] <= 0:
+        module.fail_json(msg="timeout and poll_interval must be positive numbers; nothing was changed")
+
+
 def _env_fallback(*names):
     # Same contract as ansible.module_utils.basic.env_fallback, imported lazily so this file
     # stays importable without ansible (unit tests of the helpers).

@@ -41,6 +41,8 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controllers are not supported
     from pipes import quote as shell_quote
 
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._spec.components import by_name, components, expected_ref, pin_image
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_data, redact_text
@@ -208,6 +210,15 @@ def secrets_status(repo_spec, live_spec, secrets, token):
 
 
 def recorded_state(manifest, environment):
+    """What the manifest says the environment runs (``_recorded_state``), its ``accept`` list
+    extended with the deployments a recorded rolling restart made of them (same release)."""
+    record = _recorded_state(manifest, environment)
+    if record is not None:
+        record["accept"] = restarts.accepted(manifest, environment, record["accept"])
+    return record
+
+
+def _recorded_state(manifest, environment):
     """What the manifest says the environment runs: (record dict or None).
 
     The last history entry of the environment that left the app on a known deployment: a
@@ -302,8 +313,41 @@ def deployment_findings(record, app):
              "cause": _cause(active)}]
 
 
-def compare(app, repo_spec, record, catalog, secrets=None, token=None, environment=None):
-    """The drift report of ``app`` (the GET /v2/apps/{id} app object)."""
+def recorded_ids(manifest, environment, record):
+    """Every deployment id the manifest records for ``environment`` (attempts, rollback targets,
+    restarts) and those ``record`` accepts."""
+    known = set((record or {}).get("accept") or ())
+    for entry in (manifest or {}).get("history") or []:
+        if entry.get("environment") == environment:
+            known.update(i for i in (entry.get("deployment_id"), entry.get("rolled_back_to")) if i)
+    known.update(r["deployment_id"] for r in restarts.restarts(manifest, environment) if r.get("deployment_id"))
+    return known
+
+
+def event_report(events, manifest, environment, record, active_id=None):
+    """``(findings, entries)`` of App Platform's events (``signals.read_events``, newest first)
+    since the recorded deployment: ``entries`` the timeline of what the manifest does not record
+    (another client's deployment, a maintenance redeploy, an autoscaling), ``findings`` one
+    ``event`` finding per unrecorded deployment that is not the active one (the active one is the
+    ``deployment`` finding already). A rollback cloned from a recorded deployment (the deploy's
+    own rescue) counts as recorded."""
+    known = recorded_ids(manifest, environment, record)
+    anchor = [e["epoch"] for e in events if e["type"] == "DEPLOYMENT" and e.get("deployment_id") == (record or {}).get(
+        "deployment_id") and e["epoch"] is not None]
+    since = max(anchor) if anchor else None
+    window = [e for e in events if since is None or (e["epoch"] is not None and e["epoch"] >= since)]
+    ours = [e["deployment_id"] for e in window if e["type"] == "DEPLOYMENT" and (
+        e.get("deployment_id") in known
+        or (e.get("cause_type") == "MANUAL_ROLLBACK" and e.get("cloned_from") in known))]
+    entries = signals.foreign(signals.timeline(window, list(known) + ours))
+    findings = [{"kind": "event", "deployment_id": e["deployment_id"], "at": e["at"], "what": e["what"]}
+                for e in entries if e["type"] == "DEPLOYMENT" and e["deployment_id"] != active_id]
+    return findings, entries
+
+
+def compare(app, repo_spec, record, catalog, secrets=None, token=None, environment=None, events=None, manifest=None):
+    """The drift report of ``app`` (the GET /v2/apps/{id} app object); ``events``: the app's
+    events (``signals.read_events``) when read, with the ``manifest`` they are checked against."""
     active = app.get("active_deployment") or {}
     live_spec = active.get("spec") or app.get("spec") or {}
     findings = []
@@ -322,6 +366,10 @@ def compare(app, repo_spec, record, catalog, secrets=None, token=None, environme
     if app.get("in_progress_deployment"):
         notes.append("deployment %s is in progress; the report compares the active one"
                      % app["in_progress_deployment"].get("id"))
+    unrecorded = []
+    if events is not None:
+        event_findings, unrecorded = event_report(events, manifest, environment, record, active.get("id"))
+        findings.extend(event_findings)
     # values stay values (JSON output); URL query strings and tokens masked in them
     findings = redact_data(findings)
     return {
@@ -334,6 +382,8 @@ def compare(app, repo_spec, record, catalog, secrets=None, token=None, environme
             k: record.get(k) for k in ("version", "deployment_id", "deployed_by", "approved_by", "at", "outcome")},
         "live": {"deployment_id": active.get("id"), "cause": _cause(active) if active else None,
                  "live_url": redact_text(app.get("live_url"))},
+        # App Platform's events since the recorded deployment that the manifest does not record
+        "events": redact_data(unrecorded),
     }
 
 
@@ -348,6 +398,8 @@ def describe(finding):
     if kind == "image":
         return "image: %s (%s) runs %s, the manifest pins %s" % (
             finding["component"], finding["service"], finding["running"], finding["recorded"])
+    if kind == "event":
+        return "event: %s at %s, not recorded in the manifest" % (finding["what"], finding["at"])
     if kind == "deployment":
         if finding.get("message"):
             return "deployment: %s" % finding["message"]
@@ -367,6 +419,9 @@ def text_report(report):
             rec.get("version"), rec.get("deployment_id"), rec.get("outcome"), rec.get("at"), rec.get("deployed_by")))
     lines.append("  live:     deployment %s (%s)" % (live.get("deployment_id"), live.get("cause")))
     lines.extend("  - " + describe(f) for f in report["findings"])
+    if report.get("events"):
+        lines.append("  App Platform events since the recorded deployment, not in the manifest:")
+        lines.extend("    %s  %s" % (e["at"], e["what"]) for e in report["events"])
     lines.extend("  note: " + n for n in report["notes"])
     if report.get("fix_command"):
         lines.append("  to bring it back in line: " + report["fix_command"])

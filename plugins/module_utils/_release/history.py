@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts as rs
 from ansible_collections.tachyon.infra.plugins.module_utils._release import revisions as mr
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 
@@ -199,6 +200,8 @@ def history_view(manifest, path=None, legacy=False, revisions=None):
         "releases": rels,
         "running": running_now(manifest),
         "attempts": len(manifest["history"]),
+        # rolling restarts: not releases, not deploy attempts (_release/restarts.py)
+        "restarts": rs.restarts(manifest),
         "git_history": git,
     }
 
@@ -260,6 +263,10 @@ def text(view):
             lines.append("  %s  %-11s %s  %s  (%d attempt%s, %d succeeded)"
                          % (env.ljust(width), last["outcome"], last["at"], _who(last), slot["attempts"],
                             "" if slot["attempts"] == 1 else "s", slot["succeeded"]))
+    if view.get("restarts"):
+        lines.append("")
+        lines.append("Restarts (rolling restarts of the running release: not releases, not counted as deployments):")
+        lines.extend("  " + line for line in rs.lines({"restarts": view["restarts"]}))
     git = view.get("git_history")
     if git is not None:
         lines.append("")

@@ -75,6 +75,9 @@ MANIFEST_SCHEMA = {
             "properties": {env: {"$ref": "#/$defs/environment"} for env in ENVIRONMENTS},
         },
         "history": {"type": "array", "items": {"$ref": "#/$defs/history_entry"}},
+        # rolling restarts (playbooks/restart.yml), kept apart from the deploy history: a restart
+        # changes no release, so release lists and delivery metrics never see one (_release/restarts.py)
+        "restarts": {"type": "array", "items": {"$ref": "#/$defs/restart_entry"}},
     },
     "$defs": {
         "semver": {"type": "string", "pattern": SEMVER_PATTERN},
@@ -133,6 +136,25 @@ MANIFEST_SCHEMA = {
                 "deployment_id": _nullable({"$ref": "#/$defs/deployment_id"}),
                 "health_verified_at": _nullable({"$ref": "#/$defs/timestamp"}),
                 "services": _nullable({"$ref": "#/$defs/deployed_services"}),
+            },
+        },
+        "restart_entry": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["environment", "outcome", "at", "deployment_id", "restart_of", "components",
+                         "restarted_by", "message"],
+            "properties": {
+                "environment": {"enum": list(ENVIRONMENTS)},
+                "outcome": {"enum": ["succeeded", "failed"]},
+                "at": {"$ref": "#/$defs/timestamp"},
+                # the restart's deployment (null: App Platform refused the restart)
+                "deployment_id": _nullable({"$ref": "#/$defs/deployment_id"}),
+                # the deployment that ran before it: a restart keeps its images
+                "restart_of": _nullable({"$ref": "#/$defs/deployment_id"}),
+                "components": {"type": "array", "minItems": 1,
+                               "items": {"type": "string", "pattern": SERVICE_NAME_PATTERN}},
+                "restarted_by": _nullable({"$ref": "#/$defs/person"}),
+                "message": {"type": "string"},
             },
         },
         "history_entry": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import restarts as rs
 from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import (
     FileLock, LockTimeout, atomic_write)
 from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input import string_options_error
@@ -23,7 +24,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.times import
 ARGUMENT_SPEC = dict(
     path=dict(type="path", default="releases/manifest.json"),
     state=dict(type="raw", default="read",
-               choices=["created", "read", "recorded", "promotable", "upgraded"]),
+               choices=["created", "read", "recorded", "promotable", "upgraded", "restarted"]),
     version=dict(type="raw"),
     services=dict(type="dict"),
     known_services=dict(type="list", elements="raw", default=list(mf.DEFAULT_SERVICES)),
@@ -44,6 +45,8 @@ ARGUMENT_SPEC = dict(
     after_migration=dict(type="str", choices=["rollback", "freeze"]),
     note=dict(type="raw"),
     at=dict(type="raw"),
+    components=dict(type="list", elements="raw"),
+    restart_of=dict(type="raw"),
     lock_timeout=dict(type="float", default=30.0),
 )
 
@@ -53,6 +56,7 @@ TEXT_OPTIONS = tuple(name for name, spec in ARGUMENT_SPEC.items()
 REQUIRED_IF = [
     ("state", "created", ("version", "services")),
     ("state", "recorded", ("environment", "outcome")),
+    ("state", "restarted", ("environment", "outcome", "components")),
     ("state", "promotable", ("version", "environment")),
 ]
 
@@ -111,6 +115,15 @@ def run(p, check_mode=False, diff=False):
             return result
 
         current, legacy, before_text = mf.load(path)
+        if state == "restarted":
+            if legacy:
+                raise mf.ManifestError("%s is a legacy manifest; upgrade it first (state: upgraded)" % path)
+            after = rs.record(current, p["environment"], p["outcome"], p["components"],
+                              deployment_id=p["deployment_id"], restart_of=p["restart_of"],
+                              restarted_by=p["deployed_by"], message=p["note"], at=p["at"])
+            result = _apply(check_mode, diff, path, before_text, after)
+            result.update(mf.summary(after, False, path, restart_entry=rs.restarts(after, p["environment"])[-1]))
+            return result
         if state == "recorded":
             if legacy:
                 raise mf.ManifestError("%s is a legacy manifest; upgrade it first (state: upgraded) "
@@ -148,7 +161,7 @@ def check_params(p):
         raise mf.ManifestError(error)
     for name in ("created_by", "deployed_by", "approved_by"):
         mf.check_person(p.get(name), name)
-    for name in ("deployment_id", "rolled_back_to"):
+    for name in ("deployment_id", "rolled_back_to", "restart_of"):
         mf.check_deployment_id(p.get(name), name)
 
 

@@ -202,6 +202,20 @@ def metrics_section(result):
             % (esc(window["since"]), esc(window["until"]), esc(window["given"]), "".join(rows)))
 
 
+def restarts_section(view):
+    """Rolling restarts (playbooks/restart.yml), apart from the releases: none - no section."""
+    rows = ["<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>"
+            % (esc(r["environment"]), esc(r["at"]), esc(", ".join(r["components"])), _badge(r["outcome"]),
+               esc(r.get("deployment_id") or "-"), esc(r.get("restarted_by") or ""), esc(r.get("message") or ""))
+            for r in reversed(view.get("restarts") or [])]
+    if not rows:
+        return ""
+    return ('<section id="restarts"><h2>Restarts (%d)</h2><p class="muted">rolling restarts of the running release: '
+            "not releases, not counted as deployments</p><table><thead><tr><th>Environment</th><th>At</th>"
+            "<th>Components</th><th>Outcome</th><th>Deployment</th><th>By</th><th>Note</th></tr></thead><tbody>%s"
+            "</tbody></table></section>" % (len(rows), "".join(rows)))
+
+
 def render(manifest, view, metrics_result, until, title="Tachyon releases"):
     """The whole page as one string."""
     return "".join([
@@ -212,6 +226,7 @@ def render(manifest, view, metrics_result, until, title="Tachyon releases"):
         % (esc(title), esc(view["current_release"]), esc(format_utc(until)), esc(view.get("manifest_path"))),
         running_section(view),
         releases_section(view),
+        restarts_section(view),
         timeline_section(manifest, until),
         metrics_section(metrics_result),
         "</main><script>%s</script></body></html>\n" % JS,

@@ -3,7 +3,9 @@
 # Apache License 2.0 (see LICENSE)
 """The summary of one deploy run where people look: a GitHub job summary ($GITHUB_STEP_SUMMARY,
 markdown) and AWX job artifacts (set_stats, the same data). Release, environment, the SHAs and
-digests deployed, the release notes, the health result and the link to the app.
+digests deployed, the release notes, the health result and the link to the app; App Platform's
+own view (each component's state, CPU and memory) and its events in the deploy window (ours and
+anything else the platform did, marked "not ours") when the deploy read them.
 
 Every free text (a failure reason) goes through redaction.redact_text and the app link through
 redact_url: no query string, user info or token reaches a summary.
@@ -23,7 +25,8 @@ ICONS = {"succeeded": ":white_check_mark:", "failed": ":x:", "rolled_back": ":re
 
 def build(environment, outcome, version=None, services=None, deployment_id=None, live_url=None,
           health=None, failure=None, rolled_back_to=None, rollback_of_version=None,
-          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None, override=None):
+          deployed_by=None, approved_by=None, run_url=None, release_notes=None, warnings=None, restarted=None,
+          override=None):
     """The summary as data (what AWX artifacts carry); ``render`` turns it into markdown."""
     if outcome not in OUTCOMES:
         raise ValueError("outcome: %r; use one of %s" % (outcome, ", ".join(OUTCOMES)))
@@ -49,15 +52,60 @@ def build(environment, outcome, version=None, services=None, deployment_id=None,
             "attempts": health.get("attempts"),
             "version": (health.get("payload") or {}).get("version") if isinstance(health.get("payload"), dict) else None,
         },
+        "platform": _platform_rows(health.get("platform")),
+        "timeline": _timeline(health.get("timeline")),
         "failure": redact_text(failure) if failure else None,
         "deployed_by": deployed_by or None,
         "approved_by": approved_by or None,
         "run_url": redact_url(run_url) if run_url and "://" in run_url else (run_url or None),
         "release_notes": bool(release_notes),
+        # a rolling restart (playbooks/restart.yml): the components restarted; the release is unchanged
+        "restarted": list(restarted or []),
         "warnings": [redact_text(w) for w in (warnings or []) if w],
         # the incident override a change window let this deploy through with (outside text: escaped)
         "override": redact_text(override) if override else None,
     }
+
+
+def _platform_rows(platform):
+    """[{component, state, cpu, memory, replicas}] of App Platform's component health."""
+    rows = []
+    for name, comp in sorted((platform or {}).items()):
+        comp = comp if isinstance(comp, dict) else {}
+        rows.append({"component": name, "state": comp.get("state"), "cpu": comp.get("cpu"),
+                     "memory": comp.get("memory"), "replicas": comp.get("replicas")})
+    return rows
+
+
+def _timeline(entries):
+    """[{at, type, deployment_id, what, ours}] of App Platform's events (free text redacted)."""
+    return [{"at": e.get("at"), "type": e.get("type"), "deployment_id": e.get("deployment_id"),
+             "what": redact_text(str(e.get("what") or "")), "ours": bool(e.get("ours"))}
+            for e in entries or [] if isinstance(e, dict)]
+
+
+def _percent(value):
+    return "%.1f %%" % value if isinstance(value, (int, float)) else "-"
+
+
+def render_signals(summary):
+    """Markdown lines of App Platform's component health and the events timeline (may be empty)."""
+    out = []
+    if summary.get("platform"):
+        out += ["**App Platform component health**", "", "| Component | State | CPU | Memory | Replicas |",
+                "| --- | --- | --- | --- | --- |"]
+        for row in summary["platform"]:
+            cells = (_md(row["component"]), _md(row["state"] or "-"), _percent(row["cpu"]), _percent(row["memory"]),
+                     _md(row["replicas"] or "-"))
+            out.append("| %s | %s | %s | %s | %s |" % cells)
+        out.append("")
+    if summary.get("timeline"):
+        out += ["**Events in the deploy window** (App Platform's own, oldest first)", ""]
+        for entry in summary["timeline"]:
+            out.append("- %s %s%s" % (md_code(entry["at"] or "?"), _md(entry["what"]),
+                                      "" if entry["ours"] else " - **not ours**"))
+        out.append("")
+    return out
 
 
 def _health_line(summary):
@@ -79,6 +127,8 @@ def _health_line(summary):
 def render(summary, release_notes=None):
     """Markdown for a GitHub job summary."""
     title = "release %s" % summary["version"] if summary["version"] else "deploy"
+    if summary.get("restarted"):
+        title = "rolling restart of %s (release %s kept)" % (", ".join(summary["restarted"]), summary["version"] or "?")
     if summary["rollback_of_version"]:
         title += " (rollback from %s)" % summary["rollback_of_version"]
     out = ["## %s %s: %s %s" % (ICONS[summary["outcome"]], _md(summary["environment"]), _md(title),
@@ -104,6 +154,7 @@ def render(summary, release_notes=None):
         out += ["**Why it failed:** %s" % _md(summary["failure"]), ""]
     for warning in summary.get("warnings") or []:
         out += [":warning: **Warning:** %s" % _md(warning), ""]
+    out += render_signals(summary)
     if summary["services"]:
         out += ["| Service | SHA | Digest |", "| --- | --- | --- |"]
         for row in summary["services"]:

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tachyon-infra contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: app_restart
+short_description: Rolling restart of some or all components of a DigitalOcean App Platform app, planned and verified
+version_added: "0.4.0"
+description:
+  - Plans a rolling restart from the app as App Platform reports it (C(GET /v2/apps/{id})) - the
+    components to restart, the deployment they run and its images - and refuses, saying why,
+    when the app has no active deployment, a rollback pins it, a deployment is in progress, or a
+    component does not run (a job runs at deploy time). The plan is returned as RV(plan) and
+    RV(table); in check mode that is all the module does, and it fails when the plan is refused.
+  - Applies it with App Platform's restart API (C(POST /v2/apps/{id}/restart) with the component
+    names in the body's C(components) list, vendored OpenAPI C(apps_restart.yml)), which starts a deployment of
+    the same spec; waits for it to be ACTIVE (a failed step is named with its component and log
+    tail), then verifies it - every component's image unchanged (read back), the live URL's
+    health endpoint healthy, and App Platform's own health of the restarted components
+    (C(GET /v2/apps/{id}/health)); a component App Platform reports UNHEALTHY fails the task
+    naming it. The app's events of the restart window come back as the RV(health) C(timeline).
+  - Component names come from the service catalog only (O(catalog), the C(component) of each
+    C(tachyon_services) entry), or C(all) for every catalog component that runs.
+  - A restart is an action, not a state - every run that applies restarts again
+    (C(changed=true)); record it with M(tachyon.infra.release_manifest) C(state=restarted), which
+    keeps restarts apart from the release history.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
+  - tachyon.infra.app_platform
+options:
+  components:
+    description:
+      - The components to restart - a list, or one comma-separated string (C(api,workers)) - or
+        C(all). Each must be the C(component) of an entry of O(catalog) and run in the app
+        (a service or worker).
+    type: raw
+    required: true
+  catalog:
+    description: The service catalog (C(tachyon_services) - a list of C({name, component, ...})), the only source of component names.
+    type: list
+    elements: dict
+    required: true
+  timeout:
+    description: Seconds to wait for the restart's deployment to become ACTIVE.
+    type: int
+    default: 600
+  poll_interval:
+    description: Longest pause between polls of the deployment.
+    type: float
+    default: 1.0
+  verify:
+    description: How the restart is verified once its deployment is ACTIVE.
+    type: dict
+    default: {}
+    suboptions:
+      health_path:
+        description: Health endpoint path on the live URL (empty - not checked).
+        type: str
+        default: /health
+      checks:
+        description: Checks of the health payload that must be C(connected).
+        type: list
+        elements: str
+        default: [postgres, redis]
+      consecutive:
+        description: Healthy polls in a row.
+        type: int
+        default: 2
+      health_timeout:
+        description: Seconds to wait for health.
+        type: float
+        default: 120
+      max_interval:
+        description: Longest pause between health polls.
+        type: float
+        default: 0.5
+      platform_health_timeout:
+        description: Seconds to wait for App Platform to report the restarted components HEALTHY (UNHEALTHY fails at once).
+        type: float
+        default: 30
+attributes:
+  check_mode:
+    support: full
+    details: Reads the app and returns the plan; restarts nothing. Fails when the plan is refused.
+  diff_mode:
+    support: full
+    details: Before - the running deployment and its images; after - a new deployment with the same images.
+notes:
+  - Not idempotent by nature - a restart is an action. The manifest records each one apart from releases.
+  - The restart call is never retried blindly (each accepted call starts a deployment); a failed or
+    dropped answer fails the task saying to look at the app's deployments first.
+seealso:
+  - module: tachyon.infra.app_deploy
+  - module: tachyon.infra.release_manifest
+"""
+
+EXAMPLES = r"""
+- name: Plan a restart of api and workers (check mode shows the plan, fails when refused)
+  tachyon.infra.app_restart:
+    app_id: "{{ tachyon_do_app_id }}"
+    token: "{{ tachyon_do_token }}"
+    components: api,workers
+    catalog: "{{ tachyon_services }}"
+  check_mode: true
+
+- name: Restart every running component and verify it
+  tachyon.infra.app_restart:
+    app_id: "{{ tachyon_do_app_id }}"
+    token: "{{ tachyon_do_token }}"
+    components: all
+    catalog: "{{ tachyon_services }}"
+    verify:
+      health_path: /health
+      checks: [postgres, redis]
+  register: restart
+"""
+
+RETURN = r"""
+plan:
+  description: The plan - C(decision) (C(restart) or C(refused)), C(why), C(components), C(deployment_id) (the running one), C(images).
+  returned: always (unless the input is refused)
+  type: dict
+table:
+  description: The plan in lines, as printed.
+  returned: always (unless the input is refused)
+  type: list
+  elements: str
+components:
+  description: The components restarted (or, in check mode, to restart).
+  returned: always (unless the input is refused)
+  type: list
+  elements: str
+  sample: [api, workers]
+previous_deployment_id:
+  description: The deployment that ran before the restart.
+  returned: always (unless the input is refused)
+  type: str
+deployment_id:
+  description: The restart's deployment.
+  returned: when the restart was accepted
+  type: str
+went_live:
+  description: Whether the restart's deployment became ACTIVE.
+  returned: when the restart was accepted
+  type: bool
+images:
+  description: Component -> image digest or tag after the restart (equal to before).
+  returned: when the restart's deployment is ACTIVE
+  type: dict
+health:
+  description:
+    - The health check (status, attempts, elapsed, last_state, payload), C(platform) (component ->
+      C({state, cpu, memory, replicas}) as App Platform reports them) and C(timeline) (the app's
+      events of the restart window, C({at, type, deployment_id, what, ours})).
+  returned: when verified
+  type: dict
+progress_lines:
+  description: What the module did, one line each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import restart
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
+    DOApiError, check_module, call, client_argument_spec, make_client, wait_argument_spec)
+
+
+def main():
+    argument_spec = client_argument_spec()
+    argument_spec.update(
+        components=dict(type="raw", required=True),
+        catalog=dict(type="list", elements="dict", required=True),
+        verify=dict(type="dict", default={}, options=dict(
+            health_path=dict(type="str", default="/health"),
+            checks=dict(type="list", elements="str", default=["postgres", "redis"]),
+            consecutive=dict(type="int", default=2),
+            health_timeout=dict(type="float", default=120.0),
+            max_interval=dict(type="float", default=0.5),
+            platform_health_timeout=dict(type="float", default=30.0),
+        )),
+    )
+    argument_spec.update(wait_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_module(module)
+    p = module.params
+    try:
+        names = restart.requested_components(p["components"], p["catalog"])
+    except restart.RestartError as exc:
+        module.fail_json(msg="%s. Nothing was restarted." % exc, changed=False)
+    lines = []
+
+    def progress(line):
+        lines.append(redact_text(line))
+
+    try:
+        client = make_client(p["token"], p["api_endpoint"])
+        app = call("get app", client.apps.get, p["app_id"], _app_id=p["app_id"]).get("app") or {}
+    except DOApiError as exc:
+        module.fail_json(msg="%s Nothing was restarted." % exc, changed=False)
+    plan = restart.plan(app, names, p["catalog"])
+    result = dict(changed=plan["decision"] == "restart", plan=plan, table=plan["table"],
+                  components=plan["components"], previous_deployment_id=plan["deployment_id"],
+                  progress_lines=lines)
+    if module._diff and plan["decision"] == "restart":
+        result["diff"] = restart.diff(plan)
+    if plan["decision"] != "restart":
+        result["changed"] = False
+        module.fail_json(msg="restart refused: %s. Nothing was restarted." % plan["why"], **result)
+    if module.check_mode:
+        result["msg"] = "would restart %s of deployment %s" % (", ".join(plan["components"]), plan["deployment_id"])
+        module.exit_json(**result)
+
+    def fail(msg, **res):
+        res["progress_lines"] = lines
+        module.fail_json(msg=msg, **res)
+
+    restarter = restart.Restarter(client, p["app_id"], fail, progress, fetch_url)
+    restarter.run(plan, result, p["timeout"], p["poll_interval"], p["verify"])
+    result["progress_lines"] = lines
+    module.exit_json(**result)
+
+
+def fetch_url(url):
+    """A failed deployment's log (historic URL, presigned: no token)."""
+    from ansible.module_utils.urls import open_url
+
+    return open_url(url, timeout=15).read().decode("utf-8", "replace")
+
+
+if __name__ == "__main__":
+    main()

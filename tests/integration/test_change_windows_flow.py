@@ -148,7 +148,7 @@ def test_deny_window_refuses_production_until_an_approved_override_lets_one_depl
     rc, out = run.playbook("production", playbook="rollback.yml", inventory=inventory, extra=rollback)
     assert rc == 0 and "change window ok" in flat(out), out[-3000:]
     # ... unless the window forbids rollbacks
-    inventory, _ = with_window(run, rollbacks="deny")
+    inventory, _window = with_window(run, rollbacks="deny")
     rc, out = run.playbook("production", playbook="rollback.yml", inventory=inventory, extra=rollback)
     text = flat(out)
     assert rc != 0 and "gate 'change window' failed" in text and "no rollbacks from" in text, text[-3000:]

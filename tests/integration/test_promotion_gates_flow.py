@@ -76,7 +76,7 @@ def refusal(out):
 
 def _seconds(duration):
     """'42s' or '1m05s' (the gates' fmt_duration) in seconds."""
-    minutes, _, seconds = duration.rpartition("m")
+    minutes, _sep, seconds = duration.rpartition("m")
     return int(minutes or 0) * 60 + int(seconds.rstrip("s"))
 
 

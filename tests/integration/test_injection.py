@@ -403,7 +403,8 @@ def test_awx_survey_variables_are_the_documented_ones():
     surveys = {q["variable"] for item in data["tachyon_awx_job_templates"] + data["tachyon_awx_workflows"]
                for q in item["survey"]["spec"]}
     # the production approver is read from AWX's approval node, never a survey answer (issue 26, class 9)
-    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db"}
+    # tachyon_override: an incident override's id (issue 29; optional, checked by the plan as data)
+    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db", "tachyon_override"}
     assert "{{" not in json.dumps([staging["extra_vars"], production["extra_vars"]])
 
 

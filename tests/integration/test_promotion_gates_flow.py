@@ -167,7 +167,8 @@ def test_check_mode_prints_the_plan_and_changes_nothing(run):
     text = flat(out)
     migrate = sandbox_digest("tachyon-db-migrate", RELEASE["tachyon-db-migrate"])
     assert re.search(r"PLAN production release 0\.1\.0: REFUSED; gates: promotion \(manifest\) ok, image digests ok, "
-                     r"staging live deployment ok, staging healthy now ok, soak FAIL, freeze ok, deploy lock ok "
+                     r"staging live deployment ok, staging healthy now ok, staging components healthy ok, soak FAIL, "
+                     r"freeze ok, deploy lock ok "
                      r"\[check mode: nothing is changed\]", text), text
     assert re.search(r"tachyon-db-migrate +sandbox-initial -> %s +%s \(MIGRATION\)"
                      % (RELEASE["tachyon-db-migrate"][:7], migrate), text), text

@@ -5,6 +5,10 @@ import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import deployments as app_platform
 from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_good
+# imported at collection time, like test_input_types' run_guard: imported inside a test after another
+# test in the worker installed ansible's collection finder, it went through the finder, which refuses
+# a collection package first imported without it ("collection metadata was not loaded", CI 19:32)
+from ansible_collections.tachyon.infra.plugins.action.app_deploy import _default_verbosity  # noqa: E402
 
 DEPLOYMENT = {
     "id": "d1",
@@ -215,7 +219,6 @@ def test_log_tail_never_prints_a_presigned_url_or_live_token():
 
 
 def test_default_output_shows_a_deployments_first_phase_and_its_outcome_the_rest_at_v():
-    from ansible_collections.tachyon.infra.plugins.action.app_deploy import _default_verbosity
     seen = set()
     lines = ["deployment d: PENDING_BUILD", "  build: RUNNING", "deployment d: BUILDING",
              "deployment d: DEPLOYING", "deployment d: ACTIVE", "verified: healthy",

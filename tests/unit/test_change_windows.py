@@ -16,6 +16,10 @@ from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import plan
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import windows
+# imported at collection time as well (the imports inside tests then find them in sys.modules): a
+# plugin first imported after a test made ansible install its collection finder fails "collection
+# metadata was not loaded" (order-dependent under xdist)
+from ansible_collections.tachyon.infra.plugins.modules import change_override, change_windows
 
 UTC = datetime.timezone.utc
 
@@ -284,7 +288,6 @@ def run_module(module, capsys, check=False, diff=False, **args):
 
 def test_change_override_module_check_mode_writes_nothing_and_diff_shows_the_record(tmp_path, capsys):
     import shutil
-    from ansible_collections.tachyon.infra.plugins.modules import change_override
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     manifest = tmp_path / "manifest.json"
     shutil.copy(os.path.join(root, "releases", "manifest.json"), manifest)
@@ -310,7 +313,6 @@ def test_change_override_module_check_mode_writes_nothing_and_diff_shows_the_rec
 
 
 def test_change_windows_module_lists_and_enforces(capsys):
-    from ansible_collections.tachyon.infra.plugins.modules import change_windows
     # two halves of every day: a freeze at any moment the test runs
     always = {"name": "always", "kind": "deny", "zone": "UTC", "days": list(windows.DAYS), "start": "00:00",
               "end": "12:00"}

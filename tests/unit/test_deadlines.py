@@ -18,6 +18,10 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform import hea
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
 from ansible_collections.tachyon.infra.plugins.modules import github_deployment as github_module
 from ansible_collections.tachyon.infra.plugins.modules import notify as notify_module
+# imported at collection time as well (the imports inside tests then find them in sys.modules): a
+# plugin first imported after a test made ansible install its collection finder fails "collection
+# metadata was not loaded" (order-dependent under xdist)
+from ansible_collections.tachyon.infra.plugins.modules import deploy_summary, image_digest
 
 TRICKLE_FOR = 60.0  # how long the server would keep answering: far past every deadline below
 BYTE_EVERY = 0.2    # one byte this often: well within any per-read timeout
@@ -132,7 +136,6 @@ def test_the_deadline_passes_results_and_errors_through():
 
 
 def test_defaults_are_at_most_ten_seconds():
-    from ansible_collections.tachyon.infra.plugins.modules import image_digest
     import inspect
     for module in (notify_module, github_module, image_digest):
         source = inspect.getsource(module.main)
@@ -156,7 +159,6 @@ def _notes_with(commits, subject="feat: a change that is long enough to fill a r
 
 @pytest.mark.parametrize("commits,already", [(10000, 0), (30000, 0), (6000, 600 * 1024)])
 def test_a_job_summary_is_capped_under_github_s_limit_saying_so(tmp_path, capsys, commits, already):
-    from ansible_collections.tachyon.infra.plugins.modules import deploy_summary
     notes = tmp_path / "notes.md"
     notes.write_text(_notes_with(commits))
     step = tmp_path / "step_summary.md"
@@ -178,7 +180,6 @@ def test_a_job_summary_is_capped_under_github_s_limit_saying_so(tmp_path, capsys
 
 
 def test_a_summary_that_fits_is_written_whole(tmp_path, capsys):
-    from ansible_collections.tachyon.infra.plugins.modules import deploy_summary
     step = tmp_path / "step_summary.md"
     with patch_module_args(dict(environment="staging", outcome="failed", path=str(step))), pytest.raises(SystemExit):
         deploy_summary.main()

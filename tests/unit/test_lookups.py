@@ -10,6 +10,10 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.tachyon.infra.plugins.filter.deploy import deploy_repo_urls
 from ansible_collections.tachyon.infra.plugins.lookup.git_ls_remote import ls_remote
+# imported at collection time as well (the imports inside tests then find them in sys.modules): a
+# plugin first imported after a test made ansible install its collection finder fails "collection
+# metadata was not loaded" (order-dependent under xdist)
+from ansible_collections.tachyon.infra.plugins.modules.app_spec import run as app_spec_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -100,7 +104,6 @@ def test_repo_urls_from_the_catalog():
 # --------------------------------------------------------------------------- rendered_app_spec
 def test_rendered_app_spec_is_the_modules_rendering(tmp_path):
     """Same spec as app_spec state=rendered: images set, SECRET values blank; errors name the problem."""
-    from ansible_collections.tachyon.infra.plugins.modules.app_spec import run as app_spec_run
     spec = os.path.join(ROOT, ".do", "app.staging.yml")
     images = {"api": {"tag": "4a09142"}, "workers": {"digest": "sha256:" + "a" * 64}, "db-migrate": {"tag": "9252ea2"}}
     module_result, msg = app_spec_run({"src": spec, "state": "rendered", "images": images})

@@ -11,6 +11,10 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.tachyon.infra.plugins.filter.deploy import deployment_environment
 from ansible_collections.tachyon.infra.plugins.lookup.git_ls_remote import ls_remote
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+# imported at collection time as well (the imports inside tests then find them in sys.modules): a
+# plugin first imported after a test made ansible install its collection finder fails "collection
+# metadata was not loaded" (order-dependent under xdist)
+from ansible_collections.tachyon.infra.plugins.filter.deploy import recorded_deployments
 
 NOW = "2026-05-01T12:00:00Z"
 LATER = "2026-05-01T13:00:00Z"
@@ -149,7 +153,6 @@ def test_malformed_sha_is_refused_naming_the_service(sha):
 
 
 def test_recorded_deployments_of_an_environment():
-    from ansible_collections.tachyon.infra.plugins.filter.deploy import recorded_deployments
     doc = staged(release())
     doc = mf.record_deployment(doc, "staging", "rolled_back", deployment_id="dep-s2", rolled_back_to="dep-s0",
                                deployed_by="ci", at=LATER)

@@ -19,26 +19,16 @@ import subprocess
 import sys
 import zoneinfo
 
-import pytest
 import yaml
 
-from emulator.testing import running_emulator
-from test_deploy import ROOT, Run, manifest_json
+from test_deploy import ROOT, manifest_json
+# the emulator-backed run fixture and the flattened output, as the promotion gates flow has them
+from test_promotion_gates_flow import flat, run_fixture  # noqa: F401 pylint: disable=unused-import (the fixture run)
 
 # a hostile window name: Slack mention, markdown, a bidi override (data, shown, never obeyed)
 NAME = "incident freeze <!here> *now* \u202e"
 # a hostile reason: a Jinja expression and a Slack mention (data, never a template)
 REASON = "incident 123 {{ lookup('pipe', 'id') }} <!channel>"
-
-
-@pytest.fixture(name="run")
-def run_fixture(tmp_path):
-    with running_emulator(phase_seconds=0.05) as emu:
-        yield Run(emu, tmp_path)
-
-
-def flat(out):
-    return " ".join(out.split())
 
 
 def with_window(run, rollbacks):

@@ -22,8 +22,9 @@ import zoneinfo
 import yaml
 
 from test_deploy import ROOT, manifest_json
-# the emulator-backed run fixture and the flattened output, as the promotion gates flow has them
-from test_promotion_gates_flow import flat, run_fixture  # noqa: F401 pylint: disable=unused-import (the fixture run)
+# the emulator-backed run fixture (imported so pytest finds it) and the flattened output,
+# as the promotion gates flow has them
+from test_promotion_gates_flow import flat, run_fixture  # noqa: F401 pylint: disable=unused-import
 
 # a hostile window name: Slack mention, markdown, a bidi override (data, shown, never obeyed)
 NAME = "incident freeze <!here> *now* \u202e"

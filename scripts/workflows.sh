@@ -18,7 +18,8 @@
 #
 # Usage: bash scripts/workflows.sh [CASE...]   (default: every case but validate, side by side;
 #        `--list` prints them; cases: reaper (reaper_gh_fails, reaper_truncated, reaper_complete),
-#        drift, deploy_staging, deploy_prod_refused, validate)
+#        drift, deploy (production refused, staging, production approved: one after the other),
+#        validate)
 # Env:   TACHYON_RUNNER_IMAGE (tachyon-local/act-runner:node24), TACHYON_SHARED (../shared beside
 #        the checkout, or beside the main worktree), WORKFLOWS_DIR (.github/workflows: a test
 #        points it at a modified copy), WORKFLOWS_OUT (build/workflows)
@@ -273,9 +274,13 @@ secret_opts() { # -s NAME=<fixed sandbox value> for every secret the workflow re
 }
 hub_manifest() { git --git-dir "$SCRATCH/hub.git" show main:releases/manifest.json; }
 
-case_deploy_staging() { # deploy-staging.yml end to end: release -> plan -> deploy -> verify -> record -> publish
-  start_sandbox deploy-staging
-  hub_checkout
+PROD_APP=5a4db0c5-0000-4000-8000-5a4db0c5a002  # emulator/sandbox-seed.yml
+PROD_TOKEN=sandbox-production-token  # pragma: allowlist secret (the seed's fixed sandbox value)
+# the staging app's run values and the services' digests as the hub remote records them
+app_digests() { sandbox "$1" images "$2" | jq -c '[.[]] | unique | sort'; }
+record_digests() { hub_manifest | jq -c '[.services[] | .digest] | unique | sort'; }
+
+deploy_staging() { # deploy-staging.yml end to end: release -> plan -> deploy -> verify -> record -> publish
   secret_opts deploy-staging.yml
   ACT_DIR=$SCRATCH/checkout run_job deploy-staging deploy-staging.yml deploy workflow_dispatch success \
     "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer \
@@ -283,19 +288,15 @@ case_deploy_staging() { # deploy-staging.yml end to end: release -> plan -> depl
   local logf=$OUT/deploy-staging.deploy.deploy-staging.log
   check deploy-staging "hub remote: staging record" "9.1.0 act-deployer" \
     "$(hub_manifest | jq -r '.environments.staging | "\(.version) \(.deployed_by)"')"
-  check deploy-staging "the app runs the release's digests" \
-    "$(hub_manifest | jq -c '[.services[] | .digest] | sort')" \
-    "$(sandbox "$STAGING_TOKEN" images "$STAGING_APP" | jq -c '[.[]] | unique | sort')"
+  check deploy-staging "the app runs the release's digests" "$(record_digests)" "$(app_digests "$STAGING_TOKEN" "$STAGING_APP")"
   grep -F 'Summary - ' "$logf" | sed 's/.*Summary - //' >"$OUT/deploy-staging.summary.md" || true
   check deploy-staging "job summary" "9.1.0 staging" \
     "$(grep -q 'staging' "$OUT/deploy-staging.summary.md" && grep -o '9\.1\.0' "$OUT/deploy-staging.summary.md" | head -1) staging"
 }
 
-case_deploy_prod_refused() { # deploy-prod.yml without staging proof: the promotion check refuses
+deploy_prod_refused() { # deploy-prod.yml without staging proof: the promotion check refuses
   # before anyone is asked to approve, and production is not touched (act has no environment
   # protection: the workflow's own checks hold without it)
-  start_sandbox deploy-prod-refused
-  hub_checkout
   secret_opts deploy-prod.yml
   ACT_DIR=$SCRATCH/checkout run_job deploy-prod-refused deploy-prod.yml validate workflow_dispatch \
     "failure:deploy release 9.1.0 to staging first" --input version=9.1.0 \
@@ -304,12 +305,47 @@ case_deploy_prod_refused() { # deploy-prod.yml without staging proof: the promot
     "$(hub_manifest | jq -r '.environments.production.version')"
 }
 
+deploy_prod_approved() { # deploy-prod.yml after staging deployed and verified the release: the
+  # promotion check passes, the deploy job reads the approver from the run's approvals (the gh
+  # stand-in answers as GitHub's API), deploys production, records it on the hub remote. The soak
+  # is the repository variable TACHYON_SOAK_MINUTES (inventories/production: 30 when unset).
+  secret_opts deploy-prod.yml
+  cat >"$SCRATCH/gh.json" <<'JSON'
+[{"match": ["api"], "rc": 0, "stdout": "[{\"state\": \"approved\", \"user\": {\"login\": \"act-approver\"}}]"}]
+JSON
+  # act copies the working tree instead of running actions/checkout: the checkout takes the hub
+  # remote's main first (staging's record), as actions/checkout would on GitHub
+  git -C "$SCRATCH/checkout" pull -q --ff-only origin main
+  sleep 4  # the soak below (0.05 min = 3 s) since staging was verified
+  ACT_DIR=$SCRATCH/checkout run_job deploy-prod-approved deploy-prod.yml deploy workflow_dispatch success \
+    --input version=9.1.0 --var TACHYON_SOAK_MINUTES=0.05 \
+    "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer \
+    -s "DIGITALOCEAN_PROD_ACCESS_TOKEN=$PROD_TOKEN" -s "DO_PROD_APP_ID=$PROD_APP" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  check deploy-prod-approved "hub remote: production record" "9.1.0 act-deployer act-approver" \
+    "$(hub_manifest | jq -r '.environments.production | "\(.version) \(.deployed_by) \(.approved_by)"')"
+  check deploy-prod-approved "the production app runs the planned digests" "$(record_digests)" \
+    "$(app_digests "$PROD_TOKEN" "$PROD_APP")"
+  check deploy-prod-approved "the approver asked for" "yes" \
+    "$(grep -q 'approvals' "$SCRATCH/gh-calls.log" 2>/dev/null && echo yes || echo no)"
+}
+
+case_deploy() { # one release, one sandbox, in order (act names a job's container by workflow and
+  # job: one deploy-prod run at a time): production refused without staging proof, staging
+  # deployed, production approved and deployed
+  start_sandbox deploy
+  hub_checkout
+  deploy_prod_refused
+  deploy_staging
+  deploy_prod_approved
+}
+
 # `validate` (validate.yml's validate job: make setup, the validate playbook, actionlint) is not in
 # the default set: its ansible-lint took over 600 s (validate_lint_timeout: the check failed) beside
 # the other cases and pytest at load average 11-18, and 635 s for the whole job alone at load 27;
 # molecule's validate scenario runs the same role with every check on the repo (converge,
 # idempotence). `make workflows WORKFLOW_CASES=validate` runs it.
-ALL_CASES=(reaper drift deploy_staging deploy_prod_refused)
+ALL_CASES=(reaper drift deploy)
 if [[ "${1:-}" == --list ]]; then printf '%s\n' "${ALL_CASES[@]}" validate; exit 0; fi
 if [[ "${1:-}" == --case ]]; then # one case, in a child process of the run below
   declare -F "case_$2" >/dev/null || die "unknown case '$2'"

@@ -57,3 +57,27 @@ def _soak(env_value):
 @pytest.mark.parametrize("env_value, expected", [(None, "30.0"), ("", "30.0"), ("45", "45.0")])
 def test_production_soak_is_30_minutes_unless_the_variable_says_otherwise(env_value, expected):
     assert "tachyon_soak_minutes|float: %s\n" % expected in _soak(env_value)
+
+
+def _preview_secrets(env_value):
+    """roles/preview/defaults' tachyon_preview_secrets expression, rendered as the role renders it."""
+    with open(os.path.join(ROOT, "roles", "preview", "defaults", "main.yml"), encoding="utf-8") as handle:
+        expr = yaml.safe_load(handle)["tachyon_preview_secrets"]
+    env = {k: v for k, v in os.environ.items() if k != "TACHYON_PREVIEW_SECRETS"}
+    if env_value is not None:
+        env["TACHYON_PREVIEW_SECRETS"] = env_value
+    proc = subprocess.run(
+        [os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", "ansible.builtin.debug",
+         "-a", "msg={{ (%s) | to_json }}" % expr.strip()[2:-2]],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("env_value, expected", [(None, "msg: '{}'"), ("", "msg: '{}'"),
+                                                 ('{"K": "v"}', """msg: '{"K": "v"}'""")])
+def test_preview_secrets_unset_or_empty_are_none(env_value, expected):
+    """preview.yml passes its optional secret TACHYON_PREVIEW_SECRETS; a caller without it gives an
+    empty string (GitHub and act alike): none, not a JSON error (`make workflows` found every
+    preview failing 'from_json ... Expecting value')."""
+    rc, out = _preview_secrets(env_value)
+    assert rc == 0 and expected in out, out

@@ -163,8 +163,10 @@ STAGING_TOKEN=sandbox-staging-token  # pragma: allowlist secret (the seed's fixe
 REGISTRY_PASSWORD=sandbox-registry-password  # pragma: allowlist secret
 EMU_PID=""
 SCRATCH=""
-stop_sandbox() { if [[ -n "$EMU_PID" ]]; then kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; fi; }
-trap stop_sandbox EXIT
+GIT_PID=""
+stop_pid() { if [[ -n "$1" ]]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi; }
+stop_sandbox() { stop_pid "$EMU_PID"; EMU_PID=""; }
+trap 'stop_sandbox; stop_pid "$GIT_PID"' EXIT
 start_sandbox() { # a fresh emulator per case: every case starts from the seed
   stop_sandbox
   SCRATCH="$OUT/sandbox-$1"
@@ -330,6 +332,38 @@ JSON
     "$(grep -q 'approvals' "$SCRATCH/gh-calls.log" 2>/dev/null && echo yes || echo no)"
 }
 
+git_server() { # the hub remote served over HTTP as tachyonapp/tachyon-infra (scripts/workflows/githttp.py):
+  # the stand-in GitHub of actions/checkout's github-server-url (preview.yml checks out the hub)
+  mkdir -p "$SCRATCH/git/tachyonapp"
+  ln -sfn "$SCRATCH/hub.git" "$SCRATCH/git/tachyonapp/tachyon-infra"
+  "$ROOT/.venv/bin/python" scripts/workflows/githttp.py "$SCRATCH/git" "$SCRATCH/git-ready" >"$SCRATCH/githttp.log" 2>&1 &
+  GIT_PID=$!
+  for _ in $(seq 1 50); do [[ -s "$SCRATCH/git-ready" ]] && break; sleep 0.1; done
+  [[ -s "$SCRATCH/git-ready" ]] || die "the local git server did not start"
+  GIT_URL=$(cat "$SCRATCH/git-ready")
+}
+
+preview_deploy() { # preview.yml's deploy job, called by tachyon-api's pull request 42: the hub checked
+  # out from the local git server at main, the PR's preview with production's pins for the others,
+  # its URL commented on the PR (the gh stand-in)
+  local svc=$SCRATCH/service-api
+  git_server
+  rm -rf "$svc" && mkdir -p "$svc" && git init -q -b main "$svc"
+  git -C "$svc" remote add origin https://github.com/tachyonapp/tachyon-api  # github.repository (never fetched)
+  git -C "$svc" -c user.name=act -c user.email=act@localhost commit -q --allow-empty -m "the caller"
+  jq -n --arg sha "$API_SHA" '{pull_request: {number: 42, head: {sha: $sha}}, inputs: {action: "deploy"}}' >"$SCRATCH/pr.json"
+  cat >"$SCRATCH/gh.json" <<'JSON'
+[{"match": ["api", "-X", "POST"], "rc": 0, "stdout": "{}"}, {"match": ["api"], "rc": 0, "stdout": "[]"}]
+JSON
+  : >"$SCRATCH/gh-calls.log"
+  ACT_DIR=$svc run_job preview-deploy preview.yml deploy workflow_call success -e "$SCRATCH/pr.json" \
+    --input action=deploy "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" --var "TACHYON_GITHUB_SERVER_URL=$GIT_URL" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  check preview-deploy "previews" '["tachyonapp/tachyon-api#42"]' "$(sandbox "$STAGING_TOKEN" previews)"
+  check preview-deploy "the URL commented on the PR" "yes" \
+    "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
+}
+
 case_deploy() { # one release, one sandbox, in order (act names a job's container by workflow and
   # job: one deploy-prod run at a time): production refused without staging proof, staging
   # deployed, production approved and deployed
@@ -338,6 +372,7 @@ case_deploy() { # one release, one sandbox, in order (act names a job's containe
   deploy_prod_refused
   deploy_staging
   deploy_prod_approved
+  preview_deploy
 }
 
 # `validate` (validate.yml's validate job: make setup, the validate playbook, actionlint) is not in

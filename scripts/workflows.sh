@@ -18,8 +18,11 @@
 #
 # Usage: bash scripts/workflows.sh [CASE...]   (default: every case but validate, side by side;
 #        `--list` prints them; cases: reaper (reaper_gh_fails, reaper_truncated, reaper_complete),
-#        drift, deploy (production refused, staging, production approved: one after the other),
-#        validate)
+#        drift, deploy (one release, one after the other: production refused without staging
+#        proof, staging, production approved, a pull request's preview with production's pins),
+#        validate). build-push.yml is not run: its docker/setup-buildx-action and
+#        docker/build-push-action need the buildx plugin, which neither this machine's docker
+#        (Debian bookworm's docker.io 20.10, no docker-buildx package) nor an offline download has.
 # Env:   TACHYON_RUNNER_IMAGE (tachyon-local/act-runner:node24), TACHYON_SHARED (../shared beside
 #        the checkout, or beside the main worktree), WORKFLOWS_DIR (.github/workflows: a test
 #        points it at a modified copy), WORKFLOWS_OUT (build/workflows)

@@ -16,7 +16,7 @@ class GitHandler(http.server.BaseHTTPRequestHandler):
     root = "."
 
     def _backend(self):
-        path, _, query = self.path.partition("?")
+        path, query = (self.path.split("?", 1) + [""])[:2]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         env = dict(os.environ, GIT_PROJECT_ROOT=self.root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path,
@@ -25,10 +25,10 @@ class GitHandler(http.server.BaseHTTPRequestHandler):
                    GIT_PROTOCOL=self.headers.get("Git-Protocol", ""),
                    HTTP_CONTENT_ENCODING=self.headers.get("Content-Encoding", ""))
         out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False).stdout
-        head, _, rest = out.partition(b"\r\n\r\n")
+        head, rest = (out.split(b"\r\n\r\n", 1) + [b""])[:2]
         status, headers = 200, []
         for line in head.split(b"\r\n"):
-            key, _, value = line.decode("latin-1").partition(":")
+            key, value = (line.decode("latin-1").split(":", 1) + [""])[:2]
             if key.lower() == "status":
                 status = int(value.split()[0])
             elif key:

@@ -18,7 +18,7 @@ ENV_LOOKUP = re.compile(r"lookup\('ansible\.builtin\.env', '([A-Z0-9_]+)'")
 
 def _inventory_env(inventory):
     names = set()
-    for folder, _, files in os.walk(os.path.join(ROOT, "inventories", inventory)):
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "inventories", inventory)):
         for name in files:
             with open(os.path.join(folder, name), encoding="utf-8") as handle:
                 names.update(ENV_LOOKUP.findall(handle.read()))

@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes
   - tachyon.infra.app_platform
+  - tachyon.infra.app_platform.wait
 options:
   components:
     description:
@@ -47,14 +48,6 @@ options:
     type: list
     elements: dict
     required: true
-  timeout:
-    description: Seconds to wait for the restart's deployment to become ACTIVE.
-    type: int
-    default: 600
-  poll_interval:
-    description: Longest pause between polls of the deployment.
-    type: float
-    default: 1.0
   verify:
     description: How the restart is verified once its deployment is ACTIVE.
     type: dict
@@ -170,7 +163,7 @@ progress_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import ProgressLog
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import restart
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     DOApiError, check_module, call, client_argument_spec, make_client, wait_argument_spec)
@@ -198,11 +191,8 @@ def main():
         names = restart.requested_components(p["components"], p["catalog"])
     except restart.RestartError as exc:
         module.fail_json(msg="%s. Nothing was restarted." % exc, changed=False)
-    lines = []
-
-    def progress(line):
-        lines.append(redact_text(line))
-
+    progress = ProgressLog()
+    lines = progress.lines
     try:
         client = make_client(p["token"], p["api_endpoint"])
         app = call("get app", client.apps.get, p["app_id"], _app_id=p["app_id"]).get("app") or {}

@@ -14,8 +14,9 @@ So a restart is planned, waited for and verified like a deploy:
   deployment, a rollback pins the app, a deployment in progress);
 - apply: one POST (never retried blindly: each accepted call is a new deployment), wait for the
   deployment (a failed step names the component, with its log tail), then verify: every
-  component's image unchanged (digest or tag read back), the app's /health healthy, and App
-  Platform's own health of the restarted components (``signals.verify``).
+  component's image unchanged (digest or tag read back), then the checks of the option ``verify``
+  a deploy runs too (``verify``): the app's /health healthy, App Platform's own health of the
+  restarted components and, when given, the pins and the smoke checks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,9 +27,9 @@ import re
 import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
-from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import standing
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import verify as verification
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import NO_RETRY, DOApiError, call
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
     DeploymentFailed, describe_deployment, failure_report, in_progress, wait_for_deployment)
@@ -212,23 +213,29 @@ class Restarter:
         if changed:
             self.fail("the restart changed images (a restart must keep them): %s" % "; ".join(changed), **result)
         base = (app.get("live_url") or "").rstrip("/")
-        if base and verify.get("health_path"):
-            hp = dict((key, spec.get("default")) for key, spec in health.ARGUMENT_SPEC.items())
-            hp.update(url=base + verify["health_path"], checks=verify.get("checks") or [],
-                      consecutive=verify.get("consecutive") or 1, timeout=verify.get("health_timeout") or 60,
-                      max_interval=verify.get("max_interval") or 0.5)
-            failed, checked = health.check(hp)
-            keys = ("status", "attempts", "elapsed", "last_state", "payload")
-            result["health"] = dict((k, checked.get(k)) for k in keys if k in checked)
+        if base and verify["health_path"]:
+            failed, checked, result["health"] = verification.live_health(base, verify, self.progress)
             if failed:
                 self.fail("the app did not become healthy after the restart: %s%s" % (
                     checked["msg"], signals.events_note(self.client, self.app_id, self.started_at,
                                                         [result["deployment_id"]])), **result)
-        found, problem = signals.verify(self.client, self.app_id, result["deployment_id"], self.started_at,
-                                        verify.get("platform_health_timeout", 30.0), self.progress,
-                                        names=p["components"])
-        result.setdefault("health", {}).update(platform=found.get("components") or {},
-                                               timeline=found.get("timeline") or [])
+        found, problem = verification.platform_health(self.client, self.app_id, result["deployment_id"],
+                                                      self.started_at, verify, self.progress, names=p["components"])
+        if found is not None:
+            result.setdefault("health", {}).update(found)
         if problem:
             self.fail(problem, **result)
+        if verify["services"]:
+            verified, problem = verification.pinned_images(self.client, self.app_id, result["deployment_id"],
+                                                           verify["services"])
+            if verified is not None:
+                result["verified"] = verified
+            if problem:
+                self.fail("%s (after the restart, which kept every image)" % problem, **result)
+        if verify["smoke_checks"]:
+            if not base:
+                self.fail("verify.smoke_checks: the app has no live URL to check", **result)
+            result["smoke"], problem = verification.smoke_checks(base, verify["smoke_checks"])
+            if problem:
+                self.fail(problem, **result)
         self.progress("restart verified: %s restarted, images unchanged, healthy" % ", ".join(p["components"]))

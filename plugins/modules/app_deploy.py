@@ -321,12 +321,6 @@ class Deployer:
 
     # ---- helpers -------------------------------------------------------------------------
 
-    def fetch_url(self, url):
-        # only a failed deployment's log is fetched: the module starts faster without urls
-        from ansible.module_utils.urls import open_url
-
-        return open_url(url, timeout=15).read().decode("utf-8", "replace")
-
     def get_app(self):
         return call("get app", self.client.apps.get, self.p["app_id"], _app_id=self.p["app_id"]).get("app") or {}
 
@@ -603,7 +597,7 @@ class Deployer:
                 self.client, p["app_id"], dep_id, deadline, p["poll_interval"], self.progress, self.clock, self.sleep
             )
         except DeploymentFailed as exc:
-            msg, details = failure_report(self.client, p["app_id"], exc.details, self.fetch_url, secrets.values())
+            msg, details = failure_report(self.client, p["app_id"], exc.details, redact_values=secrets.values())
             result.update(phase=exc.details.get("phase"), progress=progress_summary(exc.details), failure=details,
                           progress_lines=self.lines)
             self.module.fail_json(msg="%s\nThe app's last good deployment is %s.%s" % (

@@ -200,17 +200,10 @@ def main():
         res["progress_lines"] = lines
         module.fail_json(msg=msg, **res)
 
-    restarter = restart.Restarter(client, p["app_id"], fail, progress, fetch_url)
+    restarter = restart.Restarter(client, p["app_id"], fail, progress)
     restarter.run(plan, result, p["timeout"], p["poll_interval"], p["verify"])
     result["progress_lines"] = lines
     module.exit_json(**result)
-
-
-def fetch_url(url):
-    """A failed deployment's log (historic URL, presigned: no token)."""
-    from ansible.module_utils.urls import open_url
-
-    return open_url(url, timeout=15).read().decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_
                       smoke_checks=smoke.validate([{"path": "/health", "json": {"status": "healthy"}}]))
         lines, result = [], {}
         plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
-        restart.Restarter(client, app_id, _fail, lines.append, None).run(plan, result, 20, 0.05, verify)
+        restart.Restarter(client, app_id, _fail, lines.append).run(plan, result, 20, 0.05, verify)
         assert result["went_live"] and result["verified"]["problems"] == []
         assert [r["ok"] for r in result["smoke"]] == [True]
         assert result["health"]["status"] == "healthy" and result["health"]["platform"]["api"]["state"] == "HEALTHY"
@@ -204,7 +204,6 @@ def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_
                                 "tachyon-api (component api) runs")):
             plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
             with pytest.raises(_Failed) as failed:
-                restart.Restarter(client, app_id, _fail, lines.append, None).run(plan, {}, 20, 0.05,
-                                                                                 dict(verify, **change))
+                restart.Restarter(client, app_id, _fail, lines.append).run(plan, {}, 20, 0.05, dict(verify, **change))
             assert expect in failed.value.args[0], failed.value.args[0]
             assert failed.value.args[1]["went_live"] is True  # the restart itself went live

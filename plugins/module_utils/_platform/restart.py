@@ -156,12 +156,11 @@ class Restarter:
     """Apply a restart plan (see module docstring); ``fail(msg, **result)`` and ``progress(line)``
     are the module's."""
 
-    def __init__(self, client, app_id, fail, progress, fetch_url, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, client, app_id, fail, progress, clock=time.monotonic, sleep=time.sleep):
         self.client = client
         self.app_id = app_id
         self.fail = fail
         self.progress = progress
-        self.fetch_url = fetch_url
         self.clock = clock
         self.sleep = sleep
         self.started_at = time.time()
@@ -184,7 +183,7 @@ class Restarter:
             wait_for_deployment(self.client, self.app_id, dep_id, deadline, poll_interval, self.progress,
                                 self.clock, self.sleep)
         except DeploymentFailed as exc:
-            msg, details = failure_report(self.client, self.app_id, exc.details, self.fetch_url)
+            msg, details = failure_report(self.client, self.app_id, exc.details)
             result.update(failure=details, went_live=False)
             self.fail("the rolling restart failed: %s\nApp Platform keeps deployment %s live (its images are the "
                       "same)." % (msg, p["deployment_id"]), **result)

@@ -273,7 +273,7 @@ waiting_for:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
@@ -287,12 +287,11 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployment
     wait_for_deployment,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
-    HAS_PYDO,
     NO_RETRY,
-    PYDO_IMPORT_ERROR,
     Backoff,
     DOApiError,
     call,
+    check_module,
     cleanup_window,
     client_argument_spec,
     make_client,
@@ -668,10 +667,7 @@ def main():
         verify=dict(type="dict", options=verification.VERIFY_OPTIONS),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
-    if not HAS_PYDO:
-        module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
-    if module.params["timeout"] <= 0 or module.params["poll_interval"] <= 0:
-        module.fail_json(msg="timeout and poll_interval must be positive numbers")
+    check_module(module)
     try:
         client = make_client(module.params["token"], module.params["api_endpoint"])
     except DOApiError as exc:

@@ -25,13 +25,7 @@ author:
   - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - tachyon.infra.attributes.no_diff
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; the same in check mode.
-  platform:
-    platforms: posix
+  - tachyon.infra.attributes.read_only
 options:
   windows:
     description: The windows to check and list (an environment's C(tachyon_change_windows)).

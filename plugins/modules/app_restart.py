@@ -196,12 +196,12 @@ def main():
         result["msg"] = "would restart %s of deployment %s" % (", ".join(plan["components"]), plan["deployment_id"])
         module.exit_json(**result)
 
-    def fail(msg, **res):
-        res["progress_lines"] = lines
-        module.fail_json(msg=msg, **res)
-
-    restarter = restart.Restarter(client, p["app_id"], fail, progress)
-    restarter.run(plan, result, p["timeout"], p["poll_interval"], p["verify"])
+    try:
+        restart.Restarter(client, p["app_id"], progress).run(plan, result, p["timeout"], p["poll_interval"],
+                                                             p["verify"])
+    except restart.RestartFailed as exc:
+        exc.result["progress_lines"] = lines
+        module.fail_json(msg=exc.msg, **exc.result)
     result["progress_lines"] = lines
     module.exit_json(**result)
 

@@ -165,14 +165,6 @@ def test_the_html_report_lists_restarts_apart_escaped():
     assert '<script>alert("x")</script>' not in page and "&lt;script&gt;" in page
 
 
-class _Failed(Exception):
-    pass
-
-
-def _fail(msg, **result):
-    raise _Failed(msg, result)
-
-
 def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_and_smoke_checks():
     """The restart's verification runs the checks of the one option ``verify`` (_platform/verify.py,
     doc fragment tachyon.infra.verify) against the emulator: the version /health must report, the
@@ -192,7 +184,7 @@ def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_
                       smoke_checks=smoke.validate([{"path": "/health", "json": {"status": "healthy"}}]))
         lines, result = [], {}
         plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
-        restart.Restarter(client, app_id, _fail, lines.append).run(plan, result, 20, 0.05, verify)
+        restart.Restarter(client, app_id, lines.append).run(plan, result, 20, 0.05, verify)
         assert result["went_live"] and result["verified"]["problems"] == []
         assert [r["ok"] for r in result["smoke"]] == [True]
         assert result["health"]["status"] == "healthy" and result["health"]["platform"]["api"]["state"] == "HEALTHY"
@@ -203,7 +195,7 @@ def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_
                                ({"services": {"tachyon-api": {"component": "api", "tag": "0000000"}}},
                                 "tachyon-api (component api) runs")):
             plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
-            with pytest.raises(_Failed) as failed:
-                restart.Restarter(client, app_id, _fail, lines.append).run(plan, {}, 20, 0.05, dict(verify, **change))
-            assert expect in failed.value.args[0], failed.value.args[0]
-            assert failed.value.args[1]["went_live"] is True  # the restart itself went live
+            with pytest.raises(restart.RestartFailed) as failed:
+                restart.Restarter(client, app_id, lines.append).run(plan, {}, 20, 0.05, dict(verify, **change))
+            assert expect in failed.value.msg, failed.value.msg
+            assert failed.value.result["went_live"] is True  # the restart itself went live

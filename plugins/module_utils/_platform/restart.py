@@ -43,6 +43,16 @@ class RestartError(ValueError):
     """Bad input: the message says what is wrong and how to fix it; nothing was changed."""
 
 
+class RestartFailed(Exception):
+    """The restart (once applied) failed: ``msg`` says what happened and what the app runs now,
+    ``result`` is the module's result so far (``changed``, ``deployment_id``, ``went_live``...)."""
+
+    def __init__(self, msg, result):
+        super(RestartFailed, self).__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
 def catalog_components(catalog):
     """The component names of the service catalog (playbooks/group_vars/all/services.yml)."""
     out = []
@@ -153,19 +163,22 @@ def image_changes(before, after, names):
 
 
 class Restarter:
-    """Apply a restart plan (see module docstring); ``fail(msg, **result)`` and ``progress(line)``
-    are the module's."""
+    """Apply a restart plan (see module docstring); ``progress(line)`` is the module's. A failure
+    raises RestartFailed."""
 
-    def __init__(self, client, app_id, fail, progress, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, client, app_id, progress, clock=time.monotonic, sleep=time.sleep):
         self.client = client
         self.app_id = app_id
-        self.fail = fail
         self.progress = progress
         self.clock = clock
         self.sleep = sleep
-        self.started_at = time.time()
+
+    def fail(self, msg, **result):
+        raise RestartFailed(msg, result)
 
     def run(self, p, result, timeout, poll_interval, verify):
+        # the restart window: App Platform's events from here on are the restart's timeline
+        started_at = time.time()
         deadline = self.clock() + timeout
         body = {"components": p["components"]}
         try:
@@ -194,10 +207,10 @@ class Restarter:
         except DOApiError as exc:
             self.fail("lost track of the restart's deployment %s: %s" % (dep_id, exc), **result)
         result["went_live"] = True
-        self.verify(p, result, verify)
+        self.verify(p, result, verify, started_at)
         return result
 
-    def verify(self, p, result, verify):
+    def verify(self, p, result, verify, started_at):
         try:
             app = call("get app", self.client.apps.get, self.app_id, _app_id=self.app_id).get("app") or {}
         except DOApiError as exc:
@@ -216,10 +229,10 @@ class Restarter:
             failed, checked, result["health"] = verification.live_health(base, verify, self.progress)
             if failed:
                 self.fail("the app did not become healthy after the restart: %s%s" % (
-                    checked["msg"], signals.events_note(self.client, self.app_id, self.started_at,
+                    checked["msg"], signals.events_note(self.client, self.app_id, started_at,
                                                         [result["deployment_id"]])), **result)
         found, problem = verification.platform_health(self.client, self.app_id, result["deployment_id"],
-                                                      self.started_at, verify, self.progress, names=p["components"])
+                                                      started_at, verify, self.progress, names=p["components"])
         if found is not None:
             result.setdefault("health", {}).update(found)
         if problem:

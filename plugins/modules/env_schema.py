@@ -23,7 +23,6 @@ description:
     example files, undocumented variables and bad annotations."
   - Every finding names the file, the line and the key. No value is ever returned or
     printed.
-  - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

@@ -22,7 +22,6 @@ description:
     secret; a line may also carry the inline comment C(pragma allowlist secret) (with a colon after C(pragma)).
   - Findings name the file, the line and the kind of secret. The secret text is never
     returned or printed.
-  - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only

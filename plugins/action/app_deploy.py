@@ -22,7 +22,11 @@ import threading
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest_task
 
 display = Display()
 
@@ -87,6 +91,10 @@ class ActionModule(ActionBase):
         # the deploy lock this deploy holds (controller-side, never sent to the module): checked
         # to be still ours once the deploy went live, before the caller records it
         lock = args.pop("lock", None)
+        # the manifest record of a verified deployment (controller-side, like the lock: the hub's
+        # checkout): written here, after the lock check, so a deployment that went live is recorded
+        # by the call that made it live (no second module run, no task in between to lose it)
+        record = args.pop("record", None)
         local = self._play_context.connection in ("local", "ansible.builtin.local")
         tail = None
         path = None
@@ -109,7 +117,58 @@ class ActionModule(ActionBase):
                 display.display("  %s" % line)
         if lock and lock.get("lock_id") and not self._task.check_mode and not result.get("failed"):
             self._lock_still_ours(lock, result)
+        if record and not self._task.check_mode and not result.get("failed"):
+            self._record(record, result)
         return result
+
+    # what the task's record option may hold: release_manifest's options of the record, and two
+    # texts for its note; the rest (state, outcome, deployment id, time, note) is this deploy's
+    RECORD_KEYS = ("path", "environment", "version", "services", "deployed_by", "approved_by",
+                   "rollback_of_version", "lock_timeout")
+    NOTE_KEYS = ("break_glass", "override")
+
+    @classmethod
+    def _record_params(cls, record, result):
+        """(params, error): release_manifest state=recorded parameters, validated by its argument
+        spec, for the verified deployment in ``result``; ``record`` is the task's record option."""
+        unknown = sorted(set(record) - set(cls.RECORD_KEYS) - set(cls.NOTE_KEYS))
+        if unknown:
+            return None, "record: unsupported key(s) %s; supported: %s" % (
+                ", ".join(unknown), ", ".join(cls.RECORD_KEYS + cls.NOTE_KEYS))
+        health = result.get("health") or {}
+        note = "%s; healthy after %ss (%s polls)" % (
+            "deployed" if result.get("changed") else "already live",
+            health.get("elapsed", "?"), health.get("attempts", "?"))
+        for label, text in (("", record.get("break_glass")), ("LOCK: ", result.get("lock_taken_over")),
+                            ("OVERRIDE: ", record.get("override"))):
+            if text:
+                note += "; %s%s" % (label, text)
+        params = dict((name, record[name]) for name in cls.RECORD_KEYS if record.get(name) is not None)
+        params.update(state="recorded", outcome="succeeded", note=note, deployment_id=result.get("deployment_id"),
+                      health_verified_at=utcnow())
+        validated = ArgumentSpecValidator(manifest_task.ARGUMENT_SPEC, required_if=manifest_task.REQUIRED_IF).validate(params)
+        if validated.error_messages:
+            return None, "; ".join(validated.error_messages)
+        return validated.validated_parameters, None
+
+    def _record(self, record, result):
+        """Record the verified deployment in the manifest (release_manifest state=recorded's own
+        code). A record that cannot be written fails the task with went_live, like a failed
+        verification: the caller's rescue rolls back and records the failed attempt."""
+        params, error = self._record_params(record, result)
+        failed = bool(error)
+        if params:
+            failed, recorded = manifest_task.execute(params)
+            error = recorded.get("msg")
+        if failed:
+            result.update(failed=True, went_live=True,
+                          msg="deployment %s is live and verified, but recording it in the manifest failed: %s"
+                          % (result.get("deployment_id"), error))
+            return
+        # a record the manifest did not hold yet is a change even when the deployment was live already
+        result["changed"] = bool(result.get("changed") or recorded.get("changed"))
+        result["recorded"] = dict((key, recorded[key]) for key in ("changed", "manifest_path", "history_entry")
+                                  if key in recorded)
 
     def _lock_still_ours(self, lock, result):
         """Right after the deploy went live and before it is recorded: is the deploy lock

@@ -142,6 +142,19 @@ options:
       lock_id:
         description: The lock_id M(tachyon.infra.deploy_lock) returned when it took the lock.
         type: str
+  record:
+    description:
+      - Controller only - once the deployment is verified (and O(lock) checked), the action plugin
+        records it in the release manifest with M(tachyon.infra.release_manifest)'s own code (its
+        O(tachyon.infra.release_manifest#module:state=recorded), outcome C(succeeded), this
+        deployment's id, verified now, a note with the health figures and any lock takeover) and
+        returns RV(recorded). A record that cannot be written fails the task with RV(went_live)
+        true, like a failed verification. Not passed on to the module.
+      - Its keys are M(tachyon.infra.release_manifest)'s options C(path), C(environment),
+        C(version), C(services), C(deployed_by), C(approved_by), C(rollback_of_version) and
+        C(lock_timeout) (validated by that module's argument spec), and C(break_glass) and
+        C(override), texts added to the record's note. Any other key fails the task.
+    type: dict
   live_app:
     description:
       - The app as it was just read (the C(target.app) of M(tachyon.infra.deploy_plan) - its spec,
@@ -194,6 +207,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+recorded:
+  description: With O(record) - the manifest record (C(changed), C(manifest_path), C(history_entry)).
+  returned: when recorded
+  type: dict
 lock_taken_over:
   description: With O(lock) - what happened to our deploy lock during the deploy (taken over, naming the holder, or removed).
   returned: when the lock is no longer ours
@@ -664,6 +681,7 @@ def main():
         lock=dict(type="dict", options=dict(
             remote=dict(type="str"), repo_dir=dict(type="path"), path=dict(type="path"),
             environment=dict(type="str"), stale_after=dict(type="int"), lock_id=dict(type="str", no_log=False))),
+        record=dict(type="dict"),
         verify=dict(type="dict", options=verification.VERIFY_OPTIONS),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))

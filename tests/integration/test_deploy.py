@@ -143,7 +143,7 @@ def test_staging_four_ways_then_production(run):
 
     rc, out = run.staging()
     assert rc == 0, out
-    assert recap(out)["changed"] == 2  # deploy + record
+    assert recap(out)["changed"] == 1  # deployed, verified and recorded by one app_deploy task
     assert "[app_deploy] deployment" in out and ": ACTIVE" in out
     data = manifest_json(run)
     staging = data["environments"]["staging"]

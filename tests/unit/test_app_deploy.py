@@ -9,6 +9,7 @@ from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_
 # test in the worker installed ansible's collection finder, it went through the finder, which refuses
 # a collection package first imported without it ("collection metadata was not loaded", CI 19:32)
 from ansible_collections.tachyon.infra.plugins.action.app_deploy import _default_verbosity  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.action.app_deploy import ActionModule as AppDeployAction  # noqa: E402
 
 DEPLOYMENT = {
     "id": "d1",
@@ -226,3 +227,34 @@ def test_default_output_shows_a_deployments_first_phase_and_its_outcome_the_rest
     shown = [line for line in lines if _default_verbosity(line, seen)]
     assert shown == ["deployment d: PENDING_BUILD", "deployment d: ACTIVE", "verified: healthy",
                      "deployment r: DEPLOYING", "deployment r: ERROR"]
+
+
+# The record of a verified deployment, written by app_deploy's action plugin (release_manifest
+# state=recorded's own code, after the lock check) instead of a second module run.
+RECORD = {"path": "/srv/hub/releases/manifest.json", "environment": "production", "version": "0.2.0",
+          "services": {"tachyon-api": {"sha": "a" * 40}}, "deployed_by": "ci", "approved_by": "alice"}
+
+
+def test_record_params_note_names_health_lock_takeover_and_override():
+    result = {"changed": True, "deployment_id": "d-1", "health": {"elapsed": 1.5, "attempts": 3},
+              "lock_taken_over": "taken over by bob"}
+    params, error = AppDeployAction._record_params(dict(RECORD, break_glass="break-glass by carol",
+                                                        override="ovr-1 <!here>"), result)
+    assert error is None
+    assert params["state"] == "recorded" and params["outcome"] == "succeeded" and params["deployment_id"] == "d-1"
+    assert params["note"] == ("deployed; healthy after 1.5s (3 polls); break-glass by carol; "
+                              "LOCK: taken over by bob; OVERRIDE: ovr-1 <!here>")
+    assert params["approved_by"] == "alice" and params["path"] == RECORD["path"]
+    assert params["health_verified_at"].endswith("Z")
+
+
+def test_record_params_of_a_rerun_say_already_live_and_bad_input_is_refused():
+    params, error = AppDeployAction._record_params(RECORD, {"changed": False, "deployment_id": "d-1"})
+    assert error is None and params["note"] == "already live; healthy after ?s (? polls)"
+    params, error = AppDeployAction._record_params(dict(RECORD, environment="qa"), {"deployment_id": "d-1"})
+    assert params is None and "environment" in error and "qa" in error
+
+
+def test_record_params_refuse_a_key_that_is_not_the_records():
+    params, error = AppDeployAction._record_params(dict(RECORD, outcome="failed"), {"deployment_id": "d-1"})
+    assert params is None and error.startswith("record: unsupported key(s) outcome;")

@@ -144,8 +144,9 @@ class ActionModule(ActionBase):
             if text:
                 note += "; %s%s" % (label, text)
         params = dict((name, record[name]) for name in cls.RECORD_KEYS if record.get(name) is not None)
+        # App Platform's events in the deploy window (verify.platform_health) go into the history entry
         params.update(state="recorded", outcome="succeeded", note=note, deployment_id=result.get("deployment_id"),
-                      health_verified_at=utcnow())
+                      health_verified_at=utcnow(), events=health.get("timeline") or None)
         validated = ArgumentSpecValidator(manifest_task.ARGUMENT_SPEC, required_if=manifest_task.REQUIRED_IF).validate(params)
         if validated.error_messages:
             return None, "; ".join(validated.error_messages)

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: tachyon-infra contributors
 # Apache License 2.0 (see LICENSE)
-"""Options every App Platform module takes (plugins/module_utils/do_client.client_argument_spec)."""
+"""Options every App Platform module takes (argument spec: ``_platform.client.client_argument_spec``),
+and, in ``WAIT``, those of a module that waits for the deployment it starts
+(``_platform.client.wait_argument_spec``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -31,4 +33,17 @@ requirements:
 notes:
   - Give O(token) and O(api_endpoint) once per play, to every App Platform module, with
     C(module_defaults) on the action group C(group/tachyon.infra.platform) (as the playbooks do).
+"""
+
+    # app_restart, app_maintenance: the deployment the task starts (a restart, a maintenance change)
+    WAIT = r"""
+options:
+  timeout:
+    description: Seconds to wait for the deployment the task starts to become ACTIVE.
+    type: int
+    default: 600
+  poll_interval:
+    description: Longest pause between polls of the deployment.
+    type: float
+    default: 1.0
 """

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 # Each fragment is one string literal (ansible-test's yamllint sanity test reads the literals; an
-# expression such as AUTHOR + r"""...""" makes it fail), so the three author lines stand in each.
+# expression such as AUTHOR + r"""...""" makes it fail), so the author and platform lines stand in each.
 
 
 class ModuleDocFragment(object):
@@ -51,6 +51,26 @@ options: {}
 author:
   - Tachyon platform team (@tachyonapp)
 attributes:
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+"""
+
+    # Modules that run wholly in their action plugin on the controller (the deploy lock, the run
+    # guard; after ``ansible.builtin.action_common_attributes.flow``): no diff, no async, per host.
+    CONTROLLER = r"""
+options: {}
+author:
+  - Tachyon platform team (@tachyonapp)
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   diff_mode:
     support: none
   platform:

@@ -47,6 +47,7 @@ extends_documentation_fragment:
   - tachyon.infra.attributes
   - tachyon.infra.progress
   - tachyon.infra.app_platform
+  - tachyon.infra.verify
 options:
   spec:
     description:
@@ -170,52 +171,6 @@ options:
         C(went_live) saying whether the deployment replaced the last good one.
       - Not run in check mode.
     type: dict
-    suboptions:
-      health_path:
-        description: Health endpoint path on the live URL.
-        type: str
-        default: /health
-      expected_version:
-        description: The version C(/health) must report (the api image tag or SHA).
-        type: str
-      checks:
-        description: Checks of the health payload that must be C(connected).
-        type: list
-        elements: str
-        default: [postgres, redis]
-      consecutive:
-        description: Healthy polls in a row.
-        type: int
-        default: 2
-      health_timeout:
-        description: Seconds to wait for health.
-        type: float
-        default: 300
-      max_interval:
-        description: Longest pause between health polls.
-        type: float
-        default: 0.5
-      services:
-        description: Service name -> pin C({sha, tag, digest, component}) every component must run.
-        type: dict
-      smoke_checks:
-        description: HTTP checks run against the live URL after the health check.
-        type: list
-        elements: raw
-        default: []
-      platform_health:
-        description:
-          - After the health check, read App Platform's own component health
-            (C(GET /v2/apps/{id}/health)) - a component it reports UNHEALTHY, or still UNKNOWN
-            after O(verify.platform_health_timeout), fails the verification naming it - and the
-            app's events since the task started (C(GET /v2/apps/{id}/events)). Both go into
-            RV(health) (C(platform), C(timeline)).
-        type: bool
-        default: true
-      platform_health_timeout:
-        description: Seconds to wait for App Platform to report every component HEALTHY (an UNHEALTHY one fails at once).
-        type: float
-        default: 30
 attributes:
   check_mode:
     support: full
@@ -335,7 +290,7 @@ waiting_for:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import diff as spec_diff
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
@@ -349,26 +304,21 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployment
     wait_for_deployment,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
-    HAS_PYDO,
     NO_RETRY,
-    PYDO_IMPORT_ERROR,
     Backoff,
     DOApiError,
     call,
+    check_module,
     cleanup_window,
     client_argument_spec,
     make_client,
     set_deadline,
 )
 from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import PROGRESS_OPTION, ProgressLog
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import (
-    redact_module_results,
-    redact_url,
-)
-from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
-from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_module_results
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import verify as verification
 
 MAX_UPDATE_ATTEMPTS = 5
 
@@ -386,12 +336,6 @@ class Deployer:
         self.started_at = time.time()
 
     # ---- helpers -------------------------------------------------------------------------
-
-    def fetch_url(self, url):
-        # only a failed deployment's log is fetched: the module starts faster without urls
-        from ansible.module_utils.urls import open_url
-
-        return open_url(url, timeout=15).read().decode("utf-8", "replace")
 
     def get_app(self):
         return call("get app", self.client.apps.get, self.p["app_id"], _app_id=self.p["app_id"]).get("app") or {}
@@ -477,49 +421,30 @@ class Deployer:
         base = (result.get("live_url") or "").rstrip("/")
         if not base:
             self.module.fail_json(msg="verify: the app has no live URL to check", **result)
-        hp = {key: spec.get("default") for key, spec in health.ARGUMENT_SPEC.items()}
-        hp.update(url=base + verify["health_path"], expected_version=verify["expected_version"],
-                  checks=verify["checks"], consecutive=verify["consecutive"], timeout=verify["health_timeout"],
-                  max_interval=verify["max_interval"])
-        self.progress("  health: waiting for %s" % health.expectation(hp))
-        failed, checked = health.check(hp)
-        result["health"] = {k: checked.get(k) for k in ("status", "attempts", "elapsed", "first_healthy_after",
-                                                        "last_state", "payload") if k in checked}
+        failed, checked, result["health"] = verification.live_health(base, verify, self.progress)
         if failed:
             self.module.fail_json(msg="the live app did not become healthy: %s%s" % (
                 checked["msg"], signals.events_note(self.client, self.p["app_id"], self.started_at,
                                                     [result["deployment_id"]])), **result)
-        self.progress("  healthy after %ss (%s polls)" % (checked.get("elapsed"), checked.get("attempts")))
-        if verify["platform_health"]:
-            # App Platform's own view: each component's state, CPU and memory, and its events
-            found, problem = signals.verify(self.client, self.p["app_id"], result["deployment_id"], self.started_at,
-                                            verify["platform_health_timeout"], self.progress)
-            result["health"].update(platform=found.get("components") or {}, timeline=found.get("timeline") or [])
-            if problem:
-                self.module.fail_json(msg=problem + (" It is treated like a failed health check." if went_live else ""),
-                                      **result)
-        try:
-            app, deployment = live_app.read(self.client, self.p["app_id"], result["deployment_id"])
-        except DOApiError as exc:
-            self.module.fail_json(msg="whole-app verification could not read deployment %s: %s"
-                                  % (result["deployment_id"], exc), **result)
-        verified = live_app.verify(app, deployment, verify["services"], result["deployment_id"], True)
-        result["verified"] = verified
-        if verified["problems"]:
-            self.module.fail_json(
-                msg="whole-app verification of deployment %s failed: %s. The deployment is ACTIVE but the "
-                    "app does not run the release as pinned; it is treated like a failed health check."
-                    % (verified["deployment_id"], "; ".join(verified["problems"])), **result)
+        # App Platform's own view: each component's state, CPU and memory, and its events
+        found, problem = verification.platform_health(self.client, self.p["app_id"], result["deployment_id"],
+                                                      self.started_at, verify, self.progress)
+        if found is not None:
+            result["health"].update(found)
+        if problem:
+            self.module.fail_json(msg=problem + (" It is treated like a failed health check." if went_live else ""),
+                                  **result)
+        verified, problem = verification.pinned_images(self.client, self.p["app_id"], result["deployment_id"],
+                                                       verify["services"])
+        if verified is not None:
+            result["verified"] = verified
+        if problem:
+            self.module.fail_json(msg=problem + ("; it is treated like a failed health check." if verified else ""),
+                                  **result)
         if verify["smoke_checks"]:
-            checks = smoke.validate(verify["smoke_checks"])
-            results, failures = smoke.run_checks(base, checks)
-            result["smoke"] = results
-            if failures:
-                self.module.fail_json(
-                    msg="smoke check(s) failed against %s: %s (%d of %d passed)" % (
-                        redact_url(base), "; ".join("%s (%s %s): %s" % (r["name"], r["method"], r["path"], r["problem"])
-                                                    for r in failures), len(results) - len(failures), len(results)),
-                    **result)
+            result["smoke"], problem = verification.smoke_checks(base, smoke.validate(verify["smoke_checks"]))
+            if problem:
+                self.module.fail_json(msg=problem, **result)
         self.progress("verified: healthy after %ss, every component runs its pinned image%s" % (
             checked.get("elapsed"), ", %d smoke checks pass" % len(verify["smoke_checks"]) if verify["smoke_checks"] else ""))
         self.module.exit_json(**result)
@@ -688,7 +613,7 @@ class Deployer:
                 self.client, p["app_id"], dep_id, deadline, p["poll_interval"], self.progress, self.clock, self.sleep
             )
         except DeploymentFailed as exc:
-            msg, details = failure_report(self.client, p["app_id"], exc.details, self.fetch_url, secrets.values())
+            msg, details = failure_report(self.client, p["app_id"], exc.details, redact_values=secrets.values())
             result.update(phase=exc.details.get("phase"), progress=progress_summary(exc.details), failure=details,
                           progress_lines=self.lines)
             self.module.fail_json(msg="%s\nThe app's last good deployment is %s.%s" % (
@@ -757,24 +682,10 @@ def main():
             remote=dict(type="str"), repo_dir=dict(type="path"), path=dict(type="path"),
             environment=dict(type="str"), stale_after=dict(type="int"), lock_id=dict(type="str", no_log=False))),
         record=dict(type="dict"),
-        verify=dict(type="dict", options=dict(
-            health_path=dict(type="str", default="/health"),
-            expected_version=dict(type="str"),
-            checks=dict(type="list", elements="str", default=["postgres", "redis"]),
-            consecutive=dict(type="int", default=2),
-            health_timeout=dict(type="float", default=300.0),
-            max_interval=dict(type="float", default=0.5),
-            services=dict(type="dict"),
-            smoke_checks=dict(type="list", elements="raw", default=[]),
-            platform_health=dict(type="bool", default=True),
-            platform_health_timeout=dict(type="float", default=30.0),
-        )),
+        verify=dict(type="dict", options=verification.VERIFY_OPTIONS),
     )
     module = redact_module_results(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True))
-    if not HAS_PYDO:
-        module.fail_json(msg=missing_required_lib("pydo"), exception=PYDO_IMPORT_ERROR)
-    if module.params["timeout"] <= 0 or module.params["poll_interval"] <= 0:
-        module.fail_json(msg="timeout and poll_interval must be positive numbers")
+    check_module(module)
     try:
         client = make_client(module.params["token"], module.params["api_endpoint"])
     except DOApiError as exc:

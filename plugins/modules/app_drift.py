@@ -39,7 +39,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
   - tachyon.infra.manifest
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.read_only
 options:
   environment:
     description: The environment the app is (its record in the manifest).
@@ -80,10 +80,6 @@ options:
     description: Seconds the API read may take, retries included.
     type: int
     default: 60
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; the same report in check mode.
 seealso:
   - module: tachyon.infra.app_deploy
 """

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes
   - tachyon.infra.app_platform
+  - tachyon.infra.app_platform.wait
 options:
   state:
     description: V(on) - the app answers the offline page; V(off) - the app answers as usual.
@@ -53,14 +54,6 @@ options:
   run_url:
     description: Where the run can be seen (recorded in the marker).
     type: str
-  timeout:
-    description: Seconds to wait for App Platform to roll the change out.
-    type: int
-    default: 600
-  poll_interval:
-    description: Longest pause between polls of the deployment.
-    type: float
-    default: 1.0
 attributes:
   check_mode:
     support: full
@@ -116,6 +109,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import ProgressLog
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
@@ -144,19 +138,19 @@ def main():
                              "changed" % redact_text(url[:200]))
     if not p["marker"] or not os.path.isdir(os.path.dirname(p["marker"]) or "."):
         module.fail_json(msg="marker %s: its directory does not exist; nothing was changed" % p["marker"])
-    lines = []
+    progress = ProgressLog()
     on = p["state"] == "on"
     try:
         client = make_client(p["token"], p["api_endpoint"])
         result = maintenance.switch(client, p["app_id"], on, p["marker"], url, p["timeout"], p["poll_interval"],
-                                    lambda line: lines.append(redact_text(line)), module.check_mode,
+                                    progress, module.check_mode,
                                     p["environment"], p["release"], p["run_url"], p["by"])
     except (DOApiError, DeploymentFailed, TimeoutError) as exc:
         module.fail_json(msg="turning maintenance %s failed: %s. %s" % (
             p["state"], redact_text(str(exc)),
             "The marker %s stays: the next plan says maintenance may be on." % p["marker"]
-            if os.path.exists(p["marker"]) else "Nothing was changed."), progress_lines=lines)
-    result["progress_lines"] = lines
+            if os.path.exists(p["marker"]) else "Nothing was changed."), progress_lines=progress.lines)
+    result["progress_lines"] = progress.lines
     if module._diff:
         result["diff"] = {"before": "%s\n" % json.dumps(result["before"], sort_keys=True),
                           "after": "%s\n" % json.dumps(result["after"], sort_keys=True),

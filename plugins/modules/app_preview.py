@@ -370,7 +370,7 @@ class Previews(object):
             wait_for_deployment(self.client, app["id"], dep_id, self.deadline, p["poll_interval"], self.progress,
                                 self.clock)
         except DeploymentFailed as exc:
-            msg, details = failure_report(self.client, app["id"], exc.details, self._fetch, secrets.values())
+            msg, details = failure_report(self.client, app["id"], exc.details, redact_values=secrets.values())
             self.fail("preview %s: %s" % (name, msg), failure=details, **dict(result, changed=True))
         except TimeoutError as exc:
             self.fail("preview %s: deployment %s did not become ACTIVE within %ss (%s); the app stays, the next push "
@@ -417,11 +417,6 @@ class Previews(object):
             if found:
                 return found
             raise
-
-    def _fetch(self, url):
-        from ansible.module_utils.urls import open_url
-
-        return open_url(url, timeout=15).read().decode("utf-8", "replace")
 
     # ---- absent ------------------------------------------------------------------------
     def absent(self):

@@ -34,6 +34,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes
   - tachyon.infra.app_platform
+  - tachyon.infra.app_platform.wait
+  - tachyon.infra.verify
 options:
   components:
     description:
@@ -47,44 +49,15 @@ options:
     type: list
     elements: dict
     required: true
-  timeout:
-    description: Seconds to wait for the restart's deployment to become ACTIVE.
-    type: int
-    default: 600
-  poll_interval:
-    description: Longest pause between polls of the deployment.
-    type: float
-    default: 1.0
   verify:
-    description: How the restart is verified once its deployment is ACTIVE.
+    description:
+      - How the restart is verified once its deployment is ACTIVE. Always - the app runs the restart's
+        deployment with every image unchanged (read back). Then, as these suboptions say, the live
+        URL's health (an empty O(verify.health_path) skips it), App Platform's own health of the
+        restarted components, and, when given, the pins (O(verify.services)) and the smoke checks.
+      - Bad smoke checks are refused before anything is restarted.
     type: dict
     default: {}
-    suboptions:
-      health_path:
-        description: Health endpoint path on the live URL (empty - not checked).
-        type: str
-        default: /health
-      checks:
-        description: Checks of the health payload that must be C(connected).
-        type: list
-        elements: str
-        default: [postgres, redis]
-      consecutive:
-        description: Healthy polls in a row.
-        type: int
-        default: 2
-      health_timeout:
-        description: Seconds to wait for health.
-        type: float
-        default: 120
-      max_interval:
-        description: Longest pause between health polls.
-        type: float
-        default: 0.5
-      platform_health_timeout:
-        description: Seconds to wait for App Platform to report the restarted components HEALTHY (UNHEALTHY fails at once).
-        type: float
-        default: 30
 attributes:
   check_mode:
     support: full
@@ -156,11 +129,20 @@ images:
   type: dict
 health:
   description:
-    - The health check (status, attempts, elapsed, last_state, payload), C(platform) (component ->
+    - The health check (status, attempts, elapsed, first_healthy_after, last_state, payload), C(platform) (component ->
       C({state, cpu, memory, replicas}) as App Platform reports them) and C(timeline) (the app's
       events of the restart window, C({at, type, deployment_id, what, ours})).
   returned: when verified
   type: dict
+verified:
+  description: With O(verify.services) - what the app runs, read back (components, pre_deploy_jobs, migration_ran, problems).
+  returned: when verified with O(verify.services)
+  type: dict
+smoke:
+  description: With O(verify.smoke_checks) - each check's result.
+  returned: when verified with smoke checks
+  type: list
+  elements: dict
 progress_lines:
   description: What the module did, one line each.
   returned: always
@@ -170,8 +152,10 @@ progress_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
+from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import ProgressLog
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import restart
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import verify as verification
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     DOApiError, check_module, call, client_argument_spec, make_client, wait_argument_spec)
 
@@ -181,14 +165,7 @@ def main():
     argument_spec.update(
         components=dict(type="raw", required=True),
         catalog=dict(type="list", elements="dict", required=True),
-        verify=dict(type="dict", default={}, options=dict(
-            health_path=dict(type="str", default="/health"),
-            checks=dict(type="list", elements="str", default=["postgres", "redis"]),
-            consecutive=dict(type="int", default=2),
-            health_timeout=dict(type="float", default=120.0),
-            max_interval=dict(type="float", default=0.5),
-            platform_health_timeout=dict(type="float", default=30.0),
-        )),
+        verify=dict(type="dict", default={}, options=verification.VERIFY_OPTIONS),
     )
     argument_spec.update(wait_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -196,13 +173,11 @@ def main():
     p = module.params
     try:
         names = restart.requested_components(p["components"], p["catalog"])
-    except restart.RestartError as exc:
+        p["verify"]["smoke_checks"] = smoke.validate(p["verify"]["smoke_checks"], "verify.smoke_checks")
+    except (restart.RestartError, smoke.SmokeCheckError) as exc:
         module.fail_json(msg="%s. Nothing was restarted." % exc, changed=False)
-    lines = []
-
-    def progress(line):
-        lines.append(redact_text(line))
-
+    progress = ProgressLog()
+    lines = progress.lines
     try:
         client = make_client(p["token"], p["api_endpoint"])
         app = call("get app", client.apps.get, p["app_id"], _app_id=p["app_id"]).get("app") or {}
@@ -221,21 +196,14 @@ def main():
         result["msg"] = "would restart %s of deployment %s" % (", ".join(plan["components"]), plan["deployment_id"])
         module.exit_json(**result)
 
-    def fail(msg, **res):
-        res["progress_lines"] = lines
-        module.fail_json(msg=msg, **res)
-
-    restarter = restart.Restarter(client, p["app_id"], fail, progress, fetch_url)
-    restarter.run(plan, result, p["timeout"], p["poll_interval"], p["verify"])
+    try:
+        restart.Restarter(client, p["app_id"], progress).run(plan, result, p["timeout"], p["poll_interval"],
+                                                             p["verify"])
+    except restart.RestartFailed as exc:
+        exc.result["progress_lines"] = lines
+        module.fail_json(msg=exc.msg, **exc.result)
     result["progress_lines"] = lines
     module.exit_json(**result)
-
-
-def fetch_url(url):
-    """A failed deployment's log (historic URL, presigned: no token)."""
-    from ansible.module_utils.urls import open_url
-
-    return open_url(url, timeout=15).read().decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

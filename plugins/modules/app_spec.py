@@ -34,6 +34,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
+  - tachyon.infra.findings
 options:
   src:
     description: Path of the App Spec YAML file.
@@ -61,12 +62,6 @@ options:
   display_path:
     description: How findings name the file (default O(src) as given).
     type: str
-  fail_on_findings:
-    description:
-      - Fail when validation finds anything. Set to V(false) to collect findings (the
-        validate role does, to report every check at once).
-    type: bool
-    default: true
 requirements:
   - jsonschema
   - PyYAML
@@ -136,7 +131,7 @@ try:
 except ImportError:
     HAS_YAML = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import FAIL_ON_FINDINGS_OPTION, finish
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec as aps
 
 
@@ -176,7 +171,7 @@ def run(params):
     result["findings"] = aps.validate(spec, schema)
     result["report"] = [aps.format_finding(display, f) for f in result["findings"]]
     msg = None
-    if result["findings"] and params.get("fail_on_findings", True):
+    if result["findings"]:
         msg = "%s: %d App Spec finding(s):\n%s" % (display, len(result["findings"]),
                                                    "\n".join(result["report"]))
     return result, msg
@@ -190,7 +185,7 @@ def main():
             env_schema=dict(type="path"),
             images=dict(type="dict"),
             display_path=dict(type="str"),
-            fail_on_findings=dict(type="bool", default=True),
+            **FAIL_ON_FINDINGS_OPTION,
         ),
         required_if=[("state", "rendered", ["images"])],
         mutually_exclusive=[("env_schema", "images")],

@@ -23,7 +23,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.app_platform
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.read_only
 options:
   deployment_id:
     description: The deployment to read; default the app's active deployment.
@@ -48,12 +48,6 @@ options:
     default: 30
 notes:
   - Never changes anything; C(changed) is always false. Runs in check mode too (read-only).
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-requirements:
-  - pydo
 """
 
 EXAMPLES = r"""

@@ -26,10 +26,9 @@ description:
     an approval by the requester.
   - The reason is data - one line in the commit trailers, control characters shown (not obeyed)
     on the terminal.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - tachyon.infra.attributes
 attributes:
   check_mode:
     support: full
@@ -37,8 +36,6 @@ attributes:
   diff_mode:
     support: full
     details: The override record before and after.
-  platform:
-    platforms: posix
 options:
   state:
     description: What to do with the override.

@@ -21,17 +21,10 @@ description:
     overlap with no precedence (C(make validate) runs this).
   - With O(windows), lists every window in force now and every one that opens within O(days)
     days, in its zone and in UTC, and says whether a deploy may go now.
-author:
-  - Tachyon platform team (@tachyonapp)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - tachyon.infra.attributes.no_diff
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; the same in check mode.
-  platform:
-    platforms: posix
+  - tachyon.infra.attributes.read_only
+  - tachyon.infra.findings
 options:
   windows:
     description: The windows to check and list (an environment's C(tachyon_change_windows)).
@@ -56,10 +49,6 @@ options:
     type: str
     choices: [none, deploy, rollback]
     default: none
-  fail_on_findings:
-    description: Fail when a window is malformed (C(false) - report only, for C(make validate)'s one report).
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
@@ -112,6 +101,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import FAIL_ON_FINDINGS_OPTION
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import windows
 
 try:
@@ -179,7 +169,7 @@ def main():
             inventories=dict(type="path"),
             display_root=dict(type="path"),
             days=dict(type="int", default=windows.LISTING_DAYS),
-            fail_on_findings=dict(type="bool", default=True),
+            **FAIL_ON_FINDINGS_OPTION,
             enforce=dict(type="str", default="none", choices=["none", "deploy", "rollback"]),
         ),
         required_one_of=[("windows", "inventories")],

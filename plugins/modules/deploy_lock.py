@@ -42,7 +42,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.controller
 options:
   remote:
     description:
@@ -109,12 +109,6 @@ attributes:
   check_mode:
     support: full
     details: In check mode nothing is taken, released or waited for (a check run changes nothing).
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 requirements:
   - git (with O(remote))
 """

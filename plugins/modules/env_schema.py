@@ -23,10 +23,10 @@ description:
     example files, undocumented variables and bad annotations."
   - Every finding names the file, the line and the key. No value is ever returned or
     printed.
-  - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
+  - tachyon.infra.findings
 options:
   schema:
     description: Path of the master schema.
@@ -67,12 +67,6 @@ options:
       - Findings show file paths relative to this directory. Default, the current
         directory.
     type: path
-  fail_on_findings:
-    description:
-      - Fail when there is any finding. Set to V(false) to collect findings and decide
-        later (the validate role does, to report every check at once).
-    type: bool
-    default: true
 requirements:
   - python-dotenv
   - detect-secrets
@@ -153,7 +147,7 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import FAIL_ON_FINDINGS_OPTION, finish
 from ansible_collections.tachyon.infra.plugins.module_utils._validate import env_schema as es
 
 
@@ -201,7 +195,7 @@ def run(params):
                        "exclude": schema.variables[n]["exclude"]} for n in schema.order],
     }
     msg = None
-    if findings and params.get("fail_on_findings", True):
+    if findings:
         msg = "%d env schema finding(s):\n%s" % (len(findings), "\n".join(result["report"]))
     return result, msg
 
@@ -217,7 +211,7 @@ def main():
             )),
             dev_environments=dict(type="list", elements="str", default=["local"]),
             root=dict(type="path"),
-            fail_on_findings=dict(type="bool", default=True),
+            **FAIL_ON_FINDINGS_OPTION,
         ),
         supports_check_mode=True,
     )

@@ -26,7 +26,7 @@ description:
   - Reads only; changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.read_only
 options:
   images:
     description: Service name to C({image, tag}) (C(image) without tag, e.g. C(ghcr.io/org/name)).
@@ -78,10 +78,6 @@ options:
         overall deadline, not a per-read timeout.
     type: float
     default: 10
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
 notes:
   - Uses C(requests); see C(plugins/module_utils/_release/registry.py) for why no registry SDK.
 """

@@ -33,12 +33,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.manifest
   - tachyon.infra.manifest.history
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.read_only
 options: {}
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; the same result in check mode.
 seealso:
   - module: tachyon.infra.release_manifest
   - module: tachyon.infra.delivery_metrics

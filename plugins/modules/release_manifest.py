@@ -148,6 +148,14 @@ options:
         history entry's C(message).
       - Formerly C(message), a name ansible-core reserves (not accepted as an alias either).
     type: raw
+  events:
+    description:
+      - O(state=recorded) - App Platform's events in the deploy window, oldest first, as
+        M(tachyon.infra.app_deploy) returns them in RV(ignore:health.timeline) (C(at), C(type),
+        C(deployment_id), C(what), C(ours)). Stored as the history entry's optional C(events)
+        (text on one line, redacted, the newest 50); the release report shows them.
+    type: list
+    elements: dict
   at:
     description: UTC timestamp of the attempt (O(state=recorded), O(state=restarted)); default now.
     type: raw

@@ -24,7 +24,7 @@ description:
   - Reads only; changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.read_only
   - tachyon.infra.manifest
 options:
   version:
@@ -41,10 +41,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; the same in check mode.
 """
 
 EXAMPLES = r"""

@@ -16,8 +16,9 @@ description:
   - Writes one self-contained HTML file (inline CSS, inline SVG, a few lines of inline JS; no
     external asset, no server) from the release manifest - what runs in each environment now,
     the release list of M(tachyon.infra.release_history), a timeline of every deploy attempt per
-    environment coloured by outcome, and the delivery metrics of M(tachyon.infra.delivery_metrics)
-    (same options, same definitions).
+    environment coloured by outcome, App Platform's events in the deploy windows (the newest 20
+    attempts that recorded them, other parties' events marked not ours), and the delivery metrics
+    of M(tachyon.infra.delivery_metrics) (same options, same definitions).
   - Every value taken from the manifest is HTML-escaped - a version or a name holding markup
     renders as text.
   - The file is replaced atomically, and only when its content changes.

@@ -51,7 +51,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - tachyon.infra.attributes.no_diff
+  - tachyon.infra.attributes.controller
 options:
   environments:
     description: Inventory groups that name an environment.
@@ -123,12 +123,6 @@ attributes:
   check_mode:
     support: full
     details: Only checks; the same in check mode.
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -22,10 +22,10 @@ description:
     secret; a line may also carry the inline comment C(pragma allowlist secret) (with a colon after C(pragma)).
   - Findings name the file, the line and the kind of secret. The secret text is never
     returned or printed.
-  - Never changes anything. Fails when there are findings unless O(fail_on_findings=false).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - tachyon.infra.attributes.read_only
+  - tachyon.infra.findings
 options:
   path:
     description: Root of the tree to scan.
@@ -44,10 +44,6 @@ options:
     type: list
     elements: str
     default: []
-  fail_on_findings:
-    description: Fail when there is any finding. V(false) collects findings only.
-    type: bool
-    default: true
   cache_dir:
     description:
       - Directory of a cache (C(secret-scan.json)) of files scanned clean. A file whose path
@@ -116,7 +112,7 @@ try:
 except ImportError:
     HAS_DETECT_SECRETS = False
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import finish
+from ansible_collections.tachyon.infra.plugins.module_utils._common.findings import FAIL_ON_FINDINGS_OPTION, finish
 from ansible_collections.tachyon.infra.plugins.module_utils._validate import secret_scan as ss
 
 
@@ -142,7 +138,7 @@ def run(params):
     result = {"changed": False, "findings": findings, "report": report, "scanned": scanned,
               "cached": stats.get("cached", 0)}
     msg = None
-    if findings and params.get("fail_on_findings", True):
+    if findings:
         msg = "%d possible secret(s) in %s:\n%s" % (len(findings), root, "\n".join(report))
     return result, msg
 
@@ -153,7 +149,7 @@ def main():
             path=dict(type="path", default="."),
             baseline=dict(type="path", default=".secrets.baseline"),
             exclude=dict(type="list", elements="str", default=[]),
-            fail_on_findings=dict(type="bool", default=True),
+            **FAIL_ON_FINDINGS_OPTION,
             cache_dir=dict(type="path"),
         ),
         supports_check_mode=True,

@@ -315,8 +315,19 @@ def test_awx_jobs_deploy_staging_then_production(world):
     _assert_no_secret_anywhere(world, runner, pdd, events)
 
     # The workflow's approval node was approved (by APPROVER, in AWX); the workflow launches
-    # deploy-production, which reads the approver from AWX's API.
+    # deploy-production, which reads the approver from AWX's API. The release carries a migration
+    # (a new db-migrate SHA) and production asks (tachyon_maintenance_mode ask): left blank in the
+    # survey, the job is refused at once, naming the answer, and production is untouched.
+    client = world.emu.client(world.tokens["production"])
+    before = client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"]
     runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION}, workflow_vars=WORKFLOW_META)
+    assert runner.status == "failed" and runner.rc != 0
+    text = json.dumps(_events(runner))
+    assert "gate 'maintenance' failed" in text and "-e tachyon_maintenance=yes" in text, _explain(runner)
+    assert "the survey's 'Maintenance mode for a migration'" in text, _explain(runner)
+    assert client.apps.get(world.app_ids["production"])["app"]["active_deployment"]["id"] == before
+    runner, pdd = world.launch("deploy-production", {"tachyon_version": VERSION, "tachyon_maintenance": "no"},
+                               workflow_vars=WORKFLOW_META)
     production_id, events = _assert_deployed(world, runner, "production")
     manifest = world.remote_manifest()
     production = manifest["environments"]["production"]
@@ -324,8 +335,11 @@ def test_awx_jobs_deploy_staging_then_production(world):
     assert (production["approved_by"], production["deployed_by"]) == (APPROVER, AWX_USER)
     assert {k: v["sha"] for k, v in production["services"].items()} == SHAS
     assert manifest["environments"]["staging"]["deployment_id"] == staging_id
-    assert [(h["environment"], h["outcome"]) for h in manifest["history"]][-2:] == \
-        [("staging", "succeeded"), ("production", "succeeded")]
+    # the refused job is in the history as an attempt that deployed nothing (the report shows it refused)
+    assert [(h["environment"], h["outcome"]) for h in manifest["history"]][-3:] == \
+        [("staging", "succeeded"), ("production", "failed"), ("production", "succeeded")]
+    refused = manifest["history"][-2]
+    assert refused["deployment_id"] is None and "tachyon_maintenance" in refused["message"], refused
     _assert_no_secret_anywhere(world, runner, pdd, events)
 
 

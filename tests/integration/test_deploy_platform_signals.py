@@ -3,11 +3,14 @@ platform reports UNHEALTHY fails the verification naming it and the deploy rolls
 deploy's summary shows each component's CPU/memory and the events timeline, with a foreign
 autoscaling event of the deploy window marked as not ours; drift reports the foreign maintenance
 redeploy and autoscaling that the manifest does not record."""
+import json
+import os
+import subprocess
 import time
 
 import pytest
 
-from playbook_run import NEXT, RELEASE, playbook_run
+from playbook_run import NEXT, RELEASE, ROOT, playbook_run
 
 
 @pytest.fixture()
@@ -27,6 +30,9 @@ def test_platform_health_fails_verification_and_the_summary_shows_signals(run, t
     assert app["active_deployment"]["cloned_from"] == before, app["active_deployment"]
     entry = run.manifest_data()["history"][-1]
     assert entry["outcome"] == "rolled_back" and "workers: UNHEALTHY" in entry["message"], entry
+    # the failed attempt keeps the events of its deploy window, our deployment among them
+    failed_id = entry["deployment_id"]
+    assert any(e["ours"] and e["deployment_id"] == failed_id for e in entry.get("events") or []), entry
 
     summary = tmp_path / "summary.md"
     run.emu.set_faults([{"kind": "autoscale", "component": "api", "to": 3, "count": 1}])
@@ -37,6 +43,18 @@ def test_platform_health_fails_verification_and_the_summary_shows_signals(run, t
     assert "App Platform autoscaled api 1 -\\> 3 replicas (cpu) - **not ours**" in text, text
     ours = run.app()["active_deployment"]["id"]
     assert "deployment %s" % ours in text, text
+    # the history entry keeps the same timeline, and the HTML report shows it (as text)
+    entry = run.manifest_data()["history"][-1]
+    assert entry["outcome"] == "succeeded" and entry["deployment_id"] == ours, entry
+    assert [e["what"] for e in entry["events"] if not e["ours"]] == ["App Platform autoscaled api 1 -> 3 replicas (cpu)"]
+    assert any(e["ours"] and e["deployment_id"] == ours for e in entry["events"]), entry["events"]
+    report = tmp_path / "report.html"
+    proc = subprocess.run(["ansible-playbook", os.path.join("playbooks", "report.yml"), "-e",
+                           json.dumps({"manifest_path": str(run.manifest), "report_path": str(report)})],
+                          cwd=ROOT, env=run.env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    page = report.read_text()
+    assert '<section id="platform-events">' in page and "App Platform autoscaled api 1 -&gt; 3 replicas (cpu)" in page
 
     # App Platform acts on its own after the deploy: a maintenance redeploy and an autoscaling
     rc, out = run.playbook("drift.yml")

@@ -371,6 +371,13 @@ def test_deploy_workflow_inputs_are_data(run, marks, tmp_path, kind):
     rc, out = _run_workflow_step(run, tmp_path, "deploy-prod.yml", "validate", "promotion_check",
                                  {"VERSION": marks.payload(kind, "prod-version")})
     assert rc != 0 and "production promotion of" in out and "refused" in out, out[-3000:]
+    # a hostile maintenance choice (the API's workflow_dispatch, not the form's options) is refused as data
+    production_before = manifest_json(run)["environments"]["production"]
+    rc, out = _run_workflow_step(run, tmp_path, "deploy-prod.yml", "deploy", "playbooks/deploy.yml -i inventories/production", {
+        "VERSION": "0.1.0", "APPROVED_BY": "reviewer", "DEPLOYED_BY": "octocat",
+        "MAINTENANCE": marks.payload(kind, "maintenance")})
+    assert rc != 0 and "tachyon_maintenance" in out and "must be one of" in out, out[-3000:]
+    assert manifest_json(run)["environments"]["production"] == production_before
     approver = marks.payload(kind, "approver")
     rc, out = _run_workflow_step(run, tmp_path, "deploy-prod.yml", "deploy", "playbooks/deploy.yml -i inventories/production", {
         "VERSION": "0.1.0", "APPROVED_BY": approver, "DEPLOYED_BY": "octocat"})
@@ -404,7 +411,9 @@ def test_awx_survey_variables_are_the_documented_ones():
                for q in item["survey"]["spec"]}
     # the production approver is read from AWX's approval node, never a survey answer (issue 26, class 9)
     # tachyon_override: an incident override's id (issue 29; optional, checked by the plan as data)
-    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db", "tachyon_override"}
+    # tachyon_maintenance: yes/no for a release that carries a migration (issue 30; production asks)
+    assert surveys == {"tachyon_version", "tachyon_sha_api", "tachyon_sha_workers", "tachyon_sha_db", "tachyon_override",
+                       "tachyon_maintenance"}
     assert "{{" not in json.dumps([staging["extra_vars"], production["extra_vars"]])
 
 

@@ -76,8 +76,14 @@ def report(tmp_path_factory):
     shas, urls = synthetic.make_repos(base)
     manifest = synthetic.manifest(shas)
     # a hostile release: markup in the person and deployment id fields (both allowed characters)
+    # and App Platform events of its deploy window (outside text: an event's words carry markup too)
     manifest = mf.record_deployment(manifest, "staging", "failed", deployment_id="x<b>bold</b>",
-                                    deployed_by=EVIL, at="2026-04-08T00:00:00Z")
+                                    deployed_by=EVIL, at="2026-04-08T00:00:00Z",
+                                    events=[{"at": "2026-04-07T23:59:00Z", "type": "DEPLOYMENT",
+                                             "deployment_id": "x<b>bold</b>", "what": "deployment x<b>bold</b>: ERROR",
+                                             "ours": True},
+                                            {"at": "2026-04-07T23:59:30Z", "type": "AUTOSCALING",
+                                             "deployment_id": None, "what": EVIL, "ours": False}])
     path = base / "manifest.json"
     path.write_text(mf.to_json_text(manifest))
     dest = base / "out" / "report.html"
@@ -145,6 +151,12 @@ def test_renders_in_headless_chromium_with_releases_chart_and_metrics(report, br
     assert browser.execute_script("return window.__pwned === undefined")
     assert EVIL in rows[0].text and "x<b>bold</b>" in rows[0].text
     assert browser.find_elements(By.CSS_SELECTOR, "#releases b, #releases img, main script") == []
+    # App Platform's events of that deploy window: one row each, the foreign one marked, text only
+    events = browser.find_elements(By.CSS_SELECTOR, "#platform-events tr.event")
+    assert [e.get_attribute("class") for e in events] == ["event ours", "event not-ours"]
+    assert "deployment x<b>bold</b>: ERROR" in events[0].text and EVIL in events[1].text
+    assert "not ours" in events[1].text
+    assert browser.find_elements(By.CSS_SELECTOR, "#platform-events b, #platform-events img") == []
     # the filter (inline JS) hides the other releases
     box = browser.find_element(By.ID, "release-filter")
     box.send_keys("0.2.1")

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AWX_DIR = os.path.join(ROOT, "awx")
 BIN = os.path.dirname(sys.executable)
@@ -147,6 +149,27 @@ def test_surveys_ask_for_version_and_shas_never_the_production_approver(data):
         for question in item["survey"]["spec"]:
             assert {"question_name", "variable", "type", "required"} <= set(question)
             assert question["type"] in {"text", "multiplechoice", "integer", "password"}
+
+
+def test_production_surveys_ask_the_maintenance_choice_production_asks_for(data):
+    """Production asks (inventories/production: tachyon_maintenance_mode ask): the production job
+    template and the promotion workflow offer yes/no, optional (blank passes nothing: a release that
+    carries a migration is refused), and the refusal names the question the operator answers."""
+    with open(os.path.join(ROOT, "inventories", "production", "group_vars", "all", "main.yml"),
+              encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["tachyon_maintenance_mode"] == "ask"
+    refusal = maintenance.decide("production", "ask", "", True)
+    assert refusal["refused"]
+    production = _job_templates(data)["deploy-production"]
+    (workflow,) = data["tachyon_awx_workflows"]
+    for item in (production, workflow):
+        (question,) = [q for q in item["survey"]["spec"] if q["variable"] == "tachyon_maintenance"]
+        assert (question["type"], question["choices"], question["required"]) == \
+            ("multiplechoice", ["yes", "no"], False), item["name"]
+        assert "default" not in question, "a default would answer for whoever launches"
+        assert "'%s'" % question["question_name"] in refusal["why"], item["name"]
+        assert all(maintenance.decide("production", "ask", c, True)["refused"] is False for c in question["choices"])
+    assert "tachyon_maintenance" not in _survey_vars(_job_templates(data)["deploy-staging"])
 
 
 def test_survey_and_template_variables_are_read_by_the_deploy_playbook(data):

@@ -25,6 +25,9 @@ def test_when_a_release_uses_maintenance_mode(mode, choice, carries, use, refuse
     assert (decided["use"], decided["refused"]) == (use, refused), decided
     if mode == "ask" and refused:
         assert "-e tachyon_maintenance=yes" in decided["why"] and "-e tachyon_maintenance=no" in decided["why"]
+        # an unattended run (GitHub, AWX) is told where its answer goes
+        assert "deploy-prod: the maintenance input" in decided["why"]
+        assert "'Maintenance mode for a migration'" in decided["why"]
 
 
 def test_the_spec_block_and_the_marker(tmp_path):

@@ -1,7 +1,8 @@
 """App Platform's own signals as the product reads them (plugins/module_utils/_platform/signals.py):
 component health problems named with state and figures, bounded waiting on UNKNOWN, the events
 timeline with what is not ours marked, and the deploy summary's rendering of both."""
-from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates, plan
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift, signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import DOApiError
 from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as ds
 
@@ -120,8 +121,6 @@ def test_the_summary_shows_cpu_memory_and_the_timeline_escaped():
 
 
 def test_drift_reports_events_the_manifest_does_not_record():
-    from ansible_collections.tachyon.infra.plugins.module_utils._platform import drift
-
     manifest = {"history": [{"environment": "staging", "outcome": "succeeded", "deployment_id": "dep-1",
                              "rolled_back_to": None}],
                 "restarts": [{"environment": "staging", "outcome": "succeeded", "deployment_id": "dep-2",
@@ -157,8 +156,6 @@ def test_drift_reports_events_the_manifest_does_not_record():
 
 
 def test_the_production_gate_needs_staging_components_healthy_on_app_platform():
-    from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates, plan
-
     facts = plan.Facts({"environment": "production", "manifest_path": "m.json"})
     assert gates.staging_platform_healthy(facts) is None  # not a promotion
     facts.staging_proof = True

@@ -101,3 +101,67 @@ def test_metrics_playbook_json_equals_the_module_utils_result(tmp_path):
     assert "file://" not in out  # remote URLs are not printed
     rc, out = run_playbook("metrics.yml", "-e", "manifest_path=%s" % path, "-e", "since=soon")
     assert rc == 2 and "is not a window" in out
+
+
+# App Platform's events of a deploy window (issue 30): recorded in the history entry by the deploy,
+# shown as text in the report. Their text comes from outside (App Platform's cause, a component name).
+HOSTILE_EVENT = '<img src=x onerror="alert(1)">\nautoscaled <b>api</b> & co'
+TOKEN = "dop_v1_" + "ab" * 32
+
+
+def with_events():
+    m = synthetic.manifest(FAKE)
+    window = [
+        {"at": "2026-04-09T00:00:01Z", "type": "DEPLOYMENT", "deployment_id": "dep-ours",
+         "what": "deployment dep-ours (manual): ACTIVE", "ours": True},
+        {"at": "2026-04-09T00:00:05Z", "type": "AUTOSCALING", "deployment_id": None,
+         "what": HOSTILE_EVENT, "ours": False},
+        {"at": "2026-04-09T00:00:07Z", "type": "DEPLOYMENT", "deployment_id": "dep-theirs",
+         "what": "App Platform maintenance redeploy dep-theirs (token %s): ACTIVE" % TOKEN, "ours": False},
+        "not an event",
+    ]
+    m = mf.record_deployment(m, "production", "failed", deployment_id="dep-ours", deployed_by="alice",
+                             approved_by="bob", at="2026-04-09T00:00:09Z", events=window)
+    m = mf.record_deployment(m, "staging", "failed", deployment_id="dep-s", deployed_by="alice",
+                             at="2026-04-09T00:01:00Z",
+                             events=[{"at": "2026-04-09T00:00:30Z", "type": "DEPLOYMENT", "deployment_id": "dep-s",
+                                      "what": "deployment dep-s: ERROR", "ours": True}])
+    return mf.validate(m, "with events")
+
+
+def test_recorded_events_are_one_line_redacted_capped_and_validated():
+    m = with_events()
+    (entry,) = [e for e in m["history"] if e.get("deployment_id") == "dep-ours"]
+    assert [e["type"] for e in entry["events"]] == ["DEPLOYMENT", "AUTOSCALING", "DEPLOYMENT"]  # the string dropped
+    assert entry["events"][1]["what"] == '<img src=x onerror="alert(1)"> autoscaled <b>api</b> & co'  # data, one line
+    assert TOKEN not in json.dumps(m)
+    many = [{"at": "2026-04-09T00:00:%02dZ" % (i % 60), "type": "AUTOSCALING", "deployment_id": None,
+             "what": "x" * 1000, "ours": False} for i in range(mf.MAX_EVENTS + 7)]
+    kept = mf.recorded_events(many)
+    assert len(kept) == mf.MAX_EVENTS and kept[0]["at"] == many[7]["at"]  # the newest
+    assert all(len(e["what"]) <= mf.MAX_EVENT_TEXT for e in kept)
+    # an attempt without events has no field (older manifests stay valid as they are)
+    assert "events" not in mf.record_deployment(m, "staging", "failed", at="2026-04-10T00:00:00Z")["history"][-1]
+
+
+def test_the_report_shows_each_deploy_window_s_events_as_text():
+    page = page_of(with_events())
+    start = page.index('<section id="platform-events">')
+    section = page[start:page.index("</section>", start)]
+    # hostile event text is escaped, never markup
+    assert "<img src=x" not in page and "<b>api</b>" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; autoscaled &lt;b&gt;api&lt;/b&gt; &amp; co" in section
+    assert TOKEN not in page
+    # newest deploy first (staging's window, then production's), each window oldest event first
+    assert section.index('data-env="staging"') < section.index('data-env="production"')
+    production = section[section.index('data-env="production"'):]
+    assert production.index("dep-ours (manual)") < production.index("autoscaled") < production.index("maintenance redeploy")
+    assert section.count('class="event not-ours"') == 2 and section.count('class="event ours"') == 2
+    assert section.count("not ours</span>") == 2
+    # the tags in the section are the report's own: a parser sees no img, b or script
+    tags = re.findall(r"<([a-z]+)[\s>]", section)
+    assert set(tags) <= {"section", "h2", "p", "em", "table", "thead", "tr", "th", "tbody", "td", "span", "br", "code"}
+
+
+def test_no_events_no_section():
+    assert 'id="platform-events"' not in page_of(hostile())

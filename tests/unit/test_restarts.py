@@ -163,3 +163,39 @@ def test_the_html_report_lists_restarts_apart_escaped():
     page = report.render(after, history.history_view(after), metrics.metrics(after, "30d", until), until)
     assert '<section id="restarts"><h2>Restarts (1)</h2>' in page and "<code>dep-2</code>" in page
     assert '<script>alert("x")</script>' not in page and "&lt;script&gt;" in page
+
+
+def test_a_restart_is_verified_by_the_option_verify_a_deploy_takes_version_pins_and_smoke_checks():
+    """The restart's verification runs the checks of the one option ``verify`` (_platform/verify.py,
+    doc fragment tachyon.infra.verify) against the emulator: the version /health must report, the
+    pins read back, the smoke checks; a wrong version or pin fails naming it, after the restart."""
+    from emulator.testing import running_emulator
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import make_client
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform.verify import VERIFY_OPTIONS
+
+    with running_emulator(phase_seconds=0.02) as emu:
+        app_id = emu.app_ids["staging"]
+        client = make_client(emu.tokens["staging"], emu.url)
+        version = emu.health(app_id)[1]["version"]
+        verify = dict((key, spec.get("default")) for key, spec in VERIFY_OPTIONS.items())
+        verify.update(expected_version=version, health_timeout=5.0, max_interval=0.1, platform_health_timeout=5.0,
+                      services={"tachyon-api": {"component": "api", "tag": version}},
+                      smoke_checks=smoke.validate([{"path": "/health", "json": {"status": "healthy"}}]))
+        lines, result = [], {}
+        plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
+        restart.Restarter(client, app_id, lines.append).run(plan, result, 20, 0.05, verify)
+        assert result["went_live"] and result["verified"]["problems"] == []
+        assert [r["ok"] for r in result["smoke"]] == [True]
+        assert result["health"]["status"] == "healthy" and result["health"]["platform"]["api"]["state"] == "HEALTHY"
+        assert any(line.startswith("  health: waiting for status healthy") and version in line for line in lines)
+
+        for change, expect in (({"expected_version": "0.0.0-not-deployed", "health_timeout": 0.5},
+                                "did not become healthy after the restart"),
+                               ({"services": {"tachyon-api": {"component": "api", "tag": "0000000"}}},
+                                "tachyon-api (component api) runs")):
+            plan = restart.plan(client.apps.get(app_id)["app"], ["api"], CATALOG)
+            with pytest.raises(restart.RestartFailed) as failed:
+                restart.Restarter(client, app_id, lines.append).run(plan, {}, 20, 0.05, dict(verify, **change))
+            assert expect in failed.value.msg, failed.value.msg
+            assert failed.value.result["went_live"] is True  # the restart itself went live

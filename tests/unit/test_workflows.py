@@ -13,6 +13,8 @@ import subprocess
 import pytest
 import yaml
 
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
 NAMES = ("test.yml", "build-push.yml", "validate.yml", "deploy-staging.yml", "deploy-prod.yml", "drift.yml",
@@ -252,7 +254,7 @@ def test_deploy_step_gets_what_the_inventory_and_app_spec_need(name, inventory, 
         assert value == "${{ secrets.%s }}" % key
 
 
-def _promotion_check(tmp_path, manifest):
+def _promotion_check(tmp_path, manifest, **inputs):
     """Run deploy-prod.yml's validate step script as written (bash, jq, ansible-playbook)
     in a project tree whose releases/manifest.json is a scratch copy."""
     project = tmp_path / "project"
@@ -268,7 +270,7 @@ def _promotion_check(tmp_path, manifest):
            if not k.startswith(("DIGITALOCEAN", "DO_", "TACHYON_SECRET_"))}
     env.update(VERSION="0.1.0", RUNNER_TEMP=str(tmp_path), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CONFIG=str(project / "ansible.cfg"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), **inputs)
     result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env,
                             capture_output=True, text=True, check=False, timeout=300)
     return result.returncode, result.stdout + result.stderr
@@ -286,7 +288,12 @@ def test_promotion_check_job_runs_without_secrets_and_gates_on_staging(tmp_path)
     staged = mf.record_deployment(base, "staging", "succeeded", deployment_id="dep-1",
                                   services=services, deployed_by="ci",
                                   health_verified_at="2026-05-02T00:00:00Z")
-    rc, output = _promotion_check(tmp_path / "promotable", staged)
+    # the release carries a migration (production has no record) and production asks: the check
+    # refuses before the reviewers are asked, naming the choice and where to make it
+    rc, output = _promotion_check(tmp_path / "undecided", staged, MAINTENANCE="undecided")
+    assert rc != 0 and "gate 'maintenance' failed" in output, output[-3000:]
+    assert "-e tachyon_maintenance=yes" in output and "deploy-prod: the maintenance input" in output
+    rc, output = _promotion_check(tmp_path / "promotable", staged, MAINTENANCE="no")
     assert rc == 0, output
     assert "Plan the deploy (reads once, changes nothing) of production" in output
     assert "Deploy to App Platform" not in output, "the check must deploy nothing"
@@ -353,6 +360,30 @@ def test_production_deploy_passes_version_approver_and_deployer(tmp_path):
     assert extra == {"tachyon_version": _data("0.2.0"), "tachyon_approved_by": _data("reviewer-1"),
                      "tachyon_deployed_by": _data("octocat"), "tachyon_publish_manifest": True,
                      "tachyon_lock_wait": 600, "tachyon_github_deployments": True}
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (GitHub runners have it)")
+def test_production_maintenance_input_reaches_the_check_and_the_deploy_as_data(tmp_path):
+    """Production asks (tachyon_maintenance_mode ask): the maintenance input is a choice whose
+    default passes nothing (a migration release is then refused, naming where to choose); yes/no
+    reach the promotion check and the deploy as data, a hostile value (the API does not go through
+    the form) too: the role's argument spec refuses it."""
+    workflow = load("deploy-prod.yml")
+    spec = workflow["on"]["workflow_dispatch"]["inputs"]["maintenance"]
+    assert (spec["type"], spec["options"], spec["default"]) == ("choice", ["undecided", "yes", "no"], "undecided")
+    with open(os.path.join(ROOT, "inventories", "production", "group_vars", "all", "main.yml"),
+              encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["tachyon_maintenance_mode"] == "ask"
+    assert "deploy-prod: the maintenance input" in maintenance.decide("production", "ask", "", True)["why"]
+    base = {"VERSION": "0.2.0", "APPROVED_BY": "reviewer-1", "DEPLOYED_BY": "octocat"}
+    for index, (given, wanted) in enumerate((("undecided", None), ("yes", "yes"), ("no", "no"),
+                                             ('yes" $(touch pwned) "', 'yes" $(touch pwned) "'))):
+        _argv, extra = _run_deploy_step(tmp_path / str(index), "deploy-prod.yml", dict(base, MAINTENANCE=given))
+        assert extra.get("tachyon_maintenance") == (None if wanted is None else _data(wanted)), given
+        assert not (tmp_path / str(index) / "project" / "pwned").exists()
+    (step,) = [s for _job, _index, s in steps(workflow) if "promotion_check" in s.get("run", "")]
+    assert step["env"]["MAINTENANCE"] == "${{ inputs.maintenance }}"
+    assert '{tachyon_maintenance: {"__ansible_unsafe": $maintenance}}' in step["run"]
 
 
 def test_deploy_workflows_serialize_per_environment():

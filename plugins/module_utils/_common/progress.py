@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: Tachyon platform team
 # Apache-2.0 (see galaxy.yml)
-"""Progress lines of a long-running module (app_deploy, app_rollback, app_preview): each line is
-redacted, kept for the result (``progress_lines``) and appended to the file the module's action
-plugin names (option ``progress_file``, documented by doc fragment tachyon.infra.progress), which
-prints it on the controller while the module runs."""
+"""Progress lines of a long-running module: each line is redacted and kept for the result
+(``progress_lines``). For the modules an action plugin follows live (app_deploy, app_rollback,
+app_preview) it is also appended to the file the action plugin names (option ``progress_file``,
+documented by doc fragment tachyon.infra.progress), which prints it on the controller while the
+module runs; app_restart and app_maintenance keep the lines for their result only."""
 from __future__ import annotations
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text

@@ -133,12 +133,22 @@ def _log_type(step):
     return "BUILD" if "build" in text else "DEPLOY"
 
 
-def fetch_log_tail(client, app_id, deployment_id, step, fetch_url, redact_values=(), lines=LOG_TAIL_LINES):
+def fetch_log(url):
+    """The text of an archived log: a deployment's historic log URL (presigned: no token is sent)."""
+    # only a failed deployment's log is read: a module starts faster without ansible's urls
+    from ansible.module_utils.urls import open_url
+
+    return open_url(url, timeout=15).read().decode("utf-8", "replace")
+
+
+def fetch_log_tail(client, app_id, deployment_id, step, fetch_url=None, redact_values=(), lines=LOG_TAIL_LINES):
     """The last ``lines`` lines of the build/deploy log of the failing step's component.
 
     The logs endpoints answer with ``historic_urls`` (archived logs) or a ``live_url``; we read
-    the archived ones. Known secret values are masked in case a log echoes one.
+    the archived ones (with ``fetch_url``, default ``fetch_log``). Known secret values are masked
+    in case a log echoes one.
     """
+    fetch_url = fetch_url or fetch_log
     log_type = _log_type(step)
     component = step.get("component_name")
     try:
@@ -254,7 +264,7 @@ def wait_for_deployment(client, app_id, deployment_id, deadline, poll_interval, 
             raise WaitTimeout(deployment, waiting())
 
 
-def failure_report(client, app_id, deployment, fetch_url, redact_values=()):
+def failure_report(client, app_id, deployment, fetch_url=None, redact_values=()):
     """(message, details) explaining why a deployment failed, with the log tail."""
     dep_id = deployment.get("id")
     phase = deployment.get("phase") or "ERROR"

@@ -112,7 +112,9 @@ def decide(environment, mode, choice, carries_migration, offline_page_url=None):
     return {"use": False, "refused": True,
             "why": "the release carries a migration and %s asks whether to run it in maintenance mode "
                    "(tachyon_maintenance_mode ask): deploy again with -e tachyon_maintenance=yes (the app answers an "
-                   "offline page while the migration runs) or -e tachyon_maintenance=no" % environment}
+                   "offline page while the migration runs) or -e tachyon_maintenance=no (GitHub deploy-prod: the "
+                   "maintenance input; AWX: the survey's 'Maintenance mode for a migration'); a run never waits "
+                   "for the answer" % environment}
 
 
 def leftover(marker, live_spec, policy, environment, inventory_hint=None):

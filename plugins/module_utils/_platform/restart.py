@@ -14,8 +14,9 @@ So a restart is planned, waited for and verified like a deploy:
   deployment, a rollback pins the app, a deployment in progress);
 - apply: one POST (never retried blindly: each accepted call is a new deployment), wait for the
   deployment (a failed step names the component, with its log tail), then verify: every
-  component's image unchanged (digest or tag read back), the app's /health healthy, and App
-  Platform's own health of the restarted components (``signals.verify``).
+  component's image unchanged (digest or tag read back), then the checks of the option ``verify``
+  a deploy runs too (``verify``): the app's /health healthy, App Platform's own health of the
+  restarted components and, when given, the pins and the smoke checks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,9 +27,9 @@ import re
 import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
-from ansible_collections.tachyon.infra.plugins.module_utils._platform import health
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import standing
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import verify as verification
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import NO_RETRY, DOApiError, call
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import (
     DeploymentFailed, describe_deployment, failure_report, in_progress, wait_for_deployment)
@@ -40,6 +41,16 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 class RestartError(ValueError):
     """Bad input: the message says what is wrong and how to fix it; nothing was changed."""
+
+
+class RestartFailed(Exception):
+    """The restart (once applied) failed: ``msg`` says what happened and what the app runs now,
+    ``result`` is the module's result so far (``changed``, ``deployment_id``, ``went_live``...)."""
+
+    def __init__(self, msg, result):
+        super(RestartFailed, self).__init__(msg)
+        self.msg = msg
+        self.result = result
 
 
 def catalog_components(catalog):
@@ -152,20 +163,22 @@ def image_changes(before, after, names):
 
 
 class Restarter:
-    """Apply a restart plan (see module docstring); ``fail(msg, **result)`` and ``progress(line)``
-    are the module's."""
+    """Apply a restart plan (see module docstring); ``progress(line)`` is the module's. A failure
+    raises RestartFailed."""
 
-    def __init__(self, client, app_id, fail, progress, fetch_url, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, client, app_id, progress, clock=time.monotonic, sleep=time.sleep):
         self.client = client
         self.app_id = app_id
-        self.fail = fail
         self.progress = progress
-        self.fetch_url = fetch_url
         self.clock = clock
         self.sleep = sleep
-        self.started_at = time.time()
+
+    def fail(self, msg, **result):
+        raise RestartFailed(msg, result)
 
     def run(self, p, result, timeout, poll_interval, verify):
+        # the restart window: App Platform's events from here on are the restart's timeline
+        started_at = time.time()
         deadline = self.clock() + timeout
         body = {"components": p["components"]}
         try:
@@ -183,7 +196,7 @@ class Restarter:
             wait_for_deployment(self.client, self.app_id, dep_id, deadline, poll_interval, self.progress,
                                 self.clock, self.sleep)
         except DeploymentFailed as exc:
-            msg, details = failure_report(self.client, self.app_id, exc.details, self.fetch_url)
+            msg, details = failure_report(self.client, self.app_id, exc.details)
             result.update(failure=details, went_live=False)
             self.fail("the rolling restart failed: %s\nApp Platform keeps deployment %s live (its images are the "
                       "same)." % (msg, p["deployment_id"]), **result)
@@ -194,10 +207,10 @@ class Restarter:
         except DOApiError as exc:
             self.fail("lost track of the restart's deployment %s: %s" % (dep_id, exc), **result)
         result["went_live"] = True
-        self.verify(p, result, verify)
+        self.verify(p, result, verify, started_at)
         return result
 
-    def verify(self, p, result, verify):
+    def verify(self, p, result, verify, started_at):
         try:
             app = call("get app", self.client.apps.get, self.app_id, _app_id=self.app_id).get("app") or {}
         except DOApiError as exc:
@@ -212,23 +225,29 @@ class Restarter:
         if changed:
             self.fail("the restart changed images (a restart must keep them): %s" % "; ".join(changed), **result)
         base = (app.get("live_url") or "").rstrip("/")
-        if base and verify.get("health_path"):
-            hp = dict((key, spec.get("default")) for key, spec in health.ARGUMENT_SPEC.items())
-            hp.update(url=base + verify["health_path"], checks=verify.get("checks") or [],
-                      consecutive=verify.get("consecutive") or 1, timeout=verify.get("health_timeout") or 60,
-                      max_interval=verify.get("max_interval") or 0.5)
-            failed, checked = health.check(hp)
-            keys = ("status", "attempts", "elapsed", "last_state", "payload")
-            result["health"] = dict((k, checked.get(k)) for k in keys if k in checked)
+        if base and verify["health_path"]:
+            failed, checked, result["health"] = verification.live_health(base, verify, self.progress)
             if failed:
                 self.fail("the app did not become healthy after the restart: %s%s" % (
-                    checked["msg"], signals.events_note(self.client, self.app_id, self.started_at,
+                    checked["msg"], signals.events_note(self.client, self.app_id, started_at,
                                                         [result["deployment_id"]])), **result)
-        found, problem = signals.verify(self.client, self.app_id, result["deployment_id"], self.started_at,
-                                        verify.get("platform_health_timeout", 30.0), self.progress,
-                                        names=p["components"])
-        result.setdefault("health", {}).update(platform=found.get("components") or {},
-                                               timeline=found.get("timeline") or [])
+        found, problem = verification.platform_health(self.client, self.app_id, result["deployment_id"],
+                                                      started_at, verify, self.progress, names=p["components"])
+        if found is not None:
+            result.setdefault("health", {}).update(found)
         if problem:
             self.fail(problem, **result)
+        if verify["services"]:
+            verified, problem = verification.pinned_images(self.client, self.app_id, result["deployment_id"],
+                                                           verify["services"])
+            if verified is not None:
+                result["verified"] = verified
+            if problem:
+                self.fail("%s (after the restart, which kept every image)" % problem, **result)
+        if verify["smoke_checks"]:
+            if not base:
+                self.fail("verify.smoke_checks: the app has no live URL to check", **result)
+            result["smoke"], problem = verification.smoke_checks(base, verify["smoke_checks"])
+            if problem:
+                self.fail(problem, **result)
         self.progress("restart verified: %s restarted, images unchanged, healthy" % ", ".join(p["components"]))

@@ -22,11 +22,13 @@ import re
 # re-exported: callers use manifest.<name> for the schema, patterns and value checks too
 from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest_schema import (  # noqa: F401 pylint: disable=unused-import
     DIGEST_BODY, END_OF_STRING, ENVIRONMENTS, HAS_JSONSCHEMA, ID_BODY, ID_PATTERN, ID_RE, IMAGE_BODY,
-    JSONSCHEMA_IMPORT_ERROR, LEGACY_SCHEMA, MANIFEST_SCHEMA, OUTCOMES, PERSON_BODY, PERSON_PATTERN,
+    JSONSCHEMA_IMPORT_ERROR, LEGACY_SCHEMA, MANIFEST_SCHEMA, MAX_EVENT_TEXT, MAX_EVENTS, OUTCOMES, PERSON_BODY, PERSON_PATTERN,
     PERSON_RE, SCHEMA_VERSION, SEMVER_BODY, SEMVER_PATTERN, SEMVER_RE, SERVICE_NAME_BODY,
     SERVICE_NAME_PATTERN, SERVICE_NAME_RE, SHA_BODY, SHA_PATTERN, SHA_RE, TAG_BODY, TIMESTAMP_BODY,
     TIMESTAMP_PATTERN, TIMESTAMP_RE, ManifestError, check_deployment_id, check_person, check_semver,
     json_path, normalize_sha, schema_errors, strict_json_loads, validate, whole)
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import one_line
+from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
 DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
@@ -354,17 +356,38 @@ def environment_of_deployment(manifest, deployment_id):
     return None
 
 
+def _short_text(value, limit):
+    return None if value in (None, "") else one_line(value, limit)
+
+
+def recorded_events(entries):
+    """App Platform's events of a deploy window (``[{at, type, deployment_id, what, ours}]``, oldest
+    first: _platform/signals.timeline) as a history entry, the deploy summary and the report keep
+    them: outside text on one line, redacted, capped; the newest MAX_EVENTS. Anything that is not
+    such an entry is dropped."""
+    out = []
+    for entry in entries or []:
+        if not isinstance(entry, dict):
+            continue
+        out.append({"at": _short_text(entry.get("at"), 64), "type": one_line(entry.get("type") or "UNKNOWN", 64),
+                    "deployment_id": _short_text(entry.get("deployment_id"), 128),
+                    "what": one_line(redact_text(str(entry.get("what") or "")), MAX_EVENT_TEXT),
+                    "ours": bool(entry.get("ours"))})
+    return out[-MAX_EVENTS:]
+
+
 def record_deployment(current, environment, outcome, version=None, deployment_id=None,
                       services=None, deployed_by=None, approved_by=None,
                       health_verified_at=None, rolled_back_to=None, message=None, at=None,
-                      rollback_of_version=None, after_migration=None):
+                      rollback_of_version=None, after_migration=None, events=None):
     """Return the manifest with a deploy attempt recorded (``current`` itself if already there).
 
     Every attempt appends a history entry. Only ``succeeded`` also updates
     ``environments.<environment>``. An attempt is identified by (environment, outcome,
     deployment_id), or (environment, outcome, at) when there is no deployment id.
     ``rollback_of_version`` (optional) marks a rollback to release ``version`` by redeploying its
-    recorded pins: the release the environment ran before.
+    recorded pins: the release the environment ran before. ``events`` (optional): App Platform's
+    events in the deploy window (recorded_events), kept as the entry's ``events``.
     """
     if environment not in ENVIRONMENTS:
         raise ManifestError("environment: %r; use one of %s" % (environment, ", ".join(ENVIRONMENTS)))
@@ -423,6 +446,9 @@ def record_deployment(current, environment, outcome, version=None, deployment_id
         entry["rollback_of_version"] = check_semver(rollback_of_version, "rollback_of_version")
     if after_migration:
         entry["after_migration"] = after_migration
+    kept = recorded_events(events)
+    if kept:
+        entry["events"] = kept
     # the same attempt recorded again changes nothing; after another attempt of this environment
     # it is a new entry (a staging deploy re-verified after a failure is current proof again)
     last = latest_attempt(current, environment)

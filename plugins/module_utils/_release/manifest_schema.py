@@ -32,6 +32,9 @@ except ImportError as _exc:  # pragma: no cover - exercised through missing_requ
 SCHEMA_VERSION = 1
 ENVIRONMENTS = ("staging", "production")
 OUTCOMES = ("succeeded", "failed", "rolled_back")
+# App Platform's events a history entry keeps (the newest of the deploy window) and each one's text
+MAX_EVENTS = 50
+MAX_EVENT_TEXT = 300
 
 
 class ManifestError(Exception):
@@ -182,6 +185,23 @@ MANIFEST_SCHEMA = {
                 # a failed deploy after its migration job ran: rolled back (the schema stays
                 # migrated) or frozen without rollback (tachyon_rollback_after_migration)
                 "after_migration": {"enum": ["rollback", "freeze"]},
+                # optional: App Platform's events in the deploy window (GET /v2/apps/{id}/events, oldest
+                # first; _platform/signals.timeline), as manifest.recorded_events keeps them
+                "events": {"type": "array", "maxItems": MAX_EVENTS, "items": {"$ref": "#/$defs/platform_event"}},
+            },
+        },
+        "platform_event": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["at", "type", "deployment_id", "what", "ours"],
+            "properties": {
+                "at": _nullable({"type": "string", "maxLength": 64}),
+                "type": {"type": "string", "maxLength": 64},
+                "deployment_id": _nullable({"type": "string", "maxLength": 128}),
+                # outside text (App Platform's cause, component names): one line, redacted, capped
+                "what": {"type": "string", "maxLength": MAX_EVENT_TEXT},
+                # a deployment this run made; false: the platform's or someone else's
+                "ours": {"type": "boolean"},
             },
         },
     },

@@ -44,6 +44,7 @@ ARGUMENT_SPEC = dict(
     rollback_of_version=dict(type="raw"),
     after_migration=dict(type="str", choices=["rollback", "freeze"]),
     note=dict(type="raw"),
+    events=dict(type="list", elements="dict"),
     at=dict(type="raw"),
     components=dict(type="list", elements="raw"),
     restart_of=dict(type="raw"),
@@ -134,7 +135,7 @@ def run(p, check_mode=False, diff=False):
                 deployed_by=p["deployed_by"], approved_by=p["approved_by"],
                 health_verified_at=p["health_verified_at"], rolled_back_to=p["rolled_back_to"],
                 message=p["note"], at=p["at"], rollback_of_version=p.get("rollback_of_version"),
-                after_migration=p["after_migration"])
+                after_migration=p["after_migration"], events=p["events"])
             entry = after["history"][-1] if after is not current else _find_entry(current, p)
             result = _apply(check_mode, diff, path, before_text, after)
             result.update(mf.summary(after, False, path, history_entry=entry))

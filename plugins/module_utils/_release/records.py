@@ -70,7 +70,7 @@ def fold_in(ours, record):
             health_verified_at=entry.get("health_verified_at"), rolled_back_to=entry.get("rolled_back_to"),
             message=(entry.get("message") or "") + " (folded in from a kept record)",
             at=entry.get("at"), rollback_of_version=entry.get("rollback_of_version"),
-            after_migration=entry.get("after_migration"))
+            after_migration=entry.get("after_migration"), events=entry.get("events"))
         if before and entry["outcome"] == "succeeded" and (before.get("deployed_at") or "") > (entry.get("at") or ""):
             doc["environments"][env] = before  # a newer deploy already replaced it
     return doc, entries

@@ -3,7 +3,7 @@
 # Apache-2.0 (see galaxy.yml)
 """The one-file HTML release report (``make report``, ``tachyon.infra.release_report``): what runs
 where, the release list, a timeline of every deploy attempt per environment coloured by outcome
-(inline SVG), and the delivery metrics. Self-contained: inline CSS, a few lines of inline JS
+(inline SVG), App Platform's events in each deploy window, and the delivery metrics. Self-contained: inline CSS, a few lines of inline JS
 (a filter for the release table), no external asset, no server.
 
 Every value that comes from the manifest is data: it goes through ``escape.html_text`` (text and
@@ -46,6 +46,8 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 #release-filter{margin:0 0 8px;padding:4px 8px;width:240px}
 svg text{font:11px system-ui,sans-serif;fill:#4a5160}
 .legend span{margin-right:14px}
+.not-ours{background:#6a1b9a}
+tr.not-ours td{background:#faf5fc}
 """
 
 JS = """
@@ -216,6 +218,36 @@ def restarts_section(view):
             "</tbody></table></section>" % (len(rows), "".join(rows)))
 
 
+def events_section(manifest, attempts=20):
+    """App Platform's events in each deploy window (the history entries' ``events``, recorded by the
+    deploy from GET /v2/apps/{id}/events), the newest ``attempts`` attempts that have some, newest
+    first, each window oldest event first: what happened as one timeline. Events nobody here made
+    (an autoscaling, App Platform's maintenance redeploy, someone else's deployment) are marked
+    ``not ours``. The event text comes from outside: escaped like every value. None - no section."""
+    windows = [e for e in manifest["history"] if e.get("events")][-attempts:]
+    if not windows:
+        return ""
+    groups = []
+    for entry in reversed(windows):
+        events = entry["events"]
+        head = ('<td rowspan="%d" class="window">%s %s %s<br><span class="muted">%s%s</span></td>'
+                % (len(events), esc(entry["environment"]), esc(rh.version_label(entry.get("version"))),
+                   _badge(shown_outcome(entry)), esc(entry["at"]),
+                   " deployment %s" % esc(entry["deployment_id"]) if entry.get("deployment_id") else ""))
+        rows = []
+        for i, event in enumerate(events):
+            mark = '<span class="muted">ours</span>' if event.get("ours") else '<span class="badge not-ours">not ours</span>'
+            rows.append('<tr class="%s">%s<td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>'
+                        % ("event ours" if event.get("ours") else "event not-ours", head if i == 0 else "",
+                           esc(event.get("at")), esc(event.get("type")), esc(event.get("what")), mark))
+        groups.append('<tbody data-env="%s">%s</tbody>' % (esc(entry["environment"]), "".join(rows)))
+    return ('<section id="platform-events"><h2>App Platform events in the deploy windows</h2><p class="muted">'
+            "what App Platform did while each deploy ran (GET /v2/apps/{id}/events), newest deploy first; "
+            "<em>not ours</em>: an autoscaling, a maintenance redeploy or a deployment nobody here made</p>"
+            "<table><thead><tr><th>Deploy</th><th>At</th><th>Type</th><th>Event</th><th>Whose</th></tr></thead>"
+            "%s</table></section>" % "".join(groups))
+
+
 def render(manifest, view, metrics_result, until, title="Tachyon releases"):
     """The whole page as one string."""
     return "".join([
@@ -228,6 +260,7 @@ def render(manifest, view, metrics_result, until, title="Tachyon releases"):
         releases_section(view),
         restarts_section(view),
         timeline_section(manifest, until),
+        events_section(manifest),
         metrics_section(metrics_result),
         "</main><script>%s</script></body></html>\n" % JS,
     ])

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import md as _md, md_code, md_url
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
+from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 OUTCOMES = ("succeeded", "failed", "rolled_back")
 TITLES = {"succeeded": "deployed and healthy", "failed": "FAILED", "rolled_back": "FAILED, rolled back"}
@@ -78,10 +79,9 @@ def _platform_rows(platform):
 
 
 def _timeline(entries):
-    """[{at, type, deployment_id, what, ours}] of App Platform's events (free text redacted)."""
-    return [{"at": e.get("at"), "type": e.get("type"), "deployment_id": e.get("deployment_id"),
-             "what": redact_text(str(e.get("what") or "")), "ours": bool(e.get("ours"))}
-            for e in entries or [] if isinstance(e, dict)]
+    """[{at, type, deployment_id, what, ours}] of App Platform's events (free text redacted), as the
+    manifest's history keeps them."""
+    return mf.recorded_events(entries)
 
 
 def _percent(value):

@@ -313,7 +313,8 @@ deploy_prod_refused() { # deploy-prod.yml without staging proof: the promotion c
 deploy_prod_approved() { # deploy-prod.yml after staging deployed and verified the release: the
   # promotion check passes, the deploy job reads the approver from the run's approvals (the gh
   # stand-in answers as GitHub's API), deploys production, records it on the hub remote. The soak
-  # is the repository variable TACHYON_SOAK_MINUTES (inventories/production: 30 when unset).
+  # is the repository variable TACHYON_SOAK_MINUTES (inventories/production: 30 when unset); the
+  # release carries a migration: the maintenance input answers production's question (no).
   secret_opts deploy-prod.yml
   cat >"$SCRATCH/gh.json" <<'JSON'
 [{"match": ["api"], "rc": 0, "stdout": "[{\"state\": \"approved\", \"user\": {\"login\": \"act-approver\"}}]"}]
@@ -323,7 +324,7 @@ JSON
   git -C "$SCRATCH/checkout" pull -q --ff-only origin main
   sleep 4  # the soak below (0.05 min = 3 s) since staging was verified
   ACT_DIR=$SCRATCH/checkout run_job deploy-prod-approved deploy-prod.yml deploy workflow_dispatch success \
-    --input version=9.1.0 --var TACHYON_SOAK_MINUTES=0.05 \
+    --input version=9.1.0 --input maintenance=no --var TACHYON_SOAK_MINUTES=0.05 \
     "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" "${SECRET_OPTS[@]}" --actor act-deployer \
     -s "DIGITALOCEAN_PROD_ACCESS_TOKEN=$PROD_TOKEN" -s "DO_PROD_APP_ID=$PROD_APP" \
     -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "DO_APP_ID=$STAGING_APP" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"

@@ -179,3 +179,19 @@ def test_operations_are_what_turned_base_into_ours():
     assert [e["deployment_id"] for e in merged["history"]][-2:] == ["p1", "d1"]
     # recording the same attempt twice changes nothing
     assert manifest_replay.replay(base, ours, merged)[0] == merged
+
+
+def test_a_record_with_every_optional_field_is_replayed_whole():
+    """Events (issue 30), the migration guard's decision and a rollback to a version are part of
+    the record: a concurrent publish re-applies them, it does not call the record 'more than'."""
+    with open(os.path.join(ROOT, MANIFEST)) as handle:
+        base = mf.parse(handle.read(), "base")[0]
+    ours = mf.record_deployment(base, "staging", "failed", deployment_id="d2", deployed_by="ci",
+                                at="2026-01-01T00:00:02Z", message="verify failed",
+                                after_migration="rollback", rollback_of_version=base["version"],
+                                events=[{"at": "2026-01-01T00:00:01Z", "type": "DEPLOYMENT", "what": "ours"}])
+    assert ours["history"][-1].get("events")
+    theirs = mf.record_deployment(base, "production", "failed", deployment_id="p2", deployed_by="ci",
+                                  at="2026-01-01T00:00:03Z")
+    merged, ops = manifest_replay.replay(base, ours, theirs)
+    assert merged["history"][-1] == ours["history"][-1] and [kind for kind, _op in ops] == ["recorded"]

@@ -17,12 +17,15 @@ history was rewritten), so the caller keeps our record elsewhere and reports it.
 from __future__ import annotations
 
 import copy
+import inspect
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 RELEASE_KEYS = ("version", "created_at", "created_by", "description", "services")
-ENTRY_ARGS = ("version", "deployment_id", "services", "deployed_by", "approved_by", "health_verified_at",
-              "rolled_back_to", "message", "at")
+# every field record_deployment takes, read from its signature: a field added there (events,
+# after_migration, rollback_of_version) is re-applied too, never silently dropped by a replay
+ENTRY_ARGS = tuple(name for name in inspect.signature(mf.record_deployment).parameters
+                   if name not in ("current", "environment", "outcome"))
 
 
 class ReplayConflict(mf.ManifestError):

@@ -182,6 +182,23 @@ release() {  # release VERSION API_SHA WORKERS_SHA DB_SHA
     -e "api_sha=$2" -e "workers_sha=$3" -e "db_sha=$4" \
     -e '{"release_description": "make demo"}' || die "creating release $1 failed"
 }
+# The sandbox's production soak (inventories/sandbox/group_vars/production.yml: a few seconds, as
+# TACHYON_SANDBOX_SOAK_MINUTES says): the demo waits it out after staging verified the release,
+# as a person would, instead of racing the gate (a deploy can now reach production sooner).
+export TACHYON_SANDBOX_SOAK_MINUTES=${TACHYON_SANDBOX_SOAK_MINUTES:-0.05}
+wait_for_soak() {
+  local left
+  left=$("$PY" - "$MANIFEST" "$TACHYON_SANDBOX_SOAK_MINUTES" <<'EOF'
+import datetime, json, sys
+verified = json.load(open(sys.argv[1]))["environments"]["staging"]["health_verified_at"]
+at = datetime.datetime.fromisoformat(verified.replace("Z", "+00:00"))
+left = (at - datetime.datetime.now(datetime.timezone.utc)).total_seconds() + float(sys.argv[2]) * 60 + 1
+print("%.1f" % max(0.0, left))
+EOF
+) || die "could not read staging's verification time from $MANIFEST"
+  echo "== waiting ${left}s for the sandbox's production soak (${TACHYON_SANDBOX_SOAK_MINUTES} min after staging verified)"
+  sleep "$left"
+}
 deploy() {  # deploy ENV VERSION: staging deploys each service's main (git ls-remote)
   local t0 env=$1 version=$2
   echo "== deploy $version to $env"
@@ -190,6 +207,7 @@ deploy() {  # deploy ENV VERSION: staging deploys each service's main (git ls-re
     "${PLAYBOOK[@]}" playbooks/deploy.yml -l staging "${REPOS[@]}" \
       -e "tachyon_deployed_by=${USER:-demo}" || die "the staging deploy of $version failed"
   else
+    wait_for_soak
     "${PLAYBOOK[@]}" playbooks/deploy.yml -l production \
       -e "tachyon_version=$version" -e "tachyon_approved_by=$APPROVER" \
       -e "tachyon_deployed_by=${USER:-demo}" || die "the production deploy of $version failed"

@@ -93,7 +93,9 @@ class FakeTime(object):
 
 def poll(url, fake, **kw):
     kw.setdefault("expected_version", SHA)
-    kw.setdefault("request_timeout", 2)
+    # the local server answers at once; 10 s leaves room for a loaded CI machine (a 2 s bound
+    # timed out there once: 'connection failed (timed out)' instead of the payload's state)
+    kw.setdefault("request_timeout", 10)
     return wait_healthy(url, clock=fake.clock, sleep=fake.sleep, **kw)
 
 

@@ -42,13 +42,13 @@ def test_the_deploy_step_gives_the_inventory_every_variable_it_reads(workflow, i
         workflow, sorted(missing), inventory)
 
 
-def _soak(env_value):
+def _soak(env_value, var="tachyon_soak_minutes|float"):
     env = {k: v for k, v in os.environ.items() if k != "TACHYON_SOAK_MINUTES"}
     if env_value is not None:
         env["TACHYON_SOAK_MINUTES"] = env_value
     proc = subprocess.run(
         [os.path.join(ROOT, ".venv", "bin", "ansible"), "tachyon-production", "-i", "inventories/production",
-         "-m", "ansible.builtin.debug", "-a", "var=tachyon_soak_minutes|float"],
+         "-m", "ansible.builtin.debug", "-a", "var=%s" % var],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -57,6 +57,14 @@ def _soak(env_value):
 @pytest.mark.parametrize("env_value, expected", [(None, "30.0"), ("", "30.0"), ("45", "45.0")])
 def test_production_soak_is_30_minutes_unless_the_variable_says_otherwise(env_value, expected):
     assert "tachyon_soak_minutes|float: %s\n" % expected in _soak(env_value)
+
+
+def test_production_soak_variable_is_data_never_a_template(tmp_path):
+    """A repository variable is outside input: a Jinja expression in it is shown as text, never run
+    (deploy_plan's float option and the role's argument spec then refuse it)."""
+    marker = tmp_path / "ran"
+    shown = _soak('{{ lookup("ansible.builtin.pipe", "touch %s") }}\n' % marker, var="tachyon_soak_minutes")
+    assert "lookup" in shown and not marker.exists()
 
 
 def _preview_secrets(env_value):

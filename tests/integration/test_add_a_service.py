@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,8 @@ def test_a_fourth_service_in_four_files_goes_release_staging_production_by_diges
     docker_env = dict(os.environ, DOCKER_CONFIG=str(tmp_path / "docker-config"))
     docker("login", host, "-u", reg["TACHYON_REGISTRY_USER"], "--password-stdin", env=docker_env,
            stdin=reg["password"])
-    repos = make_repos.make_repos(tmp_path / "repos")
+    # commits (so tags) of this run only: other tests push and re-push the fixtures' tags meanwhile
+    repos = make_repos.make_repos(tmp_path / "repos", nonce=uuid.uuid4().hex)
     node = os.environ.get("TACHYON_NODE_IMAGE", "node:20-alpine")
     built = make_repos.build_ghcr_images(tmp_path / "repos", repos, node)
     sha = scheduler_repo(tmp_path / "repos")

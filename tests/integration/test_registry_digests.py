@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -95,7 +96,8 @@ def test_release_deploy_by_digest_and_a_re_pushed_tag_is_refused(tmp_path):
     docker("login", host, "-u", reg["TACHYON_REGISTRY_USER"], "--password-stdin", env=docker_env,
            stdin=reg["password"])
 
-    repos = make_repos.make_repos(tmp_path / "repos")
+    # commits (so tags) of this run only: the api tag is re-pushed below while other tests use the registry
+    repos = make_repos.make_repos(tmp_path / "repos", nonce=uuid.uuid4().hex)
     node = os.environ.get("TACHYON_NODE_IMAGE", "node:20-alpine")
     built = make_repos.build_ghcr_images(tmp_path / "repos", repos, node)   # ghcr.io/tachyonapp/<svc>:<sha>
     shas, pushed = push_images(built, host, docker_env)

@@ -24,9 +24,10 @@ for path in (COLLECTIONS, ROOT):
 # that two pytest runs on one machine take turns too, and so do the phases make test runs beside
 # pytest: .ci/phases.sh, scripts/workflows.sh).
 SHARED_RESOURCES = {
-    # Docker: both push ghcr.io-style tags tachyonapp/<service>:<fixture sha> (the same SHAs:
-    # fixed dates) to the one local registry (127.0.0.1:5000), build local images under those
-    # names, and test_registry_digests re-pushes a tag on purpose.
+    # Docker: both build local images and push to the one local registry (127.0.0.1:5000), and
+    # test_registry_digests re-pushes a tag on purpose. Its fixture commits carry a nonce
+    # (make_repos nonce=), like test_add_a_service's, so their tags are theirs alone; the
+    # fixture's fixed-date SHAs (and so tags) are test_seed_readme's.
     "docker-registry": ("tests/integration/test_seed_readme.py", "tests/integration/test_registry_digests.py"),
     # scripts/workflows.sh: one runner image tag, the act-toolcache volume, act's containers
     # named after the workflow and job

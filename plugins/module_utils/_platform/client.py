@@ -71,6 +71,7 @@ except ImportError:  # pragma: no cover - exercised only without pydo installed
     ServiceRequestError = ServiceResponseError = AzureError
     ServiceRequestTimeoutError = ServiceResponseTimeoutError = AzureError
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline as overall
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text, redact_url
 
 DEFAULT_ENDPOINT = "https://api.digitalocean.com"
@@ -89,6 +90,12 @@ RATE_LIMIT_WAIT_CAP = 60.0
 # After the deadline, one clean-up request (cancel our deployment, commit a rollback) may still
 # be sent, without retries and with at most this many seconds to answer.
 CLEANUP_SECONDS = 10.0
+# Without a run deadline, one call (its retries and every answer, read whole) ends within this:
+# the connect/read timeouts bound each socket operation only, and an API (or a proxy before it)
+# that trickles its answer a byte at a time would hold the run forever (_common/deadline.py).
+UNBOUNDED_CALL_SECONDS = 120.0
+# With a run deadline, the grace after it for a call whose answer is still being read.
+CALL_GRACE_SECONDS = 1.0
 
 
 def client_argument_spec():
@@ -171,6 +178,10 @@ class DeadlineRetryPolicy(RetryPolicy):
     * without a deadline, one rate-limit wait is capped at RATE_LIMIT_WAIT_CAP seconds.
 
     ``last_wait`` describes the last wait asked for (for timeout messages).
+
+    Every call (its retries and the whole of each answer) also ends by the deadline (or within
+    UNBOUNDED_CALL_SECONDS without one) through _common/deadline.call: the timeouts above bound
+    each socket read, not an answer trickled a byte at a time (``DeadlineReached`` names the call).
     """
 
     def __init__(self, clock=time.monotonic, wall=time.time, **kwargs):
@@ -228,7 +239,13 @@ class DeadlineRetryPolicy(RetryPolicy):
                 options["read_timeout"] = min(read, remaining)
             except TypeError:  # an unexpected transport setting: leave it alone
                 pass
-        return super(DeadlineRetryPolicy, self).send(request)
+        what = "%s %s" % (request.http_request.method, redact_url(request.http_request.url))
+        seconds = UNBOUNDED_CALL_SECONDS if remaining is None else round(remaining + CALL_GRACE_SECONDS, 1)
+        try:
+            return overall.call(lambda: super(DeadlineRetryPolicy, self).send(request), seconds, what,
+                                option=None if remaining is None else "the run's timeout")
+        except overall.DeadlineExceeded as exc:
+            raise DeadlineReached(str(exc))
 
 
 def set_deadline(client, deadline):

@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common import deadline as overall
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
     Backoff,
     DOApiError,
@@ -42,6 +43,9 @@ TERMINAL_BAD = ("ERROR", "CANCELED", "SUPERSEDED")
 # consecutive failed polls (after pydo's own bounded retries) before giving up
 MAX_POLL_ERRORS = 5
 LOG_TAIL_LINES = 30
+# an archived log: read within this many seconds, its last LOG_KEEP_BYTES kept (fetch_log)
+LOG_SECONDS = 15.0
+LOG_KEEP_BYTES = 256 * 1024
 
 
 class DeploymentFailed(Exception):
@@ -133,12 +137,23 @@ def _log_type(step):
     return "BUILD" if "build" in text else "DEPLOY"
 
 
-def fetch_log(url):
-    """The text of an archived log: a deployment's historic log URL (presigned: no token is sent)."""
+def fetch_log(url, seconds=LOG_SECONDS, keep=LOG_KEEP_BYTES):
+    """The end of an archived log: a deployment's historic log URL (presigned: no token is sent).
+    Bounded: the whole request ends within ``seconds`` (_common/deadline: a log trickled a byte at
+    a time is cut off) and only its last ``keep`` bytes are kept (a log of any size is read in
+    chunks, never whole into memory): the caller wants its last lines."""
     # only a failed deployment's log is read: a module starts faster without ansible's urls
     from ansible.module_utils.urls import open_url
 
-    return open_url(url, timeout=15).read().decode("utf-8", "replace")
+    def read():
+        tail = b""
+        answer = open_url(url, timeout=seconds)
+        while True:
+            chunk = answer.read(65536)
+            if not chunk:
+                return tail
+            tail = (tail + chunk)[-keep:]
+    return overall.call(read, seconds, "reading the archived log").decode("utf-8", "replace")
 
 
 def fetch_log_tail(client, app_id, deployment_id, step, fetch_url=None, redact_values=(), lines=LOG_TAIL_LINES):

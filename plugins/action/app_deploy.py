@@ -24,6 +24,7 @@ from ansible.utils.display import Display
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest_task
@@ -48,6 +49,13 @@ def _default_verbosity(line, seen):
     first = match.group(1) not in seen
     seen.add(match.group(1))
     return first or match.group(2) not in _PASSING_PHASES
+
+
+def show_plan(lines):
+    """The plan's lines on the terminal: they carry outside text (window names, an override's
+    reason, a lock holder), made visible, never obeyed (escape.terminal)."""
+    for line in lines or []:
+        display.display("  %s" % terminal(line))
 
 
 class _Tail(threading.Thread):
@@ -86,8 +94,7 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         # the deploy plan's table (tachyon.infra.deploy_plan), shown as the first lines of the
         # deploy it describes; display only, never sent to the module
-        for line in args.pop("plan", None) or []:
-            display.display("  %s" % line)
+        show_plan(args.pop("plan", None))
         # the deploy lock this deploy holds (controller-side, never sent to the module): checked
         # to be still ours once the deploy went live, before the caller records it
         lock = args.pop("lock", None)

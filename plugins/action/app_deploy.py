@@ -148,6 +148,10 @@ class ActionModule(ActionBase):
             health.get("elapsed", "?"), health.get("attempts", "?"))
         for label, text in (("", record.get("break_glass")), ("LOCK: ", result.get("lock_taken_over")),
                             ("OVERRIDE: ", record.get("override"))):
+            if text and label != "OVERRIDE: ":
+                # outside text (a break-glass reason, another run's lock record) never forges the
+                # label the delivery metrics count deploys under an override by (metrics.OVERRIDE_RE)
+                text = text.replace("OVERRIDE:", "override:")
             if text:
                 note += "; %s%s" % (label, text)
         params = dict((name, record[name]) for name in cls.RECORD_KEYS if record.get(name) is not None)

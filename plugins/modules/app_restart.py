@@ -49,6 +49,10 @@ options:
     type: list
     elements: dict
     required: true
+  environment:
+    description:
+      - The environment the app is (for the commands a failure names, C(-i inventories/<environment>)).
+    type: str
   verify:
     description:
       - How the restart is verified once its deployment is ACTIVE. Always - the app runs the restart's
@@ -165,6 +169,7 @@ def main():
     argument_spec.update(
         components=dict(type="raw", required=True),
         catalog=dict(type="list", elements="dict", required=True),
+        environment=dict(type="str"),
         verify=dict(type="dict", default={}, options=verification.VERIFY_OPTIONS),
     )
     argument_spec.update(wait_argument_spec())
@@ -197,8 +202,8 @@ def main():
         module.exit_json(**result)
 
     try:
-        restart.Restarter(client, p["app_id"], progress).run(plan, result, p["timeout"], p["poll_interval"],
-                                                             p["verify"])
+        restarter = restart.Restarter(client, p["app_id"], progress, environment=p["environment"])
+        restarter.run(plan, result, p["timeout"], p["poll_interval"], p["verify"])
     except restart.RestartFailed as exc:
         exc.result["progress_lines"] = lines
         module.fail_json(msg=exc.msg, **exc.result)

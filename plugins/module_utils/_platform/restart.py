@@ -166,20 +166,41 @@ class Restarter:
     """Apply a restart plan (see module docstring); ``progress(line)`` is the module's. A failure
     raises RestartFailed."""
 
-    def __init__(self, client, app_id, progress, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, client, app_id, progress, clock=time.monotonic, sleep=time.sleep, environment=None):
         self.client = client
         self.app_id = app_id
         self.progress = progress
         self.clock = clock
         self.sleep = sleep
+        self.environment = environment
+        self.plan = None
 
     def fail(self, msg, **result):
+        """Raise RestartFailed; once App Platform took the restart, the message also says what the app
+        runs now, whether it is pinned, and the commands that continue (standing.describe)."""
+        if result.get("changed") and self.plan:
+            msg = "%s. %s" % (msg.rstrip(". "), self.standing_now())
         raise RestartFailed(msg, result)
+
+    def standing_now(self):
+        """What the app runs now (read again: the restart may have gone live or not) and what continues."""
+        env = self.environment or "<environment>"
+        nxt = ("restart again (ansible-playbook playbooks/restart.yml -i inventories/%s -e components=%s), or go "
+               "back to the deployment from before the restart: %s" % (
+                   env, ",".join(self.plan["components"]),
+                   standing.rollback_command(self.environment, self.plan["deployment_id"])))
+        try:
+            app = call("get app", self.client.apps.get, self.app_id, _app_id=self.app_id).get("app") or {}
+        except DOApiError as exc:
+            return ("What the app runs now could not be read (%s): look at its deployments (before the restart it "
+                    "ran deployment %s). Next: %s." % (exc, self.plan["deployment_id"], nxt))
+        return standing.describe(standing.standing(app), nxt)
 
     def run(self, p, result, timeout, poll_interval, verify):
         # the restart window: App Platform's events from here on are the restart's timeline
         started_at = time.time()
         deadline = self.clock() + timeout
+        self.plan = p
         body = {"components": p["components"]}
         try:
             answer = call("restart %s" % ", ".join(p["components"]), self.client.apps.restart, self.app_id, body,

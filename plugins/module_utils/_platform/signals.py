@@ -39,15 +39,31 @@ def read_health(client, app_id):
     """The app's components as App Platform reports them: ``[{name, state, cpu, memory,
     replicas_ready, replicas_desired}]`` (numbers as given, None when absent)."""
     body = call("read the app's component health", client.apps.get_health, app_id, _app_id=app_id) or {}
+    components = _listed(body, "app_health", "components", "read the app's component health")
     out = []
-    for comp in (body.get("app_health") or {}).get("components") or []:
-        if not isinstance(comp, dict) or not comp.get("name"):
+    for comp in components:
+        if not isinstance(comp, dict) or not comp.get("name") or not isinstance(comp["name"], str):
             continue
         state = comp.get("state") if comp.get("state") in STATES else "UNKNOWN"
         out.append({"name": str(comp["name"]), "state": state,
                     "cpu": comp.get("cpu_usage_percent"), "memory": comp.get("memory_usage_percent"),
                     "replicas_ready": comp.get("replicas_ready"), "replicas_desired": comp.get("replicas_desired")})
     return out
+
+
+def _listed(body, outer, key, action):
+    """``body[outer][key]`` (``outer`` None: ``body[key]``) as a list; an answer of another shape
+    (App Platform or a proxy before it answering garbage) is a DOApiError naming the call, never
+    a crash and never read as "nothing to report"."""
+    holder = body.get(outer) if isinstance(body, dict) and outer else body
+    items = holder.get(key) if isinstance(holder, dict) else None
+    if isinstance(holder, dict) and items is None:
+        items = []
+    if not isinstance(items, list):
+        raise DOApiError("%s: the answer is not %s (got %s): App Platform's answer cannot be read"
+                         % (action, "{%s: {%s: [...]}}" % (outer, key) if outer else "{%s: [...]}" % key,
+                            one_line(repr(body), 80)))
+    return items
 
 
 def _replicas(comp):
@@ -99,7 +115,9 @@ def wait_healthy(client, app_id, names=None, timeout=30.0, interval=1.0, clock=t
     deadline = clock() + max(0.0, timeout)
     while True:
         found = read_health(client, app_id)
-        wrong = problems(found, names)
+        # no reading at all is not "every component healthy": like UNKNOWN, waited out, then said
+        wrong = problems(found, names) or ([] if found else ["App Platform reports no component's health (an empty "
+                                                              "answer)"])
         unhealthy = [c for c in found if c["state"] == "UNHEALTHY" and (not names or c["name"] in names)]
         if not wrong or unhealthy or clock() + interval > deadline:
             return found, wrong
@@ -115,31 +133,44 @@ def read_events(client, app_id, since=None, limit=200):
     while len(out) < limit:
         body = call("list the app's events", client.apps.list_events, app_id, page=page, per_page=EVENT_PAGE,
                     _app_id=app_id) or {}
-        events = body.get("events") or []
+        events = _listed(body, None, "events", "list the app's events")
         older = False
         for event in events:
+            if not isinstance(event, dict):
+                continue
             entry = _event(event)
             if since is not None and entry["epoch"] is not None and entry["epoch"] < int(since):
                 older = True
                 continue
             out.append(entry)
-        if older or len(events) < EVENT_PAGE or not ((body.get("links") or {}).get("pages") or {}).get("next"):
+        if older or len(events) < EVENT_PAGE or not _dict(_dict(body.get("links")).get("pages")).get("next"):
             break
         page += 1
     return out[:limit]
 
 
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    """A text field of an event: a string as given, anything else (a number, an object) as None."""
+    return value if isinstance(value, str) else None
+
+
 def _event(event):
-    dep = event.get("deployment") if isinstance(event.get("deployment"), dict) else {}
-    scaled = event.get("autoscaling") if isinstance(event.get("autoscaling"), dict) else {}
-    return {"id": event.get("id"), "type": event.get("type") or "UNKNOWN", "at": event.get("created_at"),
-            "epoch": times.epoch(event.get("created_at")),
-            "deployment_id": event.get("deployment_id") or dep.get("id"), "cloned_from": dep.get("cloned_from"),
-            "cause": dep.get("cause"), "cause_type": (dep.get("cause_details") or {}).get("type"),
-            "phase": dep.get("phase"),
-            "autoscaling": dict((name, {"from": c.get("from"), "to": c.get("to"),
-                                        "metric": c.get("triggering_metric")})
-                                for name, c in (scaled.get("components") or {}).items() if isinstance(c, dict))}
+    dep = _dict(event.get("deployment"))
+    scaled = _dict(event.get("autoscaling"))
+    at = _text(event.get("created_at"))
+    return {"id": event.get("id"), "type": _text(event.get("type")) or "UNKNOWN", "at": at,
+            "epoch": times.epoch(at) if at else None,
+            "deployment_id": _text(event.get("deployment_id")) or _text(dep.get("id")),
+            "cloned_from": _text(dep.get("cloned_from")),
+            "cause": _text(dep.get("cause")), "cause_type": _text(_dict(dep.get("cause_details")).get("type")),
+            "phase": _text(dep.get("phase")),
+            "autoscaling": dict((str(name), {"from": c.get("from"), "to": c.get("to"),
+                                             "metric": _text(c.get("triggering_metric"))})
+                                for name, c in _dict(scaled.get("components")).items() if isinstance(c, dict))}
 
 
 def what(entry):

@@ -37,7 +37,7 @@ import time
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.atomic_file import atomic_write
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
-from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import NO_RETRY, call
+from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import NO_RETRY, DOApiError, call
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import wait_for_deployment
 
 MODES = ("off", "on", "ask")
@@ -147,8 +147,16 @@ def switch(client, app_id, on, marker, offline_page_url=None, timeout=600, poll_
     """Turn maintenance ``on`` or off on the app's running spec (see the module docstring).
     Returns the result dict (``changed``, ``before``/``after`` maintenance blocks, ``deployment_id``);
     raises DOApiError, DeploymentFailed or TimeoutError (the caller says what runs then)."""
-    app = call("get app", client.apps.get, app_id, _app_id=app_id).get("app") or {}
-    live = (app.get("active_deployment") or {}).get("spec") or app.get("spec") or {}
+    answer = call("get app", client.apps.get, app_id, _app_id=app_id)
+    app = answer.get("app") if isinstance(answer, dict) else None
+    active = app.get("active_deployment") if isinstance(app, dict) else None
+    live = (active.get("spec") if isinstance(active, dict) else None) or (app.get("spec") if isinstance(app, dict)
+                                                                           else None)
+    if not isinstance(live, dict) or not live:
+        # fail closed: an answer that does not show the running spec says nothing about maintenance;
+        # the marker (the record that it may be on) stays, nothing is changed
+        raise DOApiError("get app %s: the answer holds no app spec, so whether maintenance is on cannot be told "
+                         "(nothing was changed)" % app_id)
     was = enabled(live)
     had_marker = os.path.exists(marker)
     result = {"changed": was != on or (not on and had_marker) or (on and not had_marker),

@@ -95,3 +95,22 @@ def test_the_other_sinks_of_the_platform_s_words_hold(word):
                                                     "at": "2026-12-07T10:00:10Z", "deployment_id": "dep-1",
                                                     "events": summary["timeline"]}]})
     assert "<script>" not in page and "\x1b" not in page
+
+
+@pytest.mark.parametrize("who", [".", "<>", "\"", "'; :", "\\"])
+def test_a_person_named_only_by_what_git_strips_still_gets_a_lock_and_an_override(tmp_path, who):
+    """The git sink's identity (escape.git_ident): git refuses an author name of only ``. , : ; < >
+    " \\ '`` ("name consists only of disallowed characters"), which made the lock and the override
+    request of such a deployer fail with a raw git error; the record keeps the name as given."""
+    import subprocess
+    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+    from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
+
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "hub.git")], check=True)
+    subprocess.run(["git", "clone", "-q", "file://%s" % (tmp_path / "hub.git"), str(tmp_path / "clone")], check=True,
+                   capture_output=True)
+    store = git_lock.GitRefStore(str(tmp_path / "clone"), "origin")
+    record = overrides.request(store, "staging", "0.1.0", {"tachyon-api": {"sha": "a" * 40}}, who, "incident 9")
+    assert overrides.read(store, record["lock_id"])[1]["holder"] == who.strip()
+    taken = git_lock.acquire(store, "staging", git_lock.new_holder("lock", who, "deploy of staging", 600))
+    assert store.read(git_lock.lock_ref("staging"))[0] == taken["token"]

@@ -24,7 +24,8 @@ terminal / ANSI        ``terminal(text)``: ESC, the other C0/C1 controls, DEL an
 JSON                   ``json_text(data)``: ASCII-only JSON, ``< > &`` and U+2028/U+2029 as
                        ``\\uXXXX`` (safe inside HTML and JavaScript too)
 git commit messages    ``git_line(text)`` for a subject or a trailer value (one line, no NUL, bounded);
-                       ``git_message(subject, body)`` for a whole message
+                       ``git_message(subject, body)`` for a whole message; ``git_ident(name)`` for
+                       an author/committer name (git refuses one of only ``. , : ; < > " \\ '``)
 =====================  ==========================================================================
 
 Git output is parsed from NUL-separated formats (``git log -z``, ``--format`` fields split by
@@ -144,3 +145,16 @@ def git_message(subject, body=None):
         text = re.sub(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]", u" ", _text(body).replace(u"\r\n", u"\n").replace(u"\r", u"\n"))
         message += u"\n\n" + text.strip(u"\n")
     return message + u"\n"
+
+
+# the characters git strips from the ends of an identity ("crud", git's ident.c); a name of only
+# these (and spaces) is refused: "fatal: name consists only of disallowed characters"
+_GIT_IDENT_CRUD = u".,:;<>\"\\' "
+
+
+def git_ident(value, fallback=u"tachyon"):
+    """An author or committer name git accepts: ``value`` on one line (``git_line``), or
+    ``fallback`` when nothing of it would be left (empty, or only the characters git strips:
+    ``.``, ``<>``, quotes...); the name as given still goes where the record keeps it (a trailer)."""
+    text = git_line(value, 200)
+    return text if text.strip(_GIT_IDENT_CRUD) else fallback

@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 
-from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_line, git_message, terminal
+from ansible_collections.tachyon.infra.plugins.module_utils._common.escape import git_ident, git_line, git_message, terminal
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import mask_url_credentials
 from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import backoff, jitter
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
@@ -190,9 +190,9 @@ class GitRefStore(object):
     def _commit(self, holder, title):
         empty_tree = self.git("mktree").stdout.strip()
         lines = [title, ""] + ["%s: %s" % (trailer, holder[key]) for key, trailer in TRAILERS if holder.get(key)]
-        ident = {"GIT_AUTHOR_NAME": holder["holder"] or "tachyon", "GIT_AUTHOR_EMAIL": "tachyon-lock@%s" % holder["host"],
-                 "GIT_COMMITTER_NAME": holder["holder"] or "tachyon",
-                 "GIT_COMMITTER_EMAIL": "tachyon-lock@%s" % holder["host"]}
+        name = git_ident(holder["holder"])  # the holder as given is the Tachyon-Holder trailer
+        ident = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": "tachyon-lock@%s" % holder["host"],
+                 "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": "tachyon-lock@%s" % holder["host"]}
         message = git_message(title, "\n".join(lines[2:]))
         return self.git("commit-tree", empty_tree, "-m", message, env=ident).stdout.strip()
 

@@ -150,8 +150,8 @@ def switch(client, app_id, on, marker, offline_page_url=None, timeout=600, poll_
     answer = call("get app", client.apps.get, app_id, _app_id=app_id)
     app = answer.get("app") if isinstance(answer, dict) else None
     active = app.get("active_deployment") if isinstance(app, dict) else None
-    live = (active.get("spec") if isinstance(active, dict) else None) or (app.get("spec") if isinstance(app, dict)
-                                                                           else None)
+    live = ((active.get("spec") if isinstance(active, dict) else None)
+            or (app.get("spec") if isinstance(app, dict) else None))
     if not isinstance(live, dict) or not live:
         # fail closed: an answer that does not show the running spec says nothing about maintenance;
         # the marker (the record that it may be on) stays, nothing is changed

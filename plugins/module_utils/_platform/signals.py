@@ -32,6 +32,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._platform.client imp
 
 STATES = ("UNKNOWN", "HEALTHY", "UNHEALTHY")
 EVENT_PAGE = 50
+EMPTY_READING = "App Platform reports no component's health (an empty answer)"
 
 
 # ------------------------------------------------------------------------------- health
@@ -116,8 +117,7 @@ def wait_healthy(client, app_id, names=None, timeout=30.0, interval=1.0, clock=t
     while True:
         found = read_health(client, app_id)
         # no reading at all is not "every component healthy": like UNKNOWN, waited out, then said
-        wrong = problems(found, names) or ([] if found else ["App Platform reports no component's health (an empty "
-                                                              "answer)"])
+        wrong = problems(found, names) or ([] if found else [EMPTY_READING])
         unhealthy = [c for c in found if c["state"] == "UNHEALTHY" and (not names or c["name"] in names)]
         if not wrong or unhealthy or clock() + interval > deadline:
             return found, wrong

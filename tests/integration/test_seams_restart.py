@@ -62,3 +62,26 @@ def test_a_takeover_of_our_lock_during_a_restart_is_warned_and_summarised(hub):
     text = summary.read_text()
     assert "TAKEN OVER" in text and "mallory" in text, text
     assert thief.read(ref)[1]["holder"] == "mallory"
+
+
+def test_maintenance_mode_by_hand_waits_for_the_deploy_lock_like_every_verb_that_deploys(hub):
+    """Class 6: playbooks/maintenance.yml changes the app's spec (App Platform deploys it): while
+    another run holds the deploy lock (a deploy mid-migration), it is refused naming the holder and
+    changes nothing; with the lock free it takes it, and leaves it free."""
+    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+    a, b = hub.clone("laptop"), hub.clone("runner")
+    other = git_lock.GitRefStore(str(b), "origin")
+    ref = git_lock.lock_ref("staging")
+    token = other.create(ref, git_lock.new_holder("lock", "mallory", "deploy of staging (release 0.2.0)", 600))
+    assert token
+    before = hub.app()["active_deployment"]["id"]
+    rc, out = hub.run(a, "maintenance.yml", who="alice", extra={"maintenance": "on"})
+    assert rc != 0 and "mallory" in out, out[-3000:]
+    assert hub.app()["active_deployment"]["id"] == before and not hub.app()["spec"].get("maintenance")
+    assert other.read(ref)[0] == token  # the other run's lock is left alone
+    assert other.delete(ref, token)
+    for state in ("on", "off"):
+        rc, out = hub.run(a, "maintenance.yml", who="alice", extra={"maintenance": state})
+        assert rc == 0, out[-3000:]
+        assert other.read(ref)[0] is None  # taken and released
+    assert not hub.app()["spec"].get("maintenance")

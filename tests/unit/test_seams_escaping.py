@@ -114,3 +114,34 @@ def test_a_person_named_only_by_what_git_strips_still_gets_a_lock_and_an_overrid
     assert overrides.read(store, record["lock_id"])[1]["holder"] == who.strip()
     taken = git_lock.acquire(store, "staging", git_lock.new_holder("lock", who, "deploy of staging", 600))
     assert store.read(git_lock.lock_ref("staging"))[0] == taken["token"]
+
+
+BIDI = ["\u202e", "\u202d", "\u2066", "\u2067", "\u2068", "\u200f"]
+
+
+@pytest.mark.parametrize("char", BIDI)
+def test_a_bidi_override_is_shown_as_its_code_in_every_rendered_sink(char):
+    """Trojan Source (CVE-2021-42574) in the rendered sinks: a commit subject in the approver's
+    release notes, a component name in the job summary, a message in Slack, an event in the HTML
+    report would show the text after it reversed ("DESSAP :weiver ytiruceS" reads as "Security
+    review: PASSED"); each sink's one function (escape.md, md_code, slack, html_text) shows it as
+    its code, as escape.terminal does."""
+    from test_escape_sinks import _notes
+    from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
+
+    forged = "fix typo %sDESSAP :weiver ytiruceS" % char
+    code = "\\u%04x" % ord(char)
+    notes_md = rn.render_markdown(_notes(forged, author="dev" + char))
+    found, _message, _log = _signals("api" + char)
+    summary_md = job_summary.render(job_summary.build(
+        "staging", "succeeded", version="0.1.0", deployed_by="eve" + char,
+        health={"status": "healthy", "platform": found["components"], "timeline": found["timeline"]}))
+    slack = str(webhooks.slack_payload(webhooks.event_data("failed", "staging", deployed_by="eve" + char,
+                                                           message=forged)))
+    page = html_report.events_section({"history": [{"environment": "staging", "version": "0.1.0",
+                                                    "outcome": "succeeded", "at": "2026-12-07T10:00:10Z",
+                                                    "events": [{"at": "x", "type": "DEPLOYMENT", "what": forged,
+                                                                "ours": False}]}]})
+    for sink, text in (("release notes", notes_md), ("job summary", summary_md), ("slack", slack), ("html", page)):
+        assert char not in text, sink
+        assert code in text.replace("\\\\", "\\"), (sink, text)

@@ -28,6 +28,9 @@ git commit messages    ``git_line(text)`` for a subject or a trailer value (one 
                        an author/committer name (git refuses one of only ``. , : ; < > " \\ '``)
 =====================  ==========================================================================
 
+In every rendered sink (Slack, markdown, HTML) the bidirectional overrides and isolates are shown
+as their code (``\\u202e``), as on the terminal: they would show the text after them reversed.
+
 Git output is parsed from NUL-separated formats (``git log -z``, ``--format`` fields split by
 ``%x00``), never by characters a commit subject can carry (see _git/cache.py).
 """
@@ -53,6 +56,14 @@ _TERMINAL_ONE_LINE_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202
 # constructs (headings, lists) need a line start, which one_line() never leaves inside a value
 _MD_RE = re.compile(r"([\\`*_\[\]<>|~&])")
 _SAFE_URL_RE = re.compile(r"\Ahttps?://[^\s<>`|\\\x00-\x1f\x7f-\x9f]+\Z")
+# the bidirectional overrides and isolates ("Trojan Source", CVE-2021-42574): a rendered page
+# (a job summary, a Slack message, the HTML report) would show the text after one reversed, so
+# "DESSAP :weiver ytiruceS" reads "Security review: PASSED"; every sink shows them as their code
+_BIDI_RE = re.compile(u"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _bidi_visible(text):
+    return _BIDI_RE.sub(lambda match: u"\\u%04x" % ord(match.group(0)), text)
 
 
 def _text(value):
@@ -73,7 +84,7 @@ def slack(value, multiline=False):
         text = re.sub(u"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]+", u" ", text.replace(u"\r\n", u"\n"))
     else:
         text = one_line(text)
-    return text.replace(u"&", u"&amp;").replace(u"<", u"&lt;").replace(u">", u"&gt;")
+    return _bidi_visible(text).replace(u"&", u"&amp;").replace(u"<", u"&lt;").replace(u">", u"&gt;")
 
 
 def slack_link(url, label):
@@ -86,7 +97,7 @@ def slack_link(url, label):
 
 def md(value):
     """Text for GitHub markdown, in a paragraph or a table cell: one line, punctuation escaped."""
-    return _MD_RE.sub(r"\\\1", one_line(value))
+    return _MD_RE.sub(r"\\\1", _bidi_visible(one_line(value)))
 
 
 def md_url(value):
@@ -98,7 +109,7 @@ def md_url(value):
 def md_code(value):
     """A markdown code span holding ``value`` verbatim (one line): backticks in it cannot end it,
     a ``|`` cannot split a table cell."""
-    text = one_line(value).replace(u"|", u"\\|")
+    text = _bidi_visible(one_line(value)).replace(u"|", u"\\|")
     runs = [len(run) for run in re.findall(u"`+", text)]
     fence = u"`" * (max(runs) + 1 if runs else 1)
     pad = u" " if text.startswith(u"`") or text.endswith(u"`") or not text else u""
@@ -107,7 +118,7 @@ def md_code(value):
 
 def html_text(value):
     """Text (or an attribute value) for HTML: ``& < > " '`` escaped, controls but LF/tab dropped."""
-    text = re.sub(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]", u"", _text(value))
+    text = re.sub(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]", u"", _bidi_visible(_text(value)))
     return html.escape(text, quote=True)
 
 

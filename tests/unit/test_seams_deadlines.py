@@ -81,3 +81,50 @@ def test_an_archived_log_is_read_within_its_deadline_and_only_its_end_is_kept(tr
     finally:
         server.shutdown()
     assert len(text) == 4096 and text.endswith("line 0299999\n") and len(lines) > 3 * 1024 * 1024
+
+
+class _Huge(BaseHTTPRequestHandler):
+    """Answers 200 (or 503 on /fail) with a JSON body of HUGE bytes, as fast as it can."""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802
+        body = b'{"status": "healthy", "pad": "' + b"x" * HUGE + b'"}'
+        self.send_response(503 if "fail" in self.path else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+HUGE = 6 * 1024 * 1024
+
+
+def test_a_huge_health_or_smoke_answer_is_not_read_whole(monkeypatch):
+    """The verification a deploy and a restart run (their own /health poll, the smoke checks)
+    reads at most deadline.MAX_ANSWER_BYTES of an answer: a fast server sending more within the
+    deadline is cut off, said, and never held whole in memory."""
+    from ansible_collections.tachyon.infra.plugins.module_utils._platform import health, smoke
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Huge)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    try:
+        payload, problem = health.poll_once(base + "/health", {}, True, 10)
+        assert payload is None and "the health request answered more than 4194304 bytes (4 MiB)" in problem
+        status, body, problem = smoke.request(base + "/smoke", "GET", 10)
+        assert status is None and body is None and "the smoke check request answered more than" in problem
+        status, body, problem = smoke.request(base + "/fail", "GET", 10)
+        assert status == 503 and body is None and problem is None  # the error's body is not read whole either
+        # under the bound, the answer is read as before
+        monkeypatch.setattr(deadline, "MAX_ANSWER_BYTES", HUGE + 64)
+        monkeypatch.setattr(deadline.read_capped, "__defaults__", (HUGE + 64,))
+        payload, problem = health.poll_once(base + "/health", {}, True, 10)
+        assert problem is None and payload["status"] == "healthy"
+    finally:
+        server.shutdown()

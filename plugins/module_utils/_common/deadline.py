@@ -10,6 +10,7 @@ byte within the read timeout, holds the run - and the deploy lock - for as long 
 ``call`` runs the whole request (connect, send, every read of the answer) in a daemon thread and
 stops waiting when the deadline passes; the thread is left to die with the module's process,
 which ends right after. The message names the deadline and the option that sets it.
+``read_capped`` bounds what is read of an answer in size (MAX_ANSWER_BYTES).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +21,23 @@ import threading
 import time
 
 DEFAULT_SECONDS = 10.0
+# The most of an answer read (a health payload, a smoke check's JSON): a fast server sending a
+# gigabyte within the deadline would otherwise be read whole into memory.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
+class AnswerTooLarge(Exception):
+    """The answer is larger than its bound; the message names both (never a URL)."""
+
+
+def read_capped(response, what, limit=MAX_ANSWER_BYTES):
+    """The body of ``response`` (anything with ``read(n)``), at most ``limit`` bytes, else
+    AnswerTooLarge: what is read of an answer is bounded in size as ``call`` bounds it in time."""
+    data = response.read(limit + 1)
+    if len(data) > limit:
+        raise AnswerTooLarge("%s answered more than %d bytes (%s): it is not read further"
+                             % (what, limit, "%g MiB" % (limit / 1048576.0)))
+    return data
 
 
 class DeadlineExceeded(Exception):

@@ -69,12 +69,12 @@ def poll_once(url, headers, validate_certs, timeout):
     def get():
         answer = open_url(url, method="GET", headers=headers, validate_certs=validate_certs,
                           timeout=timeout, follow_redirects="safe")
-        return answer, answer.read()
+        return answer, deadline.read_capped(answer, "the health request")
     try:
         # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
         # (at least 1 s: the last poll's read timeout is what is left of the health timeout)
         response, body = deadline.call(get, max(timeout, 1.0), "the health request", "the health_check request_timeout, capped by the time left")
-    except deadline.DeadlineExceeded as exc:
+    except (deadline.DeadlineExceeded, deadline.AnswerTooLarge) as exc:
         return None, str(exc)
     except HTTPError as exc:
         return None, "HTTP %s" % exc.code

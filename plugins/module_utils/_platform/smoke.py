@@ -93,16 +93,16 @@ def request(url, method, timeout):
     def send():
         response = open_url(url, method=method, timeout=timeout, follow_redirects="none",
                             headers={"Accept": "application/json"})
-        return response.status, to_text(response.read()), None
+        return response.status, to_text(deadline.read_capped(response, "the smoke check request")), None
     try:
         # timeout bounds each read; the deadline the whole request (a trickled answer is cut off)
         return deadline.call(send, timeout, "the smoke check request", "the check's timeout")
-    except deadline.DeadlineExceeded as exc:
+    except (deadline.DeadlineExceeded, deadline.AnswerTooLarge) as exc:
         return None, None, str(exc)
     except HTTPError as exc:
         try:
-            body = to_text(exc.read())
-        except (OSError, ValueError):
+            body = to_text(deadline.read_capped(exc, "the smoke check request"))
+        except (OSError, ValueError, deadline.AnswerTooLarge):
             body = None
         return exc.code, body, None
     except URLError as exc:

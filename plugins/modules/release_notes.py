@@ -25,6 +25,8 @@ description:
     are listed apart.
   - A service pinned to the same commit on both sides is C(no change). A service with
     O(migration_paths) gets C(migrations_changed) when a file under them differs between the pins.
+  - C(carries_migration) says whether the image of the service that runs the database migrations
+    (the entry of O(services) whose C(migrations) is true) differs between the two sides.
   - A service whose commits cannot be read (unreachable remote, unknown commit) is reported with
     its error; the other services are still listed. Remote URLs are shown without credentials.
   - Reads only; the manifest is not changed and nothing of the notes is written into it.
@@ -49,6 +51,14 @@ options:
     description: Service name to its git remote URL (C(https://), C(ssh://), C(file://)...).
     type: dict
     required: true
+  services:
+    description:
+      - The service catalog (C(tachyon_services)), each C({name, component, ...}). The entry whose
+        C(migrations) is true is the service whose image runs the database migrations; without one
+        (or without O(services)) no release carries a migration. Two such entries fail.
+    type: list
+    elements: dict
+    default: []
   order:
     description: Service names in the order to list them (others follow).
     type: list
@@ -100,6 +110,7 @@ EXAMPLES = r"""
     from_version: 0.1.9
     to_version: 0.2.0
     repos: "{{ tachyon_services | tachyon.infra.deploy_repo_urls(tachyon_repo_base_url, tachyon_repo_urls) }}"
+    services: "{{ tachyon_services }}"
     cache_dir: /var/cache/tachyon/repos
 """
 
@@ -134,6 +145,11 @@ notes:
     migrations_changed:
       description: A migration file changed in some service.
       type: bool
+    carries_migration:
+      description: C(carries), C(service), C(pinned), C(running), C(reason) - whether the image of the
+        service that runs the migrations (the O(services) entry whose C(migrations) is true) differs
+        between the sides.
+      type: dict
     errors:
       description: Services whose commits could not be read, with why.
       type: list
@@ -155,7 +171,9 @@ fetches:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import CatalogError
 
 
 def sides(manifest, params):
@@ -184,6 +202,7 @@ def main():
             from_version=dict(type="str"),
             to_version=dict(type="str"),
             repos=dict(type="dict", required=True),
+            services=dict(type="list", elements="dict", default=[]),
             order=dict(type="list", elements="str", default=[]),
             cache_dir=dict(type="path", required=True),
             migration_paths=dict(type="dict", default={}),
@@ -204,10 +223,12 @@ def main():
             if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
                 raise rn.NotesError("migration_paths.%s: expected a list of paths in the repository" % name)
             paths[name] = value
+        migrate = migrations.migrate_service(params["services"])
         old, new = sides(manifest, params)
         cache = rn.GitCache(params["cache_dir"], timeout=params["timeout"])
-        notes = rn.build_notes(old, new, params["repos"], cache, paths, params["web_urls"], params["order"])
-    except (mf.ManifestError, rn.NotesError) as exc:
+        notes = rn.build_notes(old, new, params["repos"], cache, paths, params["web_urls"], params["order"],
+                               migrate_service=migrate["name"] if migrate else None)
+    except (mf.ManifestError, rn.NotesError, CatalogError) as exc:
         module.fail_json(msg=str(exc))
     for error in notes["errors"]:
         module.warn(error)

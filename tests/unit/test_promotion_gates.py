@@ -7,11 +7,13 @@ import json
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import plan
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
+from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import CatalogError
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from emulator.testing import running_emulator
 
@@ -91,16 +93,36 @@ def test_a_pre_deploy_job_that_did_not_succeed(status, ran):
 def test_migration_flag():
     pin = {"sha": "9252ea24498a84c0fdcdc75be8ea8182caebb176", "tag": "9252ea24498a84c0fdcdc75be8ea8182caebb176",
            "digest": DIGEST}
-    assert not migrations.carries_migration(pin, {"tag": "9252ea2", "digest": DIGEST})["carries"]
-    assert not migrations.carries_migration(pin, {"tag": "9252ea2"})["carries"]  # SHA prefix, no digest to compare
-    moved = migrations.carries_migration(pin, {"tag": pin["tag"], "digest": OLD})
+    db = "tachyon-db-migrate"
+    assert not migrations.carries_migration(pin, {"tag": "9252ea2", "digest": DIGEST}, db)["carries"]
+    assert not migrations.carries_migration(pin, {"tag": "9252ea2"}, db)["carries"]  # SHA prefix, no digest to compare
+    moved = migrations.carries_migration(pin, {"tag": pin["tag"], "digest": OLD}, db)
     assert moved["carries"] and "differs from" in moved["reason"]
-    assert migrations.carries_migration(pin, None)["carries"]
+    assert migrations.carries_migration(pin, None, db)["carries"]
     manifest = {"services": {"tachyon-db-migrate": pin},
                 "environments": {"production": {"services": {"tachyon-db-migrate": {"tag": "sandbox-initial"}}}}}
-    flag = migrations.release_carries_migration(manifest, "production")
+    flag = migrations.release_carries_migration(manifest, "production", db)
     assert flag["carries"] and "the manifest's record of production" in flag["reason"]
-    assert not migrations.release_carries_migration(manifest, "production", live_pin=dict(pin))["carries"]
+    assert not migrations.release_carries_migration(manifest, "production", db, live_pin=dict(pin))["carries"]
+    # no service marked migrations: true in the catalog: nothing carries a migration, and it says why
+    none = migrations.release_carries_migration(manifest, "production", None)
+    assert not none["carries"] and "no service in the catalog runs migrations (migrations: true" in none["reason"]
+
+
+def test_the_catalog_says_which_service_runs_the_migrations():
+    """migrations: true on one catalog entry (playbooks/group_vars/all/services.yml) names the service
+    whose image runs the migrations; none marked is none; two, or a value that is not a boolean, fail
+    naming the entries."""
+    with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"), encoding="utf-8") as handle:
+        catalog = yaml.safe_load(handle)["tachyon_services"]
+    assert migrations.migrate_service(catalog)["name"] == "tachyon-db-migrate"
+    assert migrations.migrate_service(catalog)["component"] == "db-migrate"
+    assert migrations.migrate_service([dict(s, migrations=False) for s in catalog]) is None
+    assert migrations.migrate_service([]) is None and migrations.migrate_service(None) is None
+    with pytest.raises(CatalogError, match="tachyon-api, tachyon-db-migrate all have migrations: true; one service may"):
+        migrations.migrate_service([dict(s, migrations=s["name"] != "tachyon-workers") for s in catalog])
+    with pytest.raises(CatalogError, match="tachyon-api has migrations: 'yes'; use true"):
+        migrations.migrate_service([dict(catalog[0], migrations="yes")] + catalog[1:])
 
 
 def test_smoke_check_list_shape():

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
 from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as rp
 
@@ -56,7 +57,8 @@ def notes_between(world, tmp_path, old, new, **kw):
         return {"label": "release", "version": version, "source": "test",
                 "services": {n: {"sha": s} for n, s in shas.items()}}
     notes = rn.build_notes(side(old, "0.1.9"), side(new, "0.2.0"), kw.pop("repos", world["repos"]), cache,
-                           MIGRATIONS, WEB, order=list(SERVICES.values()))
+                           MIGRATIONS, WEB, order=list(SERVICES.values()),
+                           migrate_service=migrations.migrate_service(catalog.CATALOG)["name"])
     return notes, cache
 
 

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: Tachyon platform team
+# Apache-2.0 (see galaxy.yml)
+"""The service catalog (playbooks/group_vars/all/services.yml, ``tachyon_services``) as the
+modules receive it: a list of entries ``{name, component, repo, image, arg, ...}``.
+
+What lives here: finding the one entry a flag of the catalog marks (``migrations: true``: the
+service whose image runs the database migrations). What does not: any list of services or
+registry (the catalog is data; the modules are given it).
+"""
+from __future__ import annotations
+
+
+class CatalogError(ValueError):
+    """The catalog does not say clearly which service a flag marks."""
+
+
+def marked(services, flag, meaning):
+    """The catalog entry whose ``flag`` is true (``meaning``: what the flag says, for the message),
+    or None when no entry sets it. Raises CatalogError for a value that is not a boolean, or for
+    more than one marked entry (a flag marks one service)."""
+    found = []
+    for entry in services or []:
+        value = entry.get(flag, False) if isinstance(entry, dict) else False
+        if not isinstance(value, bool):
+            raise CatalogError("tachyon_services: %s has %s: %r; use true (%s) or false"
+                               % (entry.get("name"), flag, value, meaning))
+        if value:
+            found.append(entry)
+    if len(found) > 1:
+        raise CatalogError("tachyon_services: %s all have %s: true; one service may (%s): keep it on that one"
+                           % (", ".join(str(entry.get("name")) for entry in found), flag, meaning))
+    return found[0] if found else None

@@ -5,7 +5,9 @@
 modules receive it: a list of entries ``{name, component, repo, image, arg, ...}``.
 
 What lives here: finding the one entry a flag of the catalog marks (``migrations: true``: the
-service whose image runs the database migrations). What does not: any list of services or
+service whose image runs the database migrations, _release/migrations.migrate_service;
+``health_version: true``: the service whose image tag the app's /health reports as its version,
+``health_version_service``). What does not: any list of services or
 registry (the catalog is data; the modules are given it).
 """
 from __future__ import annotations
@@ -31,3 +33,10 @@ def marked(services, flag, meaning):
         raise CatalogError("tachyon_services: %s all have %s: true; one service may (%s): keep it on that one"
                            % (", ".join(str(entry.get("name")) for entry in found), flag, meaning))
     return found[0] if found else None
+
+
+def health_version_service(services):
+    """The catalog entry marked ``health_version: true``: the service whose image tag the app's
+    /health reports as its ``version`` (a deploy is verified against that service's pin). None when
+    no entry is marked (/health's version is then not checked). Raises CatalogError as marked()."""
+    return marked(services, "health_version", "the app's /health reports its image tag as the version")

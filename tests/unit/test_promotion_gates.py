@@ -7,13 +7,11 @@ import json
 import os
 
 import pytest
-import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import plan
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import live_app
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
-from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import CatalogError, health_version_service
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import smoke
 from emulator.testing import running_emulator
 
@@ -107,26 +105,6 @@ def test_migration_flag():
     # no service marked migrations: true in the catalog: nothing carries a migration, and it says why
     none = migrations.release_carries_migration(manifest, "production", None)
     assert not none["carries"] and "no service in the catalog runs migrations (migrations: true" in none["reason"]
-
-
-def test_the_catalog_says_which_service_runs_the_migrations_and_which_tag_health_reports():
-    """migrations: true on one catalog entry (playbooks/group_vars/all/services.yml) names the service
-    whose image runs the migrations, health_version: true the one whose tag /health reports; none
-    marked is none; two, or a value that is not a boolean, fail naming the entries."""
-    with open(os.path.join(ROOT, "playbooks", "group_vars", "all", "services.yml"), encoding="utf-8") as handle:
-        catalog = yaml.safe_load(handle)["tachyon_services"]
-    assert health_version_service(catalog)["name"] == "tachyon-api"
-    assert health_version_service([dict(s, health_version=False) for s in catalog]) is None
-    with pytest.raises(CatalogError, match="tachyon-api, tachyon-workers all have health_version: true"):
-        health_version_service([dict(s, health_version=s["name"] != "tachyon-db-migrate") for s in catalog])
-    assert migrations.migrate_service(catalog)["name"] == "tachyon-db-migrate"
-    assert migrations.migrate_service(catalog)["component"] == "db-migrate"
-    assert migrations.migrate_service([dict(s, migrations=False) for s in catalog]) is None
-    assert migrations.migrate_service([]) is None and migrations.migrate_service(None) is None
-    with pytest.raises(CatalogError, match="tachyon-api, tachyon-db-migrate all have migrations: true; one service may"):
-        migrations.migrate_service([dict(s, migrations=s["name"] != "tachyon-workers") for s in catalog])
-    with pytest.raises(CatalogError, match="tachyon-api has migrations: 'yes'; use true"):
-        migrations.migrate_service([dict(catalog[0], migrations="yes")] + catalog[1:])
 
 
 def test_smoke_check_list_shape():

@@ -7,8 +7,8 @@ modules receive it: a list of entries ``{name, component, repo, image, arg, ...}
 What lives here: finding the one entry a flag of the catalog marks (``migrations: true``: the
 service whose image runs the database migrations, _release/migrations.migrate_service;
 ``health_version: true``: the service whose image tag the app's /health reports as its version,
-``health_version_service``). What does not: any list of services or
-registry (the catalog is data; the modules are given it).
+``health_version_service``) and the entries' ``migration_paths``. What does not: any list of
+services or registry (the catalog is data; the modules are given it).
 """
 from __future__ import annotations
 
@@ -40,3 +40,20 @@ def health_version_service(services):
     /health reports as its ``version`` (a deploy is verified against that service's pin). None when
     no entry is marked (/health's version is then not checked). Raises CatalogError as marked()."""
     return marked(services, "health_version", "the app's /health reports its image tag as the version")
+
+
+def migration_paths(services):
+    """``{name: [path, ...]}``: each catalog entry's ``migration_paths`` (the files or directories of
+    its repository that hold migrations; the release notes flag a change there). A single path is
+    a list of one; anything but a list of non-empty strings raises CatalogError."""
+    paths = {}
+    for entry in services or []:
+        value = entry.get("migration_paths") if isinstance(entry, dict) else None
+        if value is None:
+            continue
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not value or not all(isinstance(p, str) and p for p in value):
+            raise CatalogError("tachyon_services: %s has migration_paths: %r; give a list of paths in its "
+                               "repository (e.g. [src/migrations])" % (entry.get("name"), value))
+        paths[entry["name"]] = value
+    return paths

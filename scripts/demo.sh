@@ -189,10 +189,11 @@ export TACHYON_SANDBOX_SOAK_MINUTES=${TACHYON_SANDBOX_SOAK_MINUTES:-0.05}
 wait_for_soak() {
   local left
   left=$("$PY" - "$MANIFEST" "$TACHYON_SANDBOX_SOAK_MINUTES" <<'EOF'
-import datetime, json, sys
+import json, sys, time
+sys.path.insert(0, ".collections")
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch
 verified = json.load(open(sys.argv[1]))["environments"]["staging"]["health_verified_at"]
-at = datetime.datetime.fromisoformat(verified.replace("Z", "+00:00"))
-left = (at - datetime.datetime.now(datetime.timezone.utc)).total_seconds() + float(sys.argv[2]) * 60 + 1
+left = epoch(verified) - time.time() + float(sys.argv[2]) * 60 + 1
 print("%.1f" % max(0.0, left))
 EOF
 ) || die "could not read staging's verification time from $MANIFEST"

@@ -52,10 +52,11 @@ def _manifest(scratch, firsts, heads):
 
     path = os.path.join(scratch, "releases", "manifest.json")
     os.makedirs(os.path.dirname(path))
-    for args in ({"state": "created", "version": "1.0.0", "services": firsts},
+    images = {name: "registry.invalid/%s" % name for name in SERVICES}
+    for args in ({"state": "created", "version": "1.0.0", "services": firsts, "images": images},
                  {"state": "recorded", "environment": "staging", "outcome": "succeeded", "deployment_id": "bench-1",
                   "deployed_by": "bench", "services": {n: {"sha": s, "tag": s} for n, s in firsts.items()}},
-                 {"state": "created", "version": "1.1.0", "services": heads}):
+                 {"state": "created", "version": "1.1.0", "services": heads, "images": images}):
         result = modrun.run_in_process(release_manifest, dict(args, path=path, known_services=list(SERVICES)))
         if result.get("failed"):
             raise RuntimeError("release_manifest %s: %s" % (args["state"], result.get("msg")))

@@ -76,6 +76,7 @@ def _operations(n, tmp):
         path = path or fresh_manifest()
         return modrun.run_in_process(release_manifest, {
             "path": path, "state": "created", "version": "1.0.0", "known_services": names,
+            "images": {name: "registry.invalid/%s" % name for name in names},
             "services": {name: SHA for name in names}})
 
     def record(path):

@@ -97,7 +97,10 @@ class ActionModule(ActionBase):
         show_plan(args.pop("plan", None))
         # the deploy lock this deploy holds (controller-side, never sent to the module): checked
         # to be still ours once the deploy went live, before the caller records it
-        lock = args.pop("lock", None)
+        lock, error = self._lock_params(args.pop("lock", None))
+        if error:
+            result.update(failed=True, changed=False, msg="app_deploy: %s; nothing was deployed" % error)
+            return result
         # the manifest record of a verified deployment (controller-side, like the lock: the hub's
         # checkout): written here, after the lock check, so a deployment that went live is recorded
         # by the call that made it live (no second module run, no task in between to lose it)
@@ -182,6 +185,21 @@ class ActionModule(ActionBase):
         result["recorded"] = dict((key, recorded[key]) for key in ("changed", "manifest_path", "history_entry")
                                   if key in recorded)
 
+    # the task's lock option: deploy_lock's store options (its argument spec) and the lock_id it returned
+    LOCK_SPEC = dict(git_lock.STORE_OPTIONS, lock_id=dict(type="str", no_log=False))
+
+    @classmethod
+    def _lock_params(cls, lock):
+        """(params, error): the task's ``lock`` option validated (None when not given)."""
+        if lock is None:
+            return None, None
+        if not isinstance(lock, dict):
+            return None, "lock: expected a dict of deploy_lock's store options and lock_id, got %s" % type(lock).__name__
+        validation = ArgumentSpecValidator(cls.LOCK_SPEC).validate(lock)
+        if validation.error_messages:
+            return None, "lock: %s" % "; ".join(validation.error_messages)
+        return validation.validated_parameters, None
+
     def _lock_still_ours(self, lock, result):
         """Right after the deploy went live and before it is recorded: is the deploy lock
         (``lock``: the deploy_lock task's store options and its lock_id) still ours? A takeover
@@ -190,8 +208,8 @@ class ActionModule(ActionBase):
         fails the run after the summary): the deployment stands either way."""
         environment = lock.get("environment")
         try:
-            store, _note = git_lock.open_store(environment, lock.get("remote"), lock.get("repo_dir"),
-                                               lock.get("path"), int(lock.get("stale_after") or 7200))
+            store, _note = git_lock.open_store(environment, lock["remote"], lock["repo_dir"], lock["path"],
+                                               lock["stale_after"])
             lost = git_lock.warn_takeover(self._display, store, environment, lock["lock_id"])
         except git_lock.LockError as exc:
             self._display.warning("app_deploy: could not check that the %s deploy lock is still ours: %s"

@@ -23,17 +23,13 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 
 ARGS = dict(
-    path=dict(type="path"),
-    remote=dict(type="str"),
-    repo_dir=dict(type="path"),
-    environment=dict(type="str"),
+    **git_lock.STORE_OPTIONS,
     state=dict(type="str", default="present", choices=["present", "absent", "frozen", "unfrozen", "status"]),
     lock_id=dict(type="str"),
     owner=dict(type="str"),
     purpose=dict(type="str", default="deploy"),
     reason=dict(type="str"),
     run_url=dict(type="str"),
-    stale_after=dict(type="int", default=7200),
     wait=dict(type="float", default=0),
     poll_interval=dict(type="float", default=2),
     break_glass=dict(type="str"),

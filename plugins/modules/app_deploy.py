@@ -118,30 +118,16 @@ options:
     elements: str
   lock:
     description:
-      - Controller only - the deploy lock this deploy holds (the store options of
-        M(tachyon.infra.deploy_lock) and the C(lock_id) it returned). Once the deployment went live,
-        the action plugin checks the lock is still ours, warns when it was taken over or removed and
+      - Controller only - the deploy lock this deploy holds. Once the deployment went live, the
+        action plugin checks the lock is still ours, warns when it was taken over or removed and
         returns that as RV(lock_taken_over). Not passed on to the module.
+      - Its keys are M(tachyon.infra.deploy_lock)'s store options
+        O(tachyon.infra.deploy_lock#module:remote), O(tachyon.infra.deploy_lock#module:repo_dir),
+        O(tachyon.infra.deploy_lock#module:environment), O(tachyon.infra.deploy_lock#module:path) and
+        O(tachyon.infra.deploy_lock#module:stale_after) (validated by the same argument spec), and
+        C(lock_id), the RV(tachyon.infra.deploy_lock#module:lock_id) it returned when it took the lock.
+        Any other key fails the task before anything is deployed.
     type: dict
-    suboptions:
-      remote:
-        description: The hub's git remote holding the lock.
-        type: str
-      repo_dir:
-        description: The git checkout whose remote holds the lock.
-        type: path
-      path:
-        description: A lock file instead of a git remote.
-        type: path
-      environment:
-        description: The environment whose lock it is.
-        type: str
-      stale_after:
-        description: Seconds after which a lock counts as stale.
-        type: int
-      lock_id:
-        description: The lock_id M(tachyon.infra.deploy_lock) returned when it took the lock.
-        type: str
   record:
     description:
       - Controller only - once the deployment is verified (and O(lock) checked), the action plugin
@@ -678,9 +664,7 @@ def main():
         **PROGRESS_OPTION,
         live_app=dict(type="dict"),
         plan=dict(type="list", elements="str"),
-        lock=dict(type="dict", options=dict(
-            remote=dict(type="str"), repo_dir=dict(type="path"), path=dict(type="path"),
-            environment=dict(type="str"), stale_after=dict(type="int"), lock_id=dict(type="str", no_log=False))),
+        lock=dict(type="dict"),  # validated by the action plugin (_git.lock.STORE_OPTIONS and lock_id)
         record=dict(type="dict"),
         verify=dict(type="dict", options=verification.VERIFY_OPTIONS),
     )

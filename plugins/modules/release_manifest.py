@@ -70,12 +70,13 @@ options:
     description:
       - The service names of the catalog (playbooks pass C(tachyon_services | map(attribute='name'))).
         Unknown names in O(services) fail.
+      - Required for O(state=created) (the service catalog is the only list of services).
     type: list
     elements: raw
-    default: [tachyon-api, tachyon-workers, tachyon-db-migrate]
   images:
-    description: Image repository per service for O(state=created). Default the one already
-      in the manifest, else C(ghcr.io/tachyonapp/<name>).
+    description: Image repository per service for O(state=created) (playbooks pass the catalog's
+      C(image) of each service). Default the one already in the manifest; a service with neither
+      fails.
     type: dict
   digests:
     description: For O(state=created), service name to the registry digest (C(sha256:<64 hex>)) of
@@ -213,6 +214,7 @@ EXAMPLES = r"""
       tachyon-workers: 1a2b3c4
       tachyon-db-migrate: 5d6e7f8
     known_services: "{{ tachyon_services | map(attribute='name') | list }}"
+    images: "{{ dict(tachyon_services | map(attribute='name') | zip(tachyon_services | map(attribute='image'))) }}"
     created_by: "{{ lookup('ansible.builtin.env', 'USER') }}"
 
 - name: Read the manifest

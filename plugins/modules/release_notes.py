@@ -23,8 +23,11 @@ description:
     between the two pins (subject, author, date, short SHA, the pull requests the subject names,
     linked to the repository's GitHub pull URL). Commits the C(to) side no longer has (a rollback)
     are listed apart.
-  - A service pinned to the same commit on both sides is C(no change). A service with
-    O(migration_paths) gets C(migrations_changed) when a file under them differs between the pins.
+  - A service pinned to the same commit on both sides is C(no change). A service whose O(services)
+    entry has C(migration_paths) (the paths of its repository that hold migrations) gets
+    C(migrations_changed) when a file under them differs between the pins.
+  - C(carries_migration) says whether the image of the service that runs the database migrations
+    (the entry of O(services) whose C(migrations) is true) differs between the two sides.
   - A service whose commits cannot be read (unreachable remote, unknown commit) is reported with
     its error; the other services are still listed. Remote URLs are shown without credentials.
   - Reads only; the manifest is not changed and nothing of the notes is written into it.
@@ -49,8 +52,19 @@ options:
     description: Service name to its git remote URL (C(https://), C(ssh://), C(file://)...).
     type: dict
     required: true
+  services:
+    description:
+      - The service catalog (C(tachyon_services)), each C({name, component, ...}). The entry whose
+        C(migrations) is true is the service whose image runs the database migrations; without one
+        (or without O(services)) no release carries a migration. Two such entries fail.
+      - An entry's C(migration_paths), a list of files or directories of its repository, are where
+        its migrations live (C(migrations_changed)).
+      - The services are listed in its order unless O(order) is given.
+    type: list
+    elements: dict
+    default: []
   order:
-    description: Service names in the order to list them (others follow).
+    description: Service names in the order to list them (others follow). Default the order of O(services).
     type: list
     elements: str
     default: []
@@ -58,10 +72,6 @@ options:
     description: Directory of the bare cache repositories (one per service).
     type: path
     required: true
-  migration_paths:
-    description: Service name to the paths (files or directories) that hold its migrations.
-    type: dict
-    default: {}
   web_urls:
     description:
       - Service name to its repository's web URL (C(https://github.com/<owner>/<repo>), a GitHub
@@ -89,8 +99,6 @@ EXAMPLES = r"""
     repos:
       tachyon-api: https://github.com/tachyonapp/tachyon-api.git
       tachyon-db-migrate: https://github.com/tachyonapp/tachyon-db.git
-    migration_paths:
-      tachyon-db-migrate: [src/migrations.js, migrations]
     cache_dir: ~/.cache/tachyon-infra/repos
   register: notes
 
@@ -100,6 +108,7 @@ EXAMPLES = r"""
     from_version: 0.1.9
     to_version: 0.2.0
     repos: "{{ tachyon_services | tachyon.infra.deploy_repo_urls(tachyon_repo_base_url, tachyon_repo_urls) }}"
+    services: "{{ tachyon_services }}"
     cache_dir: /var/cache/tachyon/repos
 """
 
@@ -134,6 +143,11 @@ notes:
     migrations_changed:
       description: A migration file changed in some service.
       type: bool
+    carries_migration:
+      description: C(carries), C(service), C(pinned), C(running), C(reason) - whether the image of the
+        service that runs the migrations (the O(services) entry whose C(migrations) is true) differs
+        between the sides.
+      type: dict
     errors:
       description: Services whose commits could not be read, with why.
       type: list
@@ -155,7 +169,9 @@ fetches:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
+from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import CatalogError, migration_paths
 
 
 def sides(manifest, params):
@@ -184,9 +200,9 @@ def main():
             from_version=dict(type="str"),
             to_version=dict(type="str"),
             repos=dict(type="dict", required=True),
+            services=dict(type="list", elements="dict", default=[]),
             order=dict(type="list", elements="str", default=[]),
             cache_dir=dict(type="path", required=True),
-            migration_paths=dict(type="dict", default={}),
             web_urls=dict(type="dict", default={}),
             timeout=dict(type="int", default=120),
         ),
@@ -198,16 +214,14 @@ def main():
         for key in ("from_version", "to_version"):
             if params[key]:
                 mf.check_semver(params[key], key)
-        paths = {}
-        for name, value in params["migration_paths"].items():
-            value = [value] if isinstance(value, str) else value
-            if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
-                raise rn.NotesError("migration_paths.%s: expected a list of paths in the repository" % name)
-            paths[name] = value
+        paths = migration_paths(params["services"])
+        migrate = migrations.migrate_service(params["services"])
+        order = params["order"] or [entry.get("name") for entry in params["services"]]
         old, new = sides(manifest, params)
         cache = rn.GitCache(params["cache_dir"], timeout=params["timeout"])
-        notes = rn.build_notes(old, new, params["repos"], cache, paths, params["web_urls"], params["order"])
-    except (mf.ManifestError, rn.NotesError) as exc:
+        notes = rn.build_notes(old, new, params["repos"], cache, paths, params["web_urls"], order,
+                               migrate_service=migrate["name"] if migrate else None)
+    except (mf.ManifestError, rn.NotesError, CatalogError) as exc:
         module.fail_json(msg=str(exc))
     for error in notes["errors"]:
         module.warn(error)

@@ -46,6 +46,8 @@ from playbook_run import secret_keys
 ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is in requirements-dev.txt")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 BIN = os.path.dirname(sys.executable)
 VERSION = "0.7.0"
 SHAS = {name: secrets.token_hex(20) for name in ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")}
@@ -159,7 +161,7 @@ class AwxWorld:
         shutil.copytree(ROOT, work, ignore=PROJECT_IGNORE, symlinks=True)
         manifest_path = work / "releases" / "manifest.json"
         current, _legacy, _text = mf.load(str(manifest_path))
-        release = mf.create_release(current, VERSION, dict(SHAS), known_services=sorted(SHAS))
+        release = mf.create_release(current, VERSION, dict(SHAS), **catalog.release_args(known_services=sorted(SHAS)))
         manifest_path.write_text(mf.to_json_text(release), encoding="utf-8")
         _git("init", "-q", "-b", "main", cwd=work)
         _git("add", "-A", cwd=work)

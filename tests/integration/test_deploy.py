@@ -17,7 +17,6 @@ import sys
 import time
 
 import pytest
-import yaml
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.registry import generated_manifest
@@ -25,14 +24,14 @@ from emulator.testing import running_emulator
 from playbook_run import secret_keys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 BIN = os.path.dirname(sys.executable)
 RELEASE = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
            "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
            "tachyon-db-migrate": "9252ea24498a84c0fdcdc75be8ea8182caebb176"}
 OTHER = {"tachyon-api": "a" * 40, "tachyon-workers": "b" * 40, "tachyon-db-migrate": "c" * 40}
-CATALOG = [{k: (v.replace("{{ tachyon_registry }}", "ghcr.io/tachyonapp") if isinstance(v, str) else v)
-            for k, v in s.items()}
-           for s in yaml.safe_load(open(os.path.join(ROOT, "playbooks/group_vars/all/services.yml")))["tachyon_services"]]
+CATALOG = catalog.CATALOG
 FAST = {"tachyon_poll_interval": 0.3, "tachyon_health_timeout": 4, "tachyon_health_max_interval": 0.3,
         "tachyon_health_consecutive": 1, "tachyon_deploy_timeout": 60, "tachyon_deployed_by": "tester",
         "tachyon_soak_minutes": 0}
@@ -559,7 +558,8 @@ def test_short_shas_are_expanded_and_production_runs_exactly_what_staging_ran(ru
     base = {"tachyon_repo_base_url": "file://%s" % (tmp_path / "remotes")}
     # a release pinned with 7-character prefixes (the seed's create-release.sh habit)
     data = manifest_json(run)
-    data = mf.create_release(data, "0.2.0", {n: s[:7] for n, s in full.items()}, now="2026-05-01T00:00:00Z")
+    data = mf.create_release(data, "0.2.0", {n: s[:7] for n, s in full.items()}, now="2026-05-01T00:00:00Z",
+                             **catalog.RELEASE_ARGS)
     run.manifest.write_text(mf.to_json_text(data))
     rc, out = run.staging(shas={n: s[:7].upper() for n, s in full.items()}, extra=base)
     assert rc == 0, out

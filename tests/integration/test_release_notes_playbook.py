@@ -15,6 +15,8 @@ BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "services"))
 import advance_repos  # noqa: E402  (fixture helpers, not a package)
 import make_repos  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 NOW = "2026-02-01T00:00:00Z"
 
@@ -26,13 +28,13 @@ def world(tmp_path_factory):
     second = advance_repos.advance(tmp / "repos")
     old = {service: first[repo]["sha"] for repo, service in make_repos.SERVICES.items()}
     new = dict(old, **{make_repos.SERVICES[repo]: pin["sha"] for repo, pin in second.items()})
-    doc = mf.create_release(None, "0.1.9", old, now=NOW)
+    doc = mf.create_release(None, "0.1.9", old, now=NOW, **catalog.RELEASE_ARGS)
     for env in ("staging", "production"):
         doc = mf.record_deployment(doc, env, "succeeded", deployment_id="dep-%s-1" % env,
                                    services={n: {"sha": s} for n, s in old.items()}, deployed_by="tester",
                                    approved_by="boss" if env == "production" else None,
                                    health_verified_at=NOW, at=NOW)
-    doc = mf.create_release(doc, "0.2.0", new, now=NOW)
+    doc = mf.create_release(doc, "0.2.0", new, now=NOW, **catalog.RELEASE_ARGS)
     manifest = tmp / "manifest.json"
     manifest.write_text(mf.to_json_text(doc))
     return {"tmp": tmp, "manifest": manifest, "old": old, "new": new,

@@ -5,11 +5,15 @@ still runs 0.1.0; the metrics count the attempts."""
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from playbook_run import NEXT, RELEASE, ROOT, playbook_run
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 
 @pytest.fixture()
@@ -37,7 +41,8 @@ def test_releases_and_metrics_of_two_real_releases(run, tmp_path):
     assert rc == 0, out[-3000:]
     first = run.app()["active_deployment"]["id"]
     current, _legacy = mf.parse(run.manifest.read_text())
-    run.manifest.write_text(mf.to_json_text(mf.create_release(current, "0.2.0", NEXT, created_by="releaser")))
+    run.manifest.write_text(mf.to_json_text(mf.create_release(current, "0.2.0", NEXT, created_by="releaser",
+                                                                       **catalog.RELEASE_ARGS)))
     run.emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "component": "workers", "count": 1}])
     rc, out = run.deploy(NEXT)
     assert rc != 0, out[-3000:]

@@ -4,6 +4,7 @@ health-verifies them and records a rollback; production without an approver, a r
 never ran, both kinds of rollback at once and a template in the variable are refused untouched."""
 import json
 import os
+import sys
 import urllib.request
 
 import pytest
@@ -11,6 +12,10 @@ import pytest
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from emulator.testing import running_emulator
 from test_deploy import RELEASE, Run, _images, _manifest_with_staging, manifest_json, sandbox_digest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 NEXT = {"tachyon-api": "5b1a2c3d4e5f60718293a4b5c6d7e8f901234567",
         "tachyon-workers": "6c2b3d4e5f60718293a4b5c6d7e8f90123456789",
@@ -25,7 +30,7 @@ def run_fixture(tmp_path):
 
 
 def new_release(run, version, shas):
-    doc = mf.create_release(manifest_json(run), version, shas)
+    doc = mf.create_release(manifest_json(run), version, shas, **catalog.RELEASE_ARGS)
     run.manifest.write_text(mf.to_json_text(doc))
 
 

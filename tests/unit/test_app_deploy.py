@@ -10,6 +10,8 @@ from ansible_collections.tachyon.infra.plugins.modules.app_rollback import last_
 # a collection package first imported without it ("collection metadata was not loaded", CI 19:32)
 from ansible_collections.tachyon.infra.plugins.action.app_deploy import _default_verbosity  # noqa: E402
 from ansible_collections.tachyon.infra.plugins.action.app_deploy import ActionModule as AppDeployAction  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.action.deploy_lock import ARGS as DEPLOY_LOCK_ARGS  # noqa: E402
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock  # noqa: E402
 
 DEPLOYMENT = {
     "id": "d1",
@@ -258,3 +260,21 @@ def test_record_params_of_a_rerun_say_already_live_and_bad_input_is_refused():
 def test_record_params_refuse_a_key_that_is_not_the_records():
     params, error = AppDeployAction._record_params(dict(RECORD, outcome="failed"), {"deployment_id": "d-1"})
     assert params is None and error.startswith("record: unsupported key(s) outcome;")
+
+
+def test_lock_params_are_deploy_locks_store_options_and_lock_id():
+    """app_deploy's lock option is validated by deploy_lock's own store-option spec (one home:
+    _git/lock.py STORE_OPTIONS) before anything is deployed."""
+    assert set(git_lock.STORE_OPTIONS) <= set(DEPLOY_LOCK_ARGS)
+    assert {k: DEPLOY_LOCK_ARGS[k] for k in git_lock.STORE_OPTIONS} == git_lock.STORE_OPTIONS
+    params, error = AppDeployAction._lock_params({"repo_dir": "/hub", "environment": "staging", "path": "/hub/l.lock",
+                                                  "stale_after": "60", "lock_id": None})
+    assert error is None and params == {"remote": None, "repo_dir": "/hub", "environment": "staging",
+                                        "path": "/hub/l.lock", "stale_after": 60, "lock_id": None}
+    assert AppDeployAction._lock_params(None) == (None, None)
+    params, error = AppDeployAction._lock_params({"environment": "staging", "owner": "bob"})
+    assert params is None and error.startswith("lock: ") and "owner" in error
+    params, error = AppDeployAction._lock_params({"environment": "staging", "stale_after": "soon"})
+    assert params is None and "stale_after" in error
+    params, error = AppDeployAction._lock_params("staging")
+    assert params is None and "expected a dict" in error

@@ -5,12 +5,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus", "tachyon-infra",
                                        "release-manifest"))
 CORPUS_FILES = sorted(glob.glob(os.path.join(CORPUS, "*.json")))
@@ -21,8 +24,9 @@ SHAS = {API: "9f8e7d6", WORKERS: "1a2b3c4d5e", DB: "5d6e7f8091a2b3c4d5e6f708192a
 NOW = "2026-05-01T12:00:00Z"
 
 
-def release(version="0.2.0", shas=None, current=None, **kw):
-    return mf.create_release(current, version, dict(shas or SHAS), now=NOW, **kw)
+def release(version="0.2.0", shas=None, current=None, images=None, **kw):
+    """A release as roles/release creates it: the catalog's names and images (``images`` overrides)."""
+    return mf.create_release(current, version, dict(shas or SHAS), now=NOW, **catalog.release_args(images=images), **kw)
 
 
 def deployed(shas=None):
@@ -221,6 +225,24 @@ def test_images_override_and_unknown_image_name():
     assert doc["services"][API]["image"] == "registry.example.com/tachyon/api"
     with pytest.raises(mf.ManifestError, match="images: unknown"):
         release(images={"nope": "x/y"})
+
+
+def test_the_catalog_is_the_only_list_of_services_and_images():
+    """No built-in list of services or registry: create_release takes the catalog's names, and a
+    service's image from the caller (the catalog) or the release it already has, else refuses."""
+    for missing in (None, []):
+        with pytest.raises(mf.ManifestError, match=r"known_services: give the service catalog's names .*"
+                                                   r"tachyon_services \| map\(attribute='name'\)"):
+            mf.create_release(None, "0.2.0", dict(SHAS), known_services=missing, images=catalog.IMAGES)
+    with pytest.raises(mf.ManifestError, match=r"images\.tachyon-workers: no image repository for "
+                                               r"tachyon-workers .*tachyon_services\[\]\.image"):
+        mf.create_release(None, "0.2.0", dict(SHAS), known_services=catalog.NAMES,
+                          images={n: i for n, i in catalog.IMAGES.items() if n != WORKERS})
+    # a later release without images keeps the images the current one pins
+    first = release(images={API: "registry.example.com/tachyon/api"})
+    second = mf.create_release(first, "0.3.0", dict(SHAS), known_services=catalog.NAMES, now=NOW)
+    assert {n: p["image"] for n, p in second["services"].items()} == \
+        dict(catalog.IMAGES, **{API: "registry.example.com/tachyon/api"})
 
 
 # ----------------------------------------------------------------------------- record

@@ -18,6 +18,9 @@ from ansible_collections.tachyon.infra.plugins.modules import release_manifest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus", "tachyon-infra",
                                        "release-manifest"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
+
 SHAS = {"tachyon-api": "9f8e7d6", "tachyon-workers": "1a2b3c4", "tachyon-db-migrate": "5d6e7f8"}
 NOW = "2026-05-01T12:00:00Z"
 
@@ -41,9 +44,10 @@ def manifest_path(tmp_path):
     return path
 
 
-def create(capsys, path, version="0.2.0", shas=None, **kw):
-    return run(capsys, path=str(path), state="created", version=version,
-               services=dict(shas or SHAS), **kw)
+def create(capsys, path, version="0.2.0", shas=None, known_services=None, images=None, **kw):
+    """state=created as roles/release runs it: the catalog's names and images (or those given)."""
+    return run(capsys, path=str(path), state="created", version=version, services=dict(shas or SHAS),
+               **catalog.release_args(known_services=known_services, images=images), **kw)
 
 
 def test_created_four_ways(capsys, manifest_path):
@@ -94,9 +98,22 @@ def test_known_services_from_catalog(capsys, manifest_path):
     assert not failed and list(result["services"]) == ["tachyon-api"]
 
 
+def test_created_needs_the_catalogs_names_and_a_new_services_image(capsys, manifest_path, tmp_path):
+    """No built-in list of services: without known_services state=created fails, and a service the
+    manifest does not pin yet needs its image; neither failure writes anything."""
+    before = manifest_path.read_text()
+    result, failed = run(capsys, path=str(manifest_path), state="created", version="0.2.0", services=SHAS)
+    assert failed and "state is created but all of the following are missing: known_services" in result["msg"]
+    assert manifest_path.read_text() == before
+    result, failed = run(capsys, path=str(tmp_path / "new.json"), state="created", version="0.2.0",
+                         services=SHAS, known_services=catalog.NAMES)
+    assert failed and "images.tachyon-api: no image repository for tachyon-api" in result["msg"], result
+    assert not (tmp_path / "new.json").exists()
+
+
 def test_malformed_manifest_fails_naming_file_and_is_left_alone(capsys, manifest_path):
     manifest_path.write_text("{not json")
-    for state_args in ({"state": "read"}, {"state": "created", "version": "0.2.0", "services": SHAS}):
+    for state_args in ({"state": "read"}, dict(catalog.RELEASE_ARGS, state="created", version="0.2.0", services=SHAS)):
         result, failed = run(capsys, path=str(manifest_path), **state_args)
         assert failed and str(manifest_path) in result["msg"] and "not valid JSON" in result["msg"]
     assert manifest_path.read_text() == "{not json"
@@ -219,8 +236,8 @@ def test_locked_manifest_fails_naming_holder(capsys, manifest_path):
 def test_killed_module_run_leaves_a_valid_manifest(tmp_path, manifest_path):
     """SIGKILL a real module process while it is inside the manifest write."""
     before = manifest_path.read_text()
-    args = {"ANSIBLE_MODULE_ARGS": {"path": str(manifest_path), "state": "created",
-                                    "version": "0.2.0", "services": SHAS}}
+    args = {"ANSIBLE_MODULE_ARGS": dict(catalog.RELEASE_ARGS, path=str(manifest_path), state="created",
+                                        version="0.2.0", services=SHAS)}
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps(args))
     prelude = "import sys; sys.path[:0] = %r\n" % [os.path.join(ROOT, ".collections"), ROOT]

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -16,6 +17,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import mani
 from ansible_collections.tachyon.infra.plugins.modules import manifest_publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
+
 MANIFEST = "releases/manifest.json"
 GIT_ENV = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.invalid", "GIT_COMMITTER_NAME": "ci",
            "GIT_COMMITTER_EMAIL": "ci@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -141,7 +145,7 @@ def test_a_record_of_a_replaced_release_is_refused_and_kept_on_the_remote(hub):
     # someone creates release 0.2.0 and pushes it while our staging record of 0.1.0 is unpublished
     p = {key: spec.get("default") for key, spec in manifest_task.ARGUMENT_SPEC.items()}
     p.update(path=str(other / MANIFEST), state="created", version="0.2.0",
-             services={k: "b" * 40 for k in SERVICES}, created_by="bob")
+             services={k: "b" * 40 for k in SERVICES}, created_by="bob", **catalog.RELEASE_ARGS)
     assert not manifest_task.execute(p)[0]
     git(other, "commit", "-qam", "release 0.2.0")
     git(other, "push", "-q", "origin", "HEAD:main")

@@ -3,7 +3,9 @@ latest attempt to be a verified success of the release and returns the refs stag
 deployment recorded for one environment cannot be recorded for the other; history entries
 carry the services; short SHAs are expanded against the repo or refused; hints name the
 variables that fix them."""
+import os
 import subprocess
+import sys
 
 import pytest
 from ansible.errors import AnsibleLookupError
@@ -16,6 +18,10 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import mani
 # metadata was not loaded" (order-dependent under xdist)
 from ansible_collections.tachyon.infra.plugins.filter.deploy import recorded_deployments
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
+
 NOW = "2026-05-01T12:00:00Z"
 LATER = "2026-05-01T13:00:00Z"
 SHAS = {"tachyon-api": "9f8e7d6", "tachyon-workers": "1a2b3c4", "tachyon-db-migrate": "5d6e7f8"}
@@ -23,7 +29,8 @@ FULL = {n: s + "0" * 33 for n, s in SHAS.items()}
 
 
 def release(shas=None, version="0.2.0", current=None):
-    return mf.create_release(current, version, dict(SHAS if shas is None else shas), now=NOW)
+    return mf.create_release(current, version, dict(SHAS if shas is None else shas), now=NOW,
+                             **catalog.RELEASE_ARGS)
 
 
 def ran(shas=FULL, digest=None):

@@ -91,16 +91,20 @@ def test_a_pre_deploy_job_that_did_not_succeed(status, ran):
 def test_migration_flag():
     pin = {"sha": "9252ea24498a84c0fdcdc75be8ea8182caebb176", "tag": "9252ea24498a84c0fdcdc75be8ea8182caebb176",
            "digest": DIGEST}
-    assert not migrations.carries_migration(pin, {"tag": "9252ea2", "digest": DIGEST})["carries"]
-    assert not migrations.carries_migration(pin, {"tag": "9252ea2"})["carries"]  # SHA prefix, no digest to compare
-    moved = migrations.carries_migration(pin, {"tag": pin["tag"], "digest": OLD})
+    db = "tachyon-db-migrate"
+    assert not migrations.carries_migration(pin, {"tag": "9252ea2", "digest": DIGEST}, db)["carries"]
+    assert not migrations.carries_migration(pin, {"tag": "9252ea2"}, db)["carries"]  # SHA prefix, no digest to compare
+    moved = migrations.carries_migration(pin, {"tag": pin["tag"], "digest": OLD}, db)
     assert moved["carries"] and "differs from" in moved["reason"]
-    assert migrations.carries_migration(pin, None)["carries"]
+    assert migrations.carries_migration(pin, None, db)["carries"]
     manifest = {"services": {"tachyon-db-migrate": pin},
                 "environments": {"production": {"services": {"tachyon-db-migrate": {"tag": "sandbox-initial"}}}}}
-    flag = migrations.release_carries_migration(manifest, "production")
+    flag = migrations.release_carries_migration(manifest, "production", db)
     assert flag["carries"] and "the manifest's record of production" in flag["reason"]
-    assert not migrations.release_carries_migration(manifest, "production", live_pin=dict(pin))["carries"]
+    assert not migrations.release_carries_migration(manifest, "production", db, live_pin=dict(pin))["carries"]
+    # no service marked migrations: true in the catalog: nothing carries a migration, and it says why
+    none = migrations.release_carries_migration(manifest, "production", None)
+    assert not none["carries"] and "no service in the catalog runs migrations (migrations: true" in none["reason"]
 
 
 def test_smoke_check_list_shape():

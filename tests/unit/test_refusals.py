@@ -4,6 +4,9 @@ deployment, in every delivery measure and in the report. The issue's example was
 production deploy turning a 0% change failure rate into 50% and opening an incident; these
 are others: staging, several refusals, a refusal inside an open incident, a refusal after a
 rollback, and the HTML report's timeline and "last attempt" badge."""
+import os
+import sys
+
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import parse_utc
@@ -11,6 +14,10 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import hist
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics as dm
 from ansible_collections.tachyon.infra.plugins.module_utils._report import report as html_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 SHAS = {"tachyon-api": "4a091424887308027935eb247097d4ffd77c8f99",
         "tachyon-workers": "2f9e050447ffe25d88c4035db2d4bb3f9987b7ff",
@@ -20,7 +27,7 @@ UNTIL = "2026-03-01T00:00:00Z"
 
 def _history(env, attempts):
     """``attempts``: (outcome, day, deployment id or None, rolled_back_to or None)."""
-    doc = mf.create_release(None, "1.0.0", SHAS, now="2026-02-01T00:00:00Z")
+    doc = mf.create_release(None, "1.0.0", SHAS, now="2026-02-01T00:00:00Z", **catalog.RELEASE_ARGS)
     services = {n: {"sha": s} for n, s in SHAS.items()}
     for outcome, day, dep, back in attempts:
         doc = mf.record_deployment(doc, env, outcome, deployment_id=dep, rolled_back_to=back,

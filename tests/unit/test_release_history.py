@@ -16,6 +16,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import hist
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "history"))
 import synthetic  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 SHARED = Path(os.environ.get("TACHYON_SHARED_DIR") or ROOT.parent / "shared")
 CORPUS_FILES = sorted(glob.glob(str(SHARED / "corpus" / "tachyon-infra" / "release-manifest" / "*.json")))
@@ -31,12 +33,12 @@ def ran(shas):
 
 def two_releases():
     """0.1.0 deployed to both; 0.2.0 verified on staging, then production failed and rolled back."""
-    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel")
+    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel", **catalog.RELEASE_ARGS)
     m = mf.record_deployment(m, "staging", "succeeded", deployment_id="stg-1", services=ran(SHAS1),
                              deployed_by="alice", health_verified_at="2026-05-01T01:00:00Z", at="2026-05-01T01:00:00Z")
     m = mf.record_deployment(m, "production", "succeeded", deployment_id="prd-1", services=ran(SHAS1),
                              deployed_by="alice", approved_by="carol", at="2026-05-01T02:00:00Z")
-    m = mf.create_release(m, "0.2.0", SHAS2, now="2026-05-02T00:00:00Z", created_by="rel")
+    m = mf.create_release(m, "0.2.0", SHAS2, now="2026-05-02T00:00:00Z", created_by="rel", **catalog.RELEASE_ARGS)
     m = mf.record_deployment(m, "staging", "succeeded", deployment_id="stg-2", services=ran(SHAS2),
                              deployed_by="bob", health_verified_at="2026-05-02T01:00:00Z", at="2026-05-02T01:00:00Z")
     m = mf.record_deployment(m, "production", "rolled_back", deployment_id="prd-2", services=ran(SHAS2),
@@ -95,7 +97,7 @@ def test_a_failed_latest_attempt_is_named_while_the_last_success_still_runs():
     (["1.0.0-rc.1", "1.0.0", "1.0.0-alpha", "1.0.0-rc.2"], ["1.0.0", "1.0.0-rc.2", "1.0.0-rc.1", "1.0.0-alpha"]),
 ])
 def test_semver_order(versions, expected):
-    m = mf.create_release(None, versions[-1], SHAS1, now="2026-05-01T00:00:00Z")
+    m = mf.create_release(None, versions[-1], SHAS1, now="2026-05-01T00:00:00Z", **catalog.RELEASE_ARGS)
     for i, v in enumerate(versions):
         m = mf.record_deployment(m, "staging", "failed", version=v, at="2026-05-01T00:%02d:00Z" % i)
     assert [r["version"] for r in rh.releases(m)] == expected
@@ -161,7 +163,7 @@ def _hub(tmp_path):
 
 def test_git_history_gives_earlier_releases_their_creation_time(tmp_path):
     repo = _hub(tmp_path)
-    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel")
+    m = mf.create_release(None, "0.1.0", SHAS1, now="2026-05-01T00:00:00Z", created_by="rel", **catalog.RELEASE_ARGS)
     _commit(repo, mf.to_json_text(m), "2026-05-01T00:00:05Z")
     full = two_releases()
     _commit(repo, mf.to_json_text(full), "2026-05-02T03:00:00Z")

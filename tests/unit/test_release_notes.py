@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from ansible_collections.tachyon.infra.plugins.module_utils._release import manifest as mf
+from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
 from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as rp
 
@@ -14,6 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "services"))
 import advance_repos  # noqa: E402  (fixture helpers, not a package)
 import make_repos  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 
 SERVICES = make_repos.SERVICES  # fixture repo -> service
 MIGRATIONS = {"tachyon-db-migrate": ["src/migrations.js", "migrations"]}
@@ -34,14 +37,14 @@ def world(tmp_path_factory):
 
 def manifest_with_history(world):
     """0.1.9 deployed (staging and production), then release 0.2.0 created and on staging."""
-    doc = mf.create_release(None, "0.1.9", world["old"], now=NOW)
+    doc = mf.create_release(None, "0.1.9", world["old"], now=NOW, **catalog.RELEASE_ARGS)
     for env in ("staging", "production"):
         doc = mf.record_deployment(doc, env, "succeeded", deployment_id="dep-%s-1" % env,
                                    services={n: {"sha": s, "tag": s, "digest": "sha256:" + "a" * 64}
                                              for n, s in world["old"].items()},
                                    deployed_by="tester", approved_by="boss" if env == "production" else None,
                                    health_verified_at=NOW, at=NOW)
-    doc = mf.create_release(doc, "0.2.0", world["new"], now=NOW)
+    doc = mf.create_release(doc, "0.2.0", world["new"], now=NOW, **catalog.RELEASE_ARGS)
     return mf.record_deployment(doc, "staging", "succeeded", deployment_id="dep-staging-2",
                                 services={n: {"sha": s} for n, s in world["new"].items()},
                                 deployed_by="tester", health_verified_at=NOW, at=NOW)
@@ -54,7 +57,8 @@ def notes_between(world, tmp_path, old, new, **kw):
         return {"label": "release", "version": version, "source": "test",
                 "services": {n: {"sha": s} for n, s in shas.items()}}
     notes = rn.build_notes(side(old, "0.1.9"), side(new, "0.2.0"), kw.pop("repos", world["repos"]), cache,
-                           MIGRATIONS, WEB, order=list(SERVICES.values()))
+                           MIGRATIONS, WEB, order=list(SERVICES.values()),
+                           migrate_service=migrations.migrate_service(catalog.CATALOG)["name"])
     return notes, cache
 
 
@@ -142,7 +146,7 @@ def test_pins_of_the_current_release_a_recorded_version_and_an_environment(world
     assert version == "0.1.9" and {n: p["sha"] for n, p in services.items()} == world["old"]
     with pytest.raises(rn.NotesError, match=r"release 0\.1\.8 is not in the manifest.*deployments of 0\.1\.9"):
         rn.version_pins(doc, "0.1.8")
-    assert rn.environment_pins(mf.create_release(None, "0.1.0", world["old"], now=NOW), "staging")[0] is None
+    assert rn.environment_pins(mf.create_release(None, "0.1.0", world["old"], now=NOW, **catalog.RELEASE_ARGS), "staging")[0] is None
 
 
 def test_rendered_text_and_markdown(world, tmp_path):
@@ -190,7 +194,7 @@ def test_rollback_pins_come_from_the_environments_own_verified_deployment(world)
     with pytest.raises(rp.PinsError, match=r"production rolls back only to a release it ran itself\); it records 0\.1\.9"):
         rp.rollback_pins(doc, "0.2.0", "production")
     # staging may go to what production ran
-    fresh = mf.create_release(None, "0.1.9", world["old"], now=NOW)
+    fresh = mf.create_release(None, "0.1.9", world["old"], now=NOW, **catalog.RELEASE_ARGS)
     fresh = mf.record_deployment(fresh, "production", "succeeded", deployment_id="p1", approved_by="boss",
                                  services={n: {"sha": s} for n, s in world["old"].items()}, deployed_by="t",
                                  health_verified_at=NOW, at=NOW)
@@ -200,7 +204,7 @@ def test_rollback_pins_come_from_the_environments_own_verified_deployment(world)
 
 
 def test_a_failed_or_unverified_deployment_is_no_rollback_target(world):
-    doc = mf.create_release(None, "0.1.9", world["old"], now=NOW)
+    doc = mf.create_release(None, "0.1.9", world["old"], now=NOW, **catalog.RELEASE_ARGS)
     doc = mf.record_deployment(doc, "staging", "failed", deployment_id="f1",
                                services={n: {"sha": s} for n, s in world["old"].items()}, at=NOW)
     doc = mf.record_deployment(doc, "staging", "succeeded", deployment_id="s1", deployed_by="t",

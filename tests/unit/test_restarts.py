@@ -3,6 +3,7 @@ and its refusals (_platform/restart.py), the manifest's restarts kept apart from
 history (_release/restarts.py), and the readers that take a restarted deployment as the
 recorded one (drift, the staging proof of a promotion)."""
 import os
+import sys
 
 import pytest
 
@@ -15,6 +16,8 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest_ta
 from ansible_collections.tachyon.infra.plugins.module_utils._report import metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
 CATALOG = [{"name": "tachyon-api", "component": "api"}, {"name": "tachyon-workers", "component": "workers"},
            {"name": "tachyon-db-migrate", "component": "db-migrate"}]
 DIGEST = "sha256:" + "a" * 64
@@ -86,7 +89,7 @@ def test_restarts_are_recorded_apart_and_never_counted_as_deployments():
     base = mf.new_manifest()
     base = mf.create_release(base, "1.0.0", {"tachyon-api": "4a09142", "tachyon-workers": "2f9e050",
                                              "tachyon-db-migrate": "9252ea2"},
-                             known_services=["tachyon-api", "tachyon-workers", "tachyon-db-migrate"])
+                             **catalog.release_args(known_services=["tachyon-api", "tachyon-workers", "tachyon-db-migrate"]))
     base = mf.record_deployment(base, "staging", "succeeded", deployment_id="dep-1",
                                 services={"tachyon-api": {"sha": "4a09142"}, "tachyon-workers": {"sha": "2f9e050"},
                                           "tachyon-db-migrate": {"sha": "9252ea2"}},
@@ -154,7 +157,8 @@ def test_the_html_report_lists_restarts_apart_escaped():
     from ansible_collections.tachyon.infra.plugins.module_utils._release import history
     from ansible_collections.tachyon.infra.plugins.module_utils._report import report
 
-    base = mf.create_release(mf.new_manifest(), "1.0.0", {"tachyon-api": "4a09142"}, known_services=["tachyon-api"])
+    base = mf.create_release(mf.new_manifest(), "1.0.0", {"tachyon-api": "4a09142"},
+                             **catalog.release_args(known_services=["tachyon-api"]))
     until = parse_utc("2026-12-02T00:00:00Z")
     plain = report.render(base, history.history_view(base), metrics.metrics(base, "30d", until), until)
     assert 'id="restarts"' not in plain

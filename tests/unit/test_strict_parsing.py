@@ -22,6 +22,9 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.strict_input
 from ansible_collections.tachyon.infra.plugins.modules import manifest_publish, release_manifest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import service_catalog as catalog  # noqa: E402  (fixture helper, not a package)
+
 BIN = os.path.dirname(sys.executable)
 SHAS = {"tachyon-api": "9f8e7d6", "tachyon-workers": "1a2b3c4", "tachyon-db-migrate": "5d6e7f8"}
 DEPLOYED = {name: {"sha": sha, "tag": sha} for name, sha in SHAS.items()}
@@ -59,7 +62,7 @@ def staging_success(path, **kw):
 def test_created_refuses_a_sha_with_a_trailing_newline(capsys, manifest_path, runner):
     before = manifest_path.read_bytes()
     result, failed = RUNNERS[runner](capsys, path=str(manifest_path), state="created", version="0.2.0",
-                                     services=dict(SHAS, **{"tachyon-api": "abc1234\n"}))
+                                     services=dict(SHAS, **{"tachyon-api": "abc1234\n"}), **catalog.RELEASE_ARGS)
     assert failed, result
     assert result["msg"] == ("services.tachyon-api: 'abc1234\\n' is not a git SHA; give 7 to 40 hexadecimal "
                              "characters and nothing else (e.g. the output of `git rev-parse --short HEAD`); "
@@ -168,7 +171,8 @@ def test_every_text_option_of_release_manifest_must_be_one_string(capsys, manife
 
 def test_known_services_elements_must_be_strings(capsys, manifest_path):
     result, failed = module(capsys, path=str(manifest_path), state="created", version="0.2.0",
-                            services=SHAS, known_services=["tachyon-api", ["tachyon-workers"], "tachyon-db-migrate"])
+                            services=SHAS, known_services=["tachyon-api", ["tachyon-workers"], "tachyon-db-migrate"],
+                            images=catalog.IMAGES)
     assert failed and "Elements value for option 'known_services' is of type list" in result["msg"], result
 
 

@@ -38,6 +38,20 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.retry import
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch, format_utc
 from ansible_collections.tachyon.infra.plugins.module_utils._git.run import GitError, run_git
 
+# Seconds after which a lock counts as stale (expired) unless the taker says otherwise.
+DEFAULT_STALE_AFTER = 7200
+
+# Where an environment's lock lives: the argument spec of deploy_lock's store options (documented
+# there), which app_deploy's ``lock`` option passes on (with the lock_id) and its action plugin
+# validates with this same spec.
+STORE_OPTIONS = dict(
+    remote=dict(type="str"),
+    repo_dir=dict(type="path"),
+    environment=dict(type="str"),
+    path=dict(type="path"),
+    stale_after=dict(type="int", default=DEFAULT_STALE_AFTER),
+)
+
 LOCK_PREFIX = "refs/tachyon/locks/"
 FREEZE_PREFIX = "refs/tachyon/freezes/"
 OVERRIDE_PREFIX = "refs/tachyon/overrides/"
@@ -223,7 +237,7 @@ class FileStore(object):
 
     description = "local file"
 
-    def __init__(self, lock_path, stale_after=7200):
+    def __init__(self, lock_path, stale_after=DEFAULT_STALE_AFTER):
         self.lock_path = os.path.abspath(lock_path)
         self.directory = os.path.dirname(self.lock_path)
         self.stale_after = stale_after
@@ -305,7 +319,7 @@ FALLBACK_NOTE = ("no lock remote is configured (tachyon_lock_remote): using the 
                  "which protects only runs on this controller, not GitHub runners or AWX jobs")
 
 
-def open_store(environment, remote=None, repo_dir=None, path=None, stale_after=7200):
+def open_store(environment, remote=None, repo_dir=None, path=None, stale_after=DEFAULT_STALE_AFTER):
     """``(store, note)``: the hub remote's refs when ``remote`` is set, else the local lock file
     ``path`` (``note`` then says that it protects this controller only)."""
     if remote:

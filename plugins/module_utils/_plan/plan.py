@@ -36,10 +36,10 @@ from ansible_collections.tachyon.infra.plugins.module_utils._release import mani
 from ansible_collections.tachyon.infra.plugins.module_utils._release import migrations
 from ansible_collections.tachyon.infra.plugins.module_utils._release import pins as pins_mod
 from ansible_collections.tachyon.infra.plugins.module_utils._release import registry
+from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import CatalogError, health_version_service
 from ansible_collections.tachyon.infra.plugins.module_utils._spec import app_spec
 
 READ_SECONDS = 15
-API_SERVICE = "tachyon-api"
 
 
 class PlanError(Exception):
@@ -75,6 +75,10 @@ class Facts(object):
         self.manifest = None
         self.version = None
         self.services = None
+        # the catalog entries whose image runs the migrations (migrations: true) and whose tag
+        # /health reports (health_version: true), read_facts
+        self.migrate_service = None
+        self.version_service = None
         self.release_pins = {}
         self.resolved_digests = {}
         self.registry_problems = []
@@ -319,10 +323,15 @@ def read_facts(p):
         smoke.validate(p.get("smoke_checks") or [])
     except smoke.SmokeCheckError as exc:
         facts.input_problems.append(str(exc))
+    try:
+        facts.migrate_service = migrations.migrate_service(p.get("services"))
+        facts.version_service = health_version_service(p.get("services"))
+    except CatalogError as exc:
+        facts.input_problems.append(str(exc))
     facts.manifest_only = not p.get("read_apps", True)
     if facts.services:
-        api = facts.services.get(API_SERVICE) or {}
-        facts.expected_version = api.get("tag") or api.get("sha")
+        reporting = facts.services.get(facts.version_service["name"]) if facts.version_service else None
+        facts.expected_version = (reporting or {}).get("tag") or (reporting or {}).get("sha")
         if not facts.manifest_only:
             _read_digests(p, facts)
         if p.get("repo_cache"):
@@ -379,13 +388,15 @@ def component_rows(facts):
 
 def migration_of(facts):
     services = facts.services or {}
+    if facts.migrate_service is None:
+        return migrations.no_migration_service()
+    name, comp = facts.migrate_service["name"], facts.migrate_service["component"]
     if facts.target_deployment is not None:
-        comp = (services.get(migrations.MIGRATE_SERVICE) or {}).get("component") or "db-migrate"
         running = live_app.components(facts.target_deployment).get(comp)
         live_pin = {"tag": running.get("tag"), "digest": running.get("digest")} if running else None
-        return migrations.carries_migration(services.get(migrations.MIGRATE_SERVICE), live_pin,
+        return migrations.carries_migration(services.get(name), live_pin, name,
                                             source="%s's live app" % facts.environment)
-    return migrations.release_carries_migration(facts.manifest, facts.environment)
+    return migrations.release_carries_migration(facts.manifest, facts.environment, name)
 
 
 def unblock_hint(refused):

@@ -31,8 +31,13 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.escape impor
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._common.times import utcnow
 
-DEFAULT_SERVICES = ("tachyon-api", "tachyon-workers", "tachyon-db-migrate")
-DEFAULT_REGISTRY = "ghcr.io/tachyonapp"
+# The list of services and their images is the service catalog's (playbooks/group_vars/all/
+# services.yml, tachyon_services): create_release takes both from the caller. This constant is for
+# bash-era manifests only: their create-release.sh always pinned ghcr.io/tachyonapp/<name> (every
+# one of the 21 upstream manifests in the corpus, shared/corpus/tachyon-infra/release-manifest/,
+# says so), but LEGACY_SCHEMA does not require the image field, so a legacy pin without one gets
+# the repository that script wrote.
+LEGACY_REGISTRY = "ghcr.io/tachyonapp"
 # the argument spec of the manifest option every manifest-reading module takes (its doc: the
 # tachyon.infra.manifest doc fragment)
 MANIFEST_PATH_OPTION = {"manifest_path": dict(type="path", required=True)}
@@ -105,7 +110,7 @@ def upgrade_legacy(doc, source="manifest"):
                                 "(7-40 hex, or \"\" when unpinned)" % (source, json.dumps(name), pin.get("sha")))
         services[name] = {
             "sha": sha,
-            "image": pin.get("image") or "%s/%s" % (DEFAULT_REGISTRY, name),
+            "image": pin.get("image") or "%s/%s" % (LEGACY_REGISTRY, name),
             "tag": raw_tag or (sha if sha else None),
         }
     created_at = _blank(doc.get("created_at"))
@@ -226,6 +231,10 @@ def create_release(current, version, services, known_services=None, images=None,
                    digests=None):
     """Return the manifest with release ``version`` pinning ``services`` (name -> sha).
 
+    ``known_services`` are the service catalog's names (tachyon_services | map(attribute='name'))
+    and ``images`` its image repositories (name -> image); a service's image defaults to the one
+    the current manifest pins, and a service with neither is refused.
+
     ``current`` is the existing manifest (current format) or None. Environments and history
     are kept: they record what runs where, and production still runs the previous release
     until it is promoted. Returns ``current`` unchanged (same object) when the same version
@@ -233,7 +242,11 @@ def create_release(current, version, services, known_services=None, images=None,
     needs ``force``.
     """
     check_semver(version)
-    known = list(known_services or DEFAULT_SERVICES)
+    if not known_services:
+        raise ManifestError("known_services: give the service catalog's names (playbooks/group_vars/all/"
+                            "services.yml: tachyon_services | map(attribute='name'), as roles/release passes "
+                            "them); the catalog is the only list of services")
+    known = list(known_services)
     if not isinstance(services, dict) or not services and not partial:
         raise ManifestError("services: give a SHA for each of %s" % ", ".join(known))
     images = images or {}
@@ -264,8 +277,11 @@ def create_release(current, version, services, known_services=None, images=None,
             raise ManifestError("services.%s: missing; every service in the catalog needs a SHA "
                                 "(or set partial: true - playbooks/release.yml: -e release_partial=true - "
                                 "to carry the others over from the current release)" % name)
-        image = images.get(name) or ((current or {}).get("services", {}).get(name) or {}).get("image") \
-            or "%s/%s" % (DEFAULT_REGISTRY, name)
+        image = images.get(name) or ((current or {}).get("services", {}).get(name) or {}).get("image")
+        if not image:
+            raise ManifestError("images.%s: no image repository for %s (the current release pins none); "
+                                "give the catalog's image (tachyon_services[].image, as roles/release passes "
+                                "images)" % (name, name))
         pins[name] = {"sha": sha, "image": image, "tag": sha}
         if (digests or {}).get(name):
             # the registry digest of image:sha at release time (module_utils/_release/registry.py)

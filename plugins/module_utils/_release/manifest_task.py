@@ -27,7 +27,7 @@ ARGUMENT_SPEC = dict(
                choices=["created", "read", "recorded", "promotable", "upgraded", "restarted"]),
     version=dict(type="raw"),
     services=dict(type="dict"),
-    known_services=dict(type="list", elements="raw", default=list(mf.DEFAULT_SERVICES)),
+    known_services=dict(type="list", elements="raw"),
     images=dict(type="dict"),
     digests=dict(type="dict"),
     description=dict(type="raw"),
@@ -55,7 +55,7 @@ TEXT_OPTIONS = tuple(name for name, spec in ARGUMENT_SPEC.items()
                      if spec["type"] == "raw")
 
 REQUIRED_IF = [
-    ("state", "created", ("version", "services")),
+    ("state", "created", ("version", "services", "known_services")),
     ("state", "recorded", ("environment", "outcome")),
     ("state", "restarted", ("environment", "outcome", "components")),
     ("state", "promotable", ("version", "environment")),

@@ -8,12 +8,31 @@ what the environment runs now: the job's image in the live deployment's spec whe
 read, else what the manifest records the environment ran. This is an image-based flag; the
 release notes add a file-based one (migration files changed between the pins).
 
+Which service's image runs the migrations is the service catalog's to say: its entry has
+``migrations: true`` (playbooks/group_vars/all/services.yml); ``migrate_service()`` finds it in the
+catalog the modules are given (deploy_plan's and release_notes' ``services``).
+
 Used by the deploy plan (plugins/module_utils/_plan/plan.py), the failed-deploy path and
 the release notes.
 """
 from __future__ import annotations
 
-MIGRATE_SERVICE = "tachyon-db-migrate"
+from ansible_collections.tachyon.infra.plugins.module_utils._release.catalog import marked
+
+
+def migrate_service(services):
+    """The catalog entry (``{name, component, ...}``) marked ``migrations: true``: the service whose
+    image runs the database migrations (the App Spec's PRE_DEPLOY job). None when no entry is
+    marked (no release then carries a migration). ``services``: tachyon_services, a list of
+    entries. Raises catalog.CatalogError for a non-boolean ``migrations`` or more than one marked entry."""
+    return marked(services, "migrations", "its image runs the database migrations")
+
+
+def no_migration_service():
+    """The carries_migration() answer when the catalog marks no service ``migrations: true``."""
+    return {"carries": False, "service": None, "pinned": None, "running": None,
+            "reason": "no service in the catalog runs migrations (migrations: true in "
+                      "playbooks/group_vars/all/services.yml)"}
 
 
 def _refs(pin):
@@ -47,10 +66,13 @@ def same_image(left, right):
     return a == b
 
 
-def carries_migration(pinned, running, service=MIGRATE_SERVICE, source="the live app"):
+def carries_migration(pinned, running, service, source="the live app"):
     """{carries, service, pinned, running, reason}: whether deploying the release's pin
-    ``pinned`` ({sha, tag, digest}) of ``service`` onto an environment running ``running``
-    (the same shape, or None when it runs nothing known) runs a migration."""
+    ``pinned`` ({sha, tag, digest}) of ``service`` (the catalog's migrate_service() name; None:
+    the catalog has none) onto an environment running ``running`` (the same shape, or None when it
+    runs nothing known) runs a migration."""
+    if service is None:
+        return no_migration_service()
     if not pinned:
         return {"carries": False, "service": service, "pinned": None, "running": _show(running),
                 "reason": "the release does not pin %s" % service}
@@ -65,12 +87,12 @@ def carries_migration(pinned, running, service=MIGRATE_SERVICE, source="the live
                       ("%s pin %s is what %s runs: no migration" % (service, _show(pinned), source))}
 
 
-def release_carries_migration(manifest, environment, live_pin=None):
-    """carries_migration() for the manifest's release onto ``environment``: against the live
-    pin when given (read from the app), else the manifest's record of the environment."""
-    pinned = (manifest.get("services") or {}).get(MIGRATE_SERVICE)
+def release_carries_migration(manifest, environment, service, live_pin=None):
+    """carries_migration() of ``service`` for the manifest's release onto ``environment``: against
+    the live pin when given (read from the app), else the manifest's record of the environment."""
+    pinned = (manifest.get("services") or {}).get(service)
     if live_pin is not None:
-        return carries_migration(pinned, live_pin, source="%s's live app" % environment)
+        return carries_migration(pinned, live_pin, service, source="%s's live app" % environment)
     recorded = (((manifest.get("environments") or {}).get(environment) or {}).get("services") or {})
-    return carries_migration(pinned, recorded.get(MIGRATE_SERVICE),
+    return carries_migration(pinned, recorded.get(service), service,
                              source="the manifest's record of %s" % environment)

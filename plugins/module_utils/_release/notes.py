@@ -21,7 +21,7 @@ from ansible_collections.tachyon.infra.plugins.module_utils._common.escape impor
 from ansible_collections.tachyon.infra.plugins.module_utils._git.cache import (  # noqa: F401 pylint: disable=unused-import
     SHORT, GitCache, GitError, pull_requests)
 from ansible_collections.tachyon.infra.plugins.module_utils._release.manifest import sha_matches
-from ansible_collections.tachyon.infra.plugins.module_utils._release.migrations import MIGRATE_SERVICE, carries_migration
+from ansible_collections.tachyon.infra.plugins.module_utils._release.migrations import carries_migration
 from ansible_collections.tachyon.infra.plugins.module_utils._release.pins import (  # noqa: F401 pylint: disable=unused-import
     PinsError as NotesError, environment_pins, recorded_versions, version_pins)
 
@@ -70,9 +70,10 @@ def service_notes(cache, name, url, old, new, migration_paths=None, web=None):
     return item
 
 
-def build_notes(old, new, repos, cache, migration_paths=None, web_urls=None, order=None):
+def build_notes(old, new, repos, cache, migration_paths=None, web_urls=None, order=None, migrate_service=None):
     """Release notes between ``old`` and ``new``: each ``{"label", "version", "source",
-    "services"}`` (services: name -> pin, or None for "nothing recorded")."""
+    "services"}`` (services: name -> pin, or None for "nothing recorded"). ``migrate_service``:
+    the name of the service whose image runs the migrations (the catalog's, migrations: true)."""
     migration_paths = migration_paths or {}
     web_urls = web_urls or {}
     old_services = old.get("services") or {}
@@ -98,10 +99,11 @@ def build_notes(old, new, repos, cache, migration_paths=None, web_urls=None, ord
         "migrations_changed": any(s["migrations_changed"] for s in services),
         # image-based (module_utils/_release/migrations.py, as the deploy plan says it): the db-migrate pin
         # differs from the from side's, so deploying runs the migration job
+        # (``migrate_service``: the catalog's service with migrations: true, migrations.migrate_service)
         "carries_migration": carries_migration(
-            new_services.get(MIGRATE_SERVICE),
-            old_services.get(MIGRATE_SERVICE) if old.get("services") is not None else None,
-            source=_side(old)),
+            new_services.get(migrate_service),
+            old_services.get(migrate_service) if old.get("services") is not None else None,
+            migrate_service, source=_side(old)),
         "errors": [s["error"] for s in services if s["error"]],
     }
 

@@ -112,9 +112,33 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import ProgressLog
 from ansible_collections.tachyon.infra.plugins.module_utils._common.redaction import redact_text
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import maintenance
+from ansible_collections.tachyon.infra.plugins.module_utils._platform import standing as app_standing
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import (
-    DOApiError, check_module, client_argument_spec, make_client, wait_argument_spec)
+    DOApiError, call, check_module, client_argument_spec, make_client, wait_argument_spec)
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.deployments import DeploymentFailed
+
+
+def standing_now(client, p):
+    """After a failure: what the app runs now (read again: the spec change may have gone live or not),
+    whether maintenance is on in it, and the command that continues (standing.describe)."""
+    # the deploy's always passes no environment: the marker's name has it (.maintenance-<env>.json)
+    match = re.match(r"^\.maintenance-([a-z0-9_-]+)\.json$", os.path.basename(p["marker"] or ""))
+    env = p["environment"] or (match.group(1) if match else "<environment>")
+    command = "ansible-playbook playbooks/maintenance.yml -i inventories/%s -e maintenance=%s" % (env, p["state"])
+    if client is None:
+        return "Next: %s." % command
+    try:
+        answer = call("get app", client.apps.get, p["app_id"], _app_id=p["app_id"])
+    except DOApiError as exc:
+        return "What the app runs now could not be read (%s). Next: %s." % (redact_text(str(exc)), command)
+    app = answer.get("app") if isinstance(answer, dict) else None
+    active = app.get("active_deployment") if isinstance(app, dict) else None
+    if not isinstance(active, dict):
+        return "What the app runs now could not be read (no active deployment in the answer). Next: %s." % command
+    state = app_standing.standing(app)
+    live = active.get("spec") if isinstance(active.get("spec"), dict) else {}
+    return "%s Maintenance is %s in its spec." % (app_standing.describe(state, command),
+                                                  "ON" if maintenance.enabled(live) else "off")
 
 
 def main():
@@ -140,16 +164,18 @@ def main():
         module.fail_json(msg="marker %s: its directory does not exist; nothing was changed" % p["marker"])
     progress = ProgressLog()
     on = p["state"] == "on"
+    client = None
     try:
         client = make_client(p["token"], p["api_endpoint"])
         result = maintenance.switch(client, p["app_id"], on, p["marker"], url, p["timeout"], p["poll_interval"],
                                     progress, module.check_mode,
                                     p["environment"], p["release"], p["run_url"], p["by"])
     except (DOApiError, DeploymentFailed, TimeoutError) as exc:
-        module.fail_json(msg="turning maintenance %s failed: %s. %s" % (
+        module.fail_json(msg="turning maintenance %s failed: %s. %s %s" % (
             p["state"], redact_text(str(exc)),
             "The marker %s stays: the next plan says maintenance may be on." % p["marker"]
-            if os.path.exists(p["marker"]) else "Nothing was changed."), progress_lines=progress.lines)
+            if os.path.exists(p["marker"]) else "Nothing was changed.",
+            standing_now(client, p)), progress_lines=progress.lines)
     result["progress_lines"] = progress.lines
     if module._diff:
         result["diff"] = {"before": "%s\n" % json.dumps(result["before"], sort_keys=True),

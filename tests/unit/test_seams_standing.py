@@ -68,3 +68,47 @@ def test_when_the_app_cannot_be_read_back_the_failure_says_what_ran_before(emu):
     assert "What the app runs now could not be read" in failure.msg, failure.msg
     assert "before the restart it ran deployment %s" % plan["deployment_id"] in failure.msg
     assert NEXT % plan["deployment_id"] in failure.msg
+
+
+def _maintenance(emu, tmp_path, capsys, state, environment="staging"):
+    import json
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.tachyon.infra.plugins.modules import app_maintenance
+    args = dict(app_id=emu.app_ids["staging"], token=emu.tokens["staging"], api_endpoint=emu.url, state=state,
+                marker=str(tmp_path / ".maintenance-staging.json"), timeout=20, poll_interval=0.05)
+    if environment:
+        args["environment"] = environment
+    with patch_module_args(args), pytest.raises(SystemExit):
+        app_maintenance.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("environment", ["staging", None], ids=["environment-given", "environment-of-the-marker"])
+def test_maintenance_that_fails_names_what_the_app_runs_and_the_command_that_continues(emu, tmp_path, capsys,
+                                                                                       environment):
+    """Maintenance mode is a spec change App Platform deploys: when turning it on fails (its
+    deployment ends in ERROR) or turning it off fails (the API refuses the change), the failure
+    says what the app runs now, whether maintenance is on in it, and the command that continues
+    (the deploy's always turns it off without naming the environment: the marker's name has it)."""
+    emu.clear_faults()
+    result = _maintenance(emu, tmp_path, capsys, "on", environment)
+    assert not result.get("failed"), result.get("msg")
+    emu.set_faults([{"kind": "http_error", "method": "PUT", "path": "/v2/apps/*", "status": 422, "count": 1}])
+    result = _maintenance(emu, tmp_path, capsys, "off", environment)
+    emu.clear_faults()
+    active = emu.client("staging").apps.get(emu.app_ids["staging"])["app"]["active_deployment"]["id"]
+    assert result["failed"] and "turning maintenance off failed: " in result["msg"], result["msg"]
+    assert ("The app runs deployment %s (ACTIVE; " % active) in result["msg"], result["msg"]
+    assert ("not pinned. Next: ansible-playbook playbooks/maintenance.yml -i inventories/staging -e maintenance=off. "
+            "Maintenance is ON in its spec.") in result["msg"], result["msg"]
+    result = _maintenance(emu, tmp_path, capsys, "off", environment)
+    assert not result.get("failed"), result.get("msg")
+
+    emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "count": 1}])
+    result = _maintenance(emu, tmp_path, capsys, "on", environment)
+    emu.clear_faults()
+    active = emu.client("staging").apps.get(emu.app_ids["staging"])["app"]["active_deployment"]["id"]
+    assert result["failed"] and result["msg"].startswith("turning maintenance on failed: "), result["msg"]
+    assert ("The app runs deployment %s (ACTIVE; " % active) in result["msg"], result["msg"]
+    assert ("not pinned. Next: ansible-playbook playbooks/maintenance.yml -i inventories/staging -e maintenance=on. "
+            "Maintenance is off in its spec.") in result["msg"], result["msg"]

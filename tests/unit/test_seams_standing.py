@@ -83,31 +83,40 @@ def _maintenance(emu, tmp_path, capsys, state, environment="staging"):
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.fixture
+def fresh_emu():
+    """An emulator of this test's own: a maintenance deployment that failed leaves the app's spec with
+    maintenance set, and App Platform (like the emulator) makes no new deployment for an unchanged spec."""
+    from emulator.testing import running_emulator
+    with running_emulator(phase_seconds=0.02) as emulator:
+        yield emulator
+
+
 @pytest.mark.parametrize("environment", ["staging", None], ids=["environment-given", "environment-of-the-marker"])
-def test_maintenance_that_fails_names_what_the_app_runs_and_the_command_that_continues(emu, tmp_path, capsys,
+def test_maintenance_that_fails_names_what_the_app_runs_and_the_command_that_continues(fresh_emu, tmp_path, capsys,
                                                                                        environment):
     """Maintenance mode is a spec change App Platform deploys: when turning it on fails (its
     deployment ends in ERROR) or turning it off fails (the API refuses the change), the failure
     says what the app runs now, whether maintenance is on in it, and the command that continues
     (the deploy's always turns it off without naming the environment: the marker's name has it)."""
-    emu.clear_faults()
-    result = _maintenance(emu, tmp_path, capsys, "on", environment)
+    fresh_emu.clear_faults()
+    result = _maintenance(fresh_emu, tmp_path, capsys, "on", environment)
     assert not result.get("failed"), result.get("msg")
-    emu.set_faults([{"kind": "http_error", "method": "PUT", "path": "/v2/apps/*", "status": 422, "count": 1}])
-    result = _maintenance(emu, tmp_path, capsys, "off", environment)
-    emu.clear_faults()
-    active = emu.client("staging").apps.get(emu.app_ids["staging"])["app"]["active_deployment"]["id"]
+    fresh_emu.set_faults([{"kind": "http_error", "method": "PUT", "path": "/v2/apps/*", "status": 422, "count": 1}])
+    result = _maintenance(fresh_emu, tmp_path, capsys, "off", environment)
+    fresh_emu.clear_faults()
+    active = fresh_emu.client("staging").apps.get(fresh_emu.app_ids["staging"])["app"]["active_deployment"]["id"]
     assert result["failed"] and "turning maintenance off failed: " in result["msg"], result["msg"]
     assert ("The app runs deployment %s (ACTIVE; " % active) in result["msg"], result["msg"]
     assert ("not pinned. Next: ansible-playbook playbooks/maintenance.yml -i inventories/staging -e maintenance=off. "
             "Maintenance is ON in its spec.") in result["msg"], result["msg"]
-    result = _maintenance(emu, tmp_path, capsys, "off", environment)
+    result = _maintenance(fresh_emu, tmp_path, capsys, "off", environment)
     assert not result.get("failed"), result.get("msg")
 
-    emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "count": 1}])
-    result = _maintenance(emu, tmp_path, capsys, "on", environment)
-    emu.clear_faults()
-    active = emu.client("staging").apps.get(emu.app_ids["staging"])["app"]["active_deployment"]["id"]
+    fresh_emu.set_faults([{"kind": "deploy_fail", "stage": "deploy", "count": 1}])
+    result = _maintenance(fresh_emu, tmp_path, capsys, "on", environment)
+    fresh_emu.clear_faults()
+    active = fresh_emu.client("staging").apps.get(fresh_emu.app_ids["staging"])["app"]["active_deployment"]["id"]
     assert result["failed"] and result["msg"].startswith("turning maintenance on failed: "), result["msg"]
     assert ("The app runs deployment %s (ACTIVE; " % active) in result["msg"], result["msg"]
     assert ("not pinned. Next: ansible-playbook playbooks/maintenance.yml -i inventories/staging -e maintenance=on. "

@@ -167,5 +167,10 @@ def test_the_production_gate_needs_staging_components_healthy_on_app_platform():
         in refused["detail"]
     facts.staging_platform = facts.staging_platform[:1]
     assert gates.staging_platform_healthy(facts)["ok"]
+    # a reading of the right shape that names no component (or no reading at all) proves nothing
+    for empty in ([], None):
+        facts.staging_platform = empty
+        refused = gates.staging_platform_healthy(facts)
+        assert not refused["ok"] and "reported no component health for staging" in refused["detail"], refused
     facts.staging_platform_problem = "read the app's component health: the API failed (500)"
     assert "could not be read: read the app's component health" in gates.staging_platform_healthy(facts)["detail"]

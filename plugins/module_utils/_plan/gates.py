@@ -227,12 +227,17 @@ def staging_platform_healthy(facts):
     if facts.staging_platform_problem:
         return gate("staging components healthy", False, "App Platform's component health of staging could not be "
                                                          "read: %s" % facts.staging_platform_problem)
-    problems = signals.problems(facts.staging_platform or [])
+    if not facts.staging_platform:
+        # an answer of the right shape that names no component proves nothing about the release
+        return gate("staging components healthy", False, "App Platform reported no component health for staging "
+                                                         "(GET /v2/apps/{id}/health listed no component); the release "
+                                                         "is not proven until it reports them healthy: try again")
+    problems = signals.problems(facts.staging_platform)
     if problems:
         return gate("staging components healthy", False, "App Platform reports staging's %s; the release is not "
                                                          "proven while a component is not healthy" % "; ".join(problems))
     return gate("staging components healthy", True, "App Platform reports staging's components healthy: %s" % ", ".join(
-        signals.describe(c) for c in facts.staging_platform or []))
+        signals.describe(c) for c in facts.staging_platform))
 
 
 @register

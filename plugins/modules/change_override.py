@@ -69,8 +69,12 @@ options:
     description: V(requested) - why (an incident, a fix); shown to everyone and kept.
     type: str
   hours:
-    description: V(requested) - how long the override is valid, more than 0 and at most 24.
-    type: float
+    description:
+      - V(requested) - how long the override is valid, in hours written as digits (V(2), V(0.5)),
+        at least one minute and at most 24.
+      - Type raw so that what Python's C(float) would also read (V(2_0) as 20, V(1e-9), V(inf)) is
+        refused, not reinterpreted.
+    type: raw
     default: 2
   run_url:
     description: Where this run can be seen (recorded with the use).
@@ -165,7 +169,7 @@ def main():
             services=dict(type="dict", default={}),
             by=dict(type="str"),
             reason=dict(type="str"),
-            hours=dict(type="float", default=overrides.DEFAULT_HOURS),
+            hours=dict(type="raw", default=overrides.DEFAULT_HOURS),
             run_url=dict(type="str"),
             lock_remote=dict(type="str"),
             lock_repo_dir=dict(type="path"),

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.tachyon.infra.plugins.module_utils._common.times import epoch
 from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import gates
 from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
@@ -201,11 +202,21 @@ def test_a_self_approved_record_written_by_hand_is_refused(store):
 
 @pytest.mark.parametrize("hours, reason, problem", [
     (25, "x", "at most 24"), (0, "x", "more than 0"), (2, "  ", "needs a reason"),
+    # what Python's float() would read otherwise: 20 hours, a nanosecond, forever, nothing
+    ("2_0", "x", "written as digits"), ("1e-9", "x", "written as digits"), (1e-9, "x", "written as digits"),
+    ("inf", "x", "written as digits"), ("nan", "x", "written as digits"), (True, "x", "written as digits"),
+    ("0.001", "x", "at least one minute"), ("24.0001", "x", "at most 24"),
 ])
 def test_a_request_needs_a_reason_and_a_short_expiry(store, hours, reason, problem):
     with pytest.raises(overrides.OverrideError, match=problem):
         overrides.request(store, "production", "0.2.0", SERVICES, "alice", reason, hours, now=NOW)
     assert os.listdir(os.path.dirname(store.lock_path)) == []
+
+
+@pytest.mark.parametrize("hours, seconds", [("0.5", 1800), (2, 7200), (1.5, 5400), (" 3 ", 10800), ("24", 86400)])
+def test_override_hours_written_as_digits_are_read_as_hours(store, hours, seconds):
+    record = overrides.request(store, "production", "0.2.0", SERVICES, "alice", "incident 2", hours, now=NOW)
+    assert epoch(record["expires_at"]) - NOW == seconds, record
 
 
 def test_overrides_live_in_the_hub_remote_and_are_used_once(tmp_path):

@@ -20,6 +20,7 @@ Every value a person gives (the reason) is data: one line in the commit trailers
 """
 from __future__ import annotations
 
+import re
 import socket
 import time
 import uuid
@@ -159,6 +160,27 @@ def release_pins(manifest, environment, version):
     return manifest["services"]
 
 
+HOURS_RE = re.compile(r"[0-9]{1,2}(\.[0-9]{1,4})?")
+
+
+def _hours(value):
+    """``value`` (override_hours) as a float: a plain decimal number of hours, at least one minute
+    and at most MAX_HOURS. Python's own float() would also read '2_0' (20), '1e-9' or 'inf'; each
+    is refused as what it is not."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        text = None
+    else:
+        text = value.strip() if isinstance(value, str) else repr(value)
+    if text is None or not HOURS_RE.fullmatch(text):
+        raise OverrideError("override_hours must be a number of hours written as digits (e.g. 2 or 0.5; "
+                            "0 < hours <= %d), got %r" % (MAX_HOURS, value))
+    hours = float(text)
+    if not 1.0 / 60 <= hours <= MAX_HOURS:
+        raise OverrideError("override_hours must be more than 0 (at least one minute, %.4f) and at most %d (an "
+                            "override is for an incident, not a season), got %s" % (1.0 / 60, MAX_HOURS, text))
+    return hours
+
+
 def request(store, environment, version, services, requester, reason, hours=DEFAULT_HOURS, run_url=None, now=None):
     """A new override; returns its record."""
     now = time.time() if now is None else now
@@ -169,13 +191,7 @@ def request(store, environment, version, services, requester, reason, hours=DEFA
                             "is shown to everyone and kept in the history")
     if not (requester or "").strip():
         raise OverrideError("an override needs its requester (tachyon_deployed_by)")
-    try:
-        hours = float(hours)
-    except (TypeError, ValueError):
-        raise OverrideError("override_hours must be a number of hours (0 < hours <= %d), got %r" % (MAX_HOURS, hours))
-    if not 0 < hours <= MAX_HOURS:
-        raise OverrideError("override_hours must be more than 0 and at most %d (an override is for an incident, "
-                            "not a season), got %s" % (MAX_HOURS, hours))
+    hours = _hours(hours)
     if not services:
         raise OverrideError("release %s has no services to pin the override to" % version)
     override_id = ID_PREFIX + uuid.uuid4().hex[:12]

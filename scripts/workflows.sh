@@ -19,7 +19,8 @@
 # Usage: bash scripts/workflows.sh [CASE...]   (default: every case but validate, side by side;
 #        `--list` prints them; cases: reaper (reaper_gh_fails, reaper_truncated, reaper_complete),
 #        drift, deploy (one release, one after the other: production refused without staging
-#        proof, staging, production approved, a pull request's preview with production's pins),
+#        proof, staging, production approved, a pull request's preview with production's pins,
+#        then its deletion when the pull request closes),
 #        validate). build-push.yml is not run: its docker/setup-buildx-action and
 #        docker/build-push-action need the buildx plugin, which neither this machine's docker
 #        (Debian bookworm's docker.io 20.10, no docker-buildx package) nor an offline download has.
@@ -368,6 +369,19 @@ JSON
     "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
 }
 
+preview_destroy() { # preview.yml's destroy job, called when pull request 42 closed: the hub checked
+  # out from the local git server, PR 42's preview deleted, the PR told so (the gh stand-in)
+  local svc=$SCRATCH/service-api
+  jq -n '{action: "closed", pull_request: {number: 42}, inputs: {action: "destroy"}}' >"$SCRATCH/pr-closed.json"
+  : >"$SCRATCH/gh-calls.log"
+  ACT_DIR=$svc run_job preview-destroy preview.yml destroy workflow_call success -e "$SCRATCH/pr-closed.json" \
+    --input action=destroy "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" --var "TACHYON_GITHUB_SERVER_URL=$GIT_URL" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  check preview-destroy "previews" '[]' "$(sandbox "$STAGING_TOKEN" previews)"
+  check preview-destroy "the PR told" "yes" \
+    "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
+}
+
 case_deploy() { # one release, one sandbox, in order (act names a job's container by workflow and
   # job: one deploy-prod run at a time): production refused without staging proof, staging
   # deployed, production approved and deployed
@@ -377,6 +391,7 @@ case_deploy() { # one release, one sandbox, in order (act names a job's containe
   deploy_staging
   deploy_prod_approved
   preview_deploy
+  preview_destroy
 }
 
 # `validate` (validate.yml's validate job: make setup, the validate playbook, actionlint) is not in

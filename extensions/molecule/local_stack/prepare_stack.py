@@ -1,4 +1,5 @@
-"""Prepare the local_stack scenario's world in DIR (MOLECULE_EPHEMERAL_DIRECTORY/local_stack):
+"""Prepare the local_stack scenario's world in DIR (MOLECULE_EPHEMERAL_DIRECTORY/local_stack), for the
+Compose project PROJECT (molecule.yml's local_stack_molecule_project): prepare_stack.py DIR PROJECT
 
 - the fixture service repos as file:// remotes (tests/fixtures/services/make_repos.py),
 - their production images tagged ghcr.io/tachyonapp/<service>:<commit> (what CI would push),
@@ -22,7 +23,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def main(directory: str) -> int:
+def main(directory: str, project: str) -> int:
     work = Path(directory).resolve()
     repos = make_repos.make_repos(work / "fixtures")
     make_repos.build_ghcr_images(work / "fixtures", repos)
@@ -32,7 +33,7 @@ def main(directory: str) -> int:
         "repos_dir": str(siblings),
         "repos_list": [{"name": name, "url": pin["url"]} for name, pin in repos.items()],
         "local_stack_repos_dir": str(siblings),
-        "local_stack_project_name": "tachyon-molecule",
+        "local_stack_project_name": project,
         "local_stack_api_port": free_port(),
         "local_stack_postgres_port": free_port(),
         "local_stack_redis_port": free_port(),
@@ -45,4 +46,4 @@ def main(directory: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -13,6 +13,10 @@ import pytest
 # the hub (a bare remote, clones, the emulator) of the deploy lock's end-to-end test
 from test_deploy_lock import Hub, running_emulator
 
+# at collection time, like every test's collection imports (inside a test, after another test on the same
+# worker installed ansible's collection finder, it needs collection metadata that finder never loaded)
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock  # noqa: E402
+
 
 @pytest.fixture
 def hub(tmp_path):
@@ -38,7 +42,6 @@ def test_a_restart_record_reaches_the_hub_s_remote_succeeded_or_failed(hub):
 
 
 def test_a_takeover_of_our_lock_during_a_restart_is_warned_and_summarised(hub):
-    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
     a, b = hub.clone("laptop"), hub.clone("runner")
     summary = hub.tmp / "step-summary.md"
     # the restart's health check waits a while (health fault): time for the thief
@@ -68,7 +71,6 @@ def test_maintenance_mode_by_hand_waits_for_the_deploy_lock_like_every_verb_that
     """Class 6: playbooks/maintenance.yml changes the app's spec (App Platform deploys it): while
     another run holds the deploy lock (a deploy mid-migration), it is refused naming the holder and
     changes nothing; with the lock free it takes it, and leaves it free."""
-    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
     a, b = hub.clone("laptop"), hub.clone("runner")
     other = git_lock.GitRefStore(str(b), "origin")
     ref = git_lock.lock_ref("staging")

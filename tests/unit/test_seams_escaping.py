@@ -4,15 +4,24 @@ deployment id, an autoscaled component and its metric) and a plan's outside text
 terminal through the progress lines and the plan a deploy prints; escape.terminal makes every
 control there visible (one line: a raw line break in a progress line would print a line of its
 own), and the other sinks those words reach (the job summary, Slack, the HTML report) hold."""
+import subprocess
+
 import pytest
 
+# every collection import at collection time: imported inside a test, after another test on the same
+# pytest worker installed ansible's collection finder (test_awx_data.py does), they need collection
+# metadata that finder never loaded here ("collection metadata was not loaded for collection tachyon.infra")
 from ansible_collections.tachyon.infra.plugins.module_utils._common.progress import ProgressLog
+from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
+from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
+from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
 from ansible_collections.tachyon.infra.plugins.module_utils._notify import webhooks
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import signals
 from ansible_collections.tachyon.infra.plugins.module_utils._report import report as html_report
 from ansible_collections.tachyon.infra.plugins.module_utils._report import summary as job_summary
 # imported at collection time (see test_app_deploy.py: the collection finder)
 from ansible_collections.tachyon.infra.plugins.action import app_deploy as app_deploy_action  # noqa: E402
+from test_escape_sinks import _notes  # noqa: E402
 
 # what a terminal would obey: a screen clear, a window title (OSC ... BEL), a carriage return that
 # overwrites the line, a line break that forges a line of its own, C1 CSI, a bidi override
@@ -102,10 +111,6 @@ def test_a_person_named_only_by_what_git_strips_still_gets_a_lock_and_an_overrid
     """The git sink's identity (escape.git_ident): git refuses an author name of only ``. , : ; < >
     " \\ '`` ("name consists only of disallowed characters"), which made the lock and the override
     request of such a deployer fail with a raw git error; the record keeps the name as given."""
-    import subprocess
-    from ansible_collections.tachyon.infra.plugins.module_utils._git import lock as git_lock
-    from ansible_collections.tachyon.infra.plugins.module_utils._plan import overrides
-
     subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "hub.git")], check=True)
     subprocess.run(["git", "clone", "-q", "file://%s" % (tmp_path / "hub.git"), str(tmp_path / "clone")], check=True,
                    capture_output=True)
@@ -126,9 +131,6 @@ def test_a_bidi_override_is_shown_as_its_code_in_every_rendered_sink(char):
     report would show the text after it reversed ("DESSAP :weiver ytiruceS" reads as "Security
     review: PASSED"); each sink's one function (escape.md, md_code, slack, html_text) shows it as
     its code, as escape.terminal does."""
-    from test_escape_sinks import _notes
-    from ansible_collections.tachyon.infra.plugins.module_utils._release import notes as rn
-
     forged = "fix typo %sDESSAP :weiver ytiruceS" % char
     code = "\\u%04x" % ord(char)
     notes_md = rn.render_markdown(_notes(forged, author="dev" + char))

@@ -4,11 +4,22 @@ again), whether a rollback pins it, and the commands that continue (standing.des
 restart deployment that fails, one whose health does not come back, one whose component App
 Platform reports unhealthy, and one whose app cannot be read back (the API refusing the reads). Against
 the App Platform emulator (its faults: emulator/faults.py)."""
+import json
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tachyon.infra.plugins.module_utils._platform import restart
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.client import make_client
 from ansible_collections.tachyon.infra.plugins.module_utils._platform.verify import VERIFY_OPTIONS
+# imported when the file is collected, like every module test (the emulator's server code too:
+# running_emulator imports it lazily, and it imports module_utils): imported inside a test or fixture,
+# after another test on the same pytest worker installed ansible's collection finder
+# (tests/unit/test_awx_data.py does), they need collection metadata that finder never loaded here
+# ("collection metadata was not loaded for collection tachyon.infra")
+from ansible_collections.tachyon.infra.plugins.modules import app_maintenance
+from emulator import bootstrap as _emulator_bootstrap  # noqa: F401 pylint: disable=unused-import
+from emulator.testing import running_emulator
 
 CATALOG = [{"name": "tachyon-api", "component": "api", "kind": "service"},
            {"name": "tachyon-workers", "component": "workers", "kind": "worker"}]
@@ -19,7 +30,6 @@ NEXT = ("Next: restart again (ansible-playbook playbooks/restart.yml -i inventor
 
 @pytest.fixture(scope="module")
 def emu():
-    from emulator.testing import running_emulator
     with running_emulator(phase_seconds=0.02) as emulator:
         yield emulator
 
@@ -71,9 +81,6 @@ def test_when_the_app_cannot_be_read_back_the_failure_says_what_ran_before(emu):
 
 
 def _maintenance(emu, tmp_path, capsys, state, environment="staging"):
-    import json
-    from ansible.module_utils.testing import patch_module_args
-    from ansible_collections.tachyon.infra.plugins.modules import app_maintenance
     args = dict(app_id=emu.app_ids["staging"], token=emu.tokens["staging"], api_endpoint=emu.url, state=state,
                 marker=str(tmp_path / ".maintenance-staging.json"), timeout=20, poll_interval=0.05)
     if environment:
@@ -87,7 +94,6 @@ def _maintenance(emu, tmp_path, capsys, state, environment="staging"):
 def fresh_emu():
     """An emulator of this test's own: a maintenance deployment that failed leaves the app's spec with
     maintenance set, and App Platform (like the emulator) makes no new deployment for an unchanged spec."""
-    from emulator.testing import running_emulator
     with running_emulator(phase_seconds=0.02) as emulator:
         yield emulator
 

@@ -348,38 +348,36 @@ git_server() { # the hub remote served over HTTP as tachyonapp/tachyon-infra (sc
   GIT_URL=$(cat "$SCRATCH/git-ready")
 }
 
-preview_deploy() { # preview.yml's deploy job, called by tachyon-api's pull request 42: the hub checked
-  # out from the local git server at main, the PR's preview with production's pins for the others,
-  # its URL commented on the PR (the gh stand-in)
+preview_job() { # preview_job <action> <event: a jq program> [jq args]: preview.yml's <action> job called by tachyon-api's
+  # pull request 42 (the event), the hub checked out from the local git server; checks the previews
+  # left and that the PR was told (the gh stand-in's calls)
+  local action=$1 event=$2
+  shift 2
+  jq -n "$@" "$event" >"$SCRATCH/pr-$action.json"
+  : >"$SCRATCH/gh-calls.log"
+  ACT_DIR=$SCRATCH/service-api run_job "preview-$action" preview.yml "$action" workflow_call success \
+    -e "$SCRATCH/pr-$action.json" --input "action=$action" "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" \
+    --var "TACHYON_GITHUB_SERVER_URL=$GIT_URL" \
+    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
+  check "preview-$action" "previews" "$([[ $action == deploy ]] && echo '["tachyonapp/tachyon-api#42"]' || echo '[]')" \
+    "$(sandbox "$STAGING_TOKEN" previews)"
+  check "preview-$action" "the PR told (a comment)" "yes" \
+    "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
+}
+
+preview_deploy() { # preview.yml's deploy job: the PR's preview with production's pins for the others,
+  # its URL commented on the PR; then its destroy job when the PR closes: the preview deleted, the PR told
   local svc=$SCRATCH/service-api
   git_server
   rm -rf "$svc" && mkdir -p "$svc" && git init -q -b main "$svc"
   git -C "$svc" remote add origin https://github.com/tachyonapp/tachyon-api  # github.repository (never fetched)
   git -C "$svc" -c user.name=act -c user.email=act@localhost commit -q --allow-empty -m "the caller"
-  jq -n --arg sha "$API_SHA" '{pull_request: {number: 42, head: {sha: $sha}}, inputs: {action: "deploy"}}' >"$SCRATCH/pr.json"
   cat >"$SCRATCH/gh.json" <<'JSON'
 [{"match": ["api", "-X", "POST"], "rc": 0, "stdout": "{}"}, {"match": ["api"], "rc": 0, "stdout": "[]"}]
 JSON
-  : >"$SCRATCH/gh-calls.log"
-  ACT_DIR=$svc run_job preview-deploy preview.yml deploy workflow_call success -e "$SCRATCH/pr.json" \
-    --input action=deploy "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" --var "TACHYON_GITHUB_SERVER_URL=$GIT_URL" \
-    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
-  check preview-deploy "previews" '["tachyonapp/tachyon-api#42"]' "$(sandbox "$STAGING_TOKEN" previews)"
-  check preview-deploy "the URL commented on the PR" "yes" \
-    "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
-}
-
-preview_destroy() { # preview.yml's destroy job, called when pull request 42 closed: the hub checked
-  # out from the local git server, PR 42's preview deleted, the PR told so (the gh stand-in)
-  local svc=$SCRATCH/service-api
-  jq -n '{action: "closed", pull_request: {number: 42}, inputs: {action: "destroy"}}' >"$SCRATCH/pr-closed.json"
-  : >"$SCRATCH/gh-calls.log"
-  ACT_DIR=$svc run_job preview-destroy preview.yml destroy workflow_call success -e "$SCRATCH/pr-closed.json" \
-    --input action=destroy "${SANDBOX_OPTS[@]}" "${HUB_OPTS[@]}" --var "TACHYON_GITHUB_SERVER_URL=$GIT_URL" \
-    -s "DIGITALOCEAN_ACCESS_TOKEN=$STAGING_TOKEN" -s "GITHUB_TOKEN=$REGISTRY_PASSWORD"
-  check preview-destroy "previews" '[]' "$(sandbox "$STAGING_TOKEN" previews)"
-  check preview-destroy "the PR told" "yes" \
-    "$(grep -q '"POST", "repos/tachyonapp/tachyon-api/issues/42/comments"' "$SCRATCH/gh-calls.log" && echo yes || echo no)"
+  # shellcheck disable=SC2016 # $sha is jq's variable (--arg), not the shell's
+  preview_job deploy '{pull_request: {number: 42, head: {sha: $sha}}, inputs: {action: "deploy"}}' --arg sha "$API_SHA"
+  preview_job destroy '{action: "closed", pull_request: {number: 42}, inputs: {action: "destroy"}}'
 }
 
 case_deploy() { # one release, one sandbox, in order (act names a job's container by workflow and
@@ -391,7 +389,6 @@ case_deploy() { # one release, one sandbox, in order (act names a job's containe
   deploy_staging
   deploy_prod_approved
   preview_deploy
-  preview_destroy
 }
 
 # `validate` (validate.yml's validate job: make setup, the validate playbook, actionlint) is not in

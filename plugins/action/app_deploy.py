@@ -58,6 +58,15 @@ def show_plan(lines):
         display.display("  %s" % terminal(line))
 
 
+def _validated(params, spec, **rules):
+    """(validated parameters, None) or (None, the errors in one line): ``params`` checked against
+    an argument spec the way AnsibleModule checks a module's."""
+    validation = ArgumentSpecValidator(spec, **rules).validate(params)
+    if validation.error_messages:
+        return None, "; ".join(validation.error_messages)
+    return validation.validated_parameters, None
+
+
 class _Tail(threading.Thread):
     def __init__(self, path, prefix):
         super(_Tail, self).__init__(daemon=True)
@@ -161,10 +170,7 @@ class ActionModule(ActionBase):
         # App Platform's events in the deploy window (verify.platform_health) go into the history entry
         params.update(state="recorded", outcome="succeeded", note=note, deployment_id=result.get("deployment_id"),
                       health_verified_at=utcnow(), events=health.get("timeline") or None)
-        validated = ArgumentSpecValidator(manifest_task.ARGUMENT_SPEC, required_if=manifest_task.REQUIRED_IF).validate(params)
-        if validated.error_messages:
-            return None, "; ".join(validated.error_messages)
-        return validated.validated_parameters, None
+        return _validated(params, manifest_task.ARGUMENT_SPEC, required_if=manifest_task.REQUIRED_IF)
 
     def _record(self, record, result):
         """Record the verified deployment in the manifest (release_manifest state=recorded's own
@@ -195,10 +201,8 @@ class ActionModule(ActionBase):
             return None, None
         if not isinstance(lock, dict):
             return None, "lock: expected a dict of deploy_lock's store options and lock_id, got %s" % type(lock).__name__
-        validation = ArgumentSpecValidator(cls.LOCK_SPEC).validate(lock)
-        if validation.error_messages:
-            return None, "lock: %s" % "; ".join(validation.error_messages)
-        return validation.validated_parameters, None
+        params, error = _validated(lock, cls.LOCK_SPEC)
+        return params, error and "lock: %s" % error
 
     def _lock_still_ours(self, lock, result):
         """Right after the deploy went live and before it is recorded: is the deploy lock
